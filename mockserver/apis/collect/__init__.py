@@ -1,0 +1,38 @@
+"""Collect's "send multiple requests" (POST /v1/requests), emulated."""
+from __future__ import annotations
+
+from ...apis import EmulatedApi
+from ...seeding import FixtureError, load_fixture_folder
+from ...tenants import Tenants
+from .backend import COLLECTIONS, CollectBackend, build_snapshot
+from .errors import render_error
+from .views import authenticate, blueprint
+
+
+def build(state) -> CollectBackend:
+    """Load the fixtures, build the seed snapshot and the tenants, return the backend."""
+    folder = state.settings.fixtures_path / "collect"
+    fixtures = load_fixture_folder(folder)
+    try:
+        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count)
+        keys = fixtures.get("apiKeys", [])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FixtureError(f"fixtures in {folder}: {exc}") from None
+    backend = CollectBackend(state.clock, snapshot)
+    if "collect" not in state.tenants:
+        state.add_tenants(Tenants("collect", state.store, COLLECTIONS, snapshot, backend.team_id, keys,
+                                  state.seed, state.settings.max_tenants, state.settings.strict_auth))
+    else:
+        state.tenants["collect"].snapshot = snapshot
+    return backend
+
+
+api = EmulatedApi(
+    name="collect",
+    prefix="/v1/",
+    blueprint=blueprint,
+    collections=COLLECTIONS,
+    render_error=render_error,
+    authenticate=authenticate,
+    build=build,
+)

@@ -1,0 +1,244 @@
+"""Collect's rules for "send multiple requests", on plain data: no Flask here."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from marshmallow import ValidationError
+
+from ...clock import iso_seconds, parse_instant
+from ...errors import NotFound, flatten_messages
+from ...ids import IdFactory
+from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
+from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS
+
+if TYPE_CHECKING:
+    from ...clock import Clock
+    from ...tenants import Tenant
+
+NOT_FOUND_TEXT = "The specified object could not be found."
+
+COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "teams": ("_id", ()),
+    "members": ("_id", ("email",)),
+    "campaigns": ("_id", ()),
+    "contacts": ("_id", ("email",)),
+    "requests": ("_id", ()),
+    "apiKeys": ("key", ()),
+}
+
+
+def team_zone(team: dict) -> ZoneInfo:
+    """Return the team's IANA time zone (UTC if it is unknown)."""
+    try:
+        return ZoneInfo(team.get("tz") or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def default_due_date(created: datetime, zone: ZoneInfo, days: int) -> datetime:
+    """Return 23:59 in the team's zone, `days` days after the creation day there."""
+    local_day = created.astimezone(zone).date() + timedelta(days=days)
+    return datetime.combine(local_day, time(23, 59), tzinfo=zone).astimezone(timezone.utc)
+
+
+def resolve_due_date(value: date | datetime | None, created: datetime, zone: ZoneInfo, days: int) -> datetime:
+    """Return the due date of a new request: given (naive means the team's zone) or the default."""
+    if value is None:
+        return default_due_date(created, zone, days)
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
+    return datetime.combine(value, time(23, 59), tzinfo=zone).astimezone(timezone.utc)
+
+
+class CollectBackend:
+    """State and rules of Collect's API, per tenant (team)."""
+
+    def __init__(self, clock: "Clock", snapshot: Snapshot) -> None:
+        self.clock = clock
+        self.snapshot = snapshot
+        self.team_id = snapshot.collections["teams"][0]["_id"]
+
+    def team(self, tenant: "Tenant") -> dict:
+        """Return the tenant's team."""
+        teams = tenant.collection("teams")
+        return teams.get(self.team_id) or teams.all()[0]
+
+    def send_multiple_requests(self, tenant: "Tenant", payload: dict[str, Any]) -> dict[str, Any]:
+        """Create one request per contact (new or existing) of a campaign; unknown contact IDs go to `errors`."""
+        now = self.clock.now()
+        now_text = iso_seconds(now)
+        team = self.team(tenant)
+        contacts = tenant.collection("contacts")
+        requests = tenant.collection("requests")
+
+        campaign = tenant.collection("campaigns").get(payload["campaignId"])
+        if campaign is None:
+            raise NotFound(f"No campaign {payload['campaignId']!r}.",
+                           field_errors=[{"field": "campaignId", "message": "Campaign not found"}])
+        item_ids = {item.get("id") for item in campaign.get("items", [])} | {
+            item.get("itemId") for item in campaign.get("items", []) if item.get("itemId")}
+        missing = [
+            {"field": f"items.{i}", "message": "Item not in the campaign"}
+            for i, item in enumerate(payload.get("items", [])) if item not in item_ids
+        ] + [
+            {"field": f"samples.{i}.itemId", "message": "Item not in the campaign"}
+            for i, sample in enumerate(payload.get("samples", [])) if sample["itemId"] not in item_ids
+        ]
+        assignee = None
+        if "assignedTo" in payload:
+            members = tenant.collection("members")
+            assignee = members.get(payload["assignedTo"]) or members.find("email", payload["assignedTo"])
+            if assignee is None:
+                missing.append({"field": "assignedTo", "message": "Team member not found"})
+        if missing:
+            raise NotFound("Unknown references.", field_errors=missing)
+
+        due = iso_seconds(resolve_due_date(payload.get("dueDate"), now, team_zone(team),
+                                           int(campaign.get("dueDays", 7))))
+        branding = campaign.get("branding") or {"useBranding": False}
+        flags = {flag: payload[flag] for flag in MESSAGE_FLAGS if flag in payload}
+        portal_base = team.get("portalBaseUrl", "https://app.usecollect.com/portal").rstrip("/")
+
+        # Contacts first, then requests: the reference example hands its first ID to the new contact.
+        errors: list[dict] = []
+        echoed: list[Any] = []
+        resolved: list[dict] = []
+        for index, ref in enumerate(payload["contacts"]):
+            if isinstance(ref, str):
+                contact = contacts.get(ref)
+                echoed.append(ref)
+                if contact is None:
+                    errors.append({"index": index, "contact": ref, "message": NOT_FOUND_TEXT})
+                    continue
+            else:
+                contact = contacts.find("email", ref["email"])
+                if contact is None:
+                    contact = self._new_contact(tenant.ids, contacts, ref, now_text)
+                echoed.append(contact)
+            resolved.append(contact)
+
+        created: list[dict] = []
+        for contact in resolved:
+            current = contacts.get(contact["_id"]) or contact
+            contact = contacts.update(contact["_id"], {
+                "nbRequest": int(current.get("nbRequest", 0)) + 1,
+                "lastActivity": now_text,
+            })
+            request_id = tenant.ids.meteor(taken=requests.__contains__)
+            request = {
+                "_id": request_id,
+                "status": "pending",
+                "contact": contact,
+                "dueDate": due,
+                "privacy": "private",
+                "branding": dict(branding),
+                "createdAt": now_text,
+                "portalUrl": f"{portal_base}/{team['_id']}/{request_id}",
+                "campaignId": campaign["_id"],
+                **flags,
+            }
+            stored = dict(request, contact={"_id": contact["_id"]})
+            for extra in ("items", "samples"):
+                if extra in payload:
+                    stored[extra] = payload[extra]
+            if assignee is not None:
+                stored["assignedTo"] = assignee["_id"]
+            requests.insert(stored)
+            created.append(request)
+        return {"errors": errors, "contacts": echoed, "requests": created}
+
+    @staticmethod
+    def _new_contact(ids: IdFactory, contacts, fields: dict, now_text: str) -> dict:
+        # Key order of the reference example: _id, email, company, lastName, createdAt, firstName.
+        contact: dict[str, Any] = {"_id": ids.meteor(taken=contacts.__contains__), "email": fields["email"]}
+        for name in ("company", "phone", "lastName"):
+            if name in fields:
+                contact[name] = fields[name]
+        contact["createdAt"] = now_text
+        for name in ("firstName", "tag", "custom", "data"):
+            if name in fields:
+                contact[name] = fields[name]
+        contact["nbRequest"] = 0
+        contacts.insert(contact)
+        return contact
+
+    def add_entity(self, tenant: "Tenant", collection: str, body: dict) -> dict:
+        """Validate and store an entity sent through the control plane."""
+        schema = ENTITY_SCHEMAS.get(collection)
+        if schema is None:
+            raise ValueError(f"{collection}: requests are made with POST /v1/requests")
+        try:
+            doc = schema().load(body)
+        except ValidationError as exc:
+            first = flatten_messages(exc.messages)[0]
+            raise ValueError(f"{first['field']}: {first['message']}") from None
+        coll = tenant.collection(collection)
+        if collection == "apiKeys":
+            expires = doc.get("expiresAt")
+            doc["expiresAt"] = iso_seconds(_as_utc(expires)) if expires else None
+        else:
+            doc.setdefault("_id", tenant.ids.meteor(taken=coll.__contains__))
+            doc = {"_id": doc.pop("_id"), **doc}
+            if "createdAt" in doc or collection in ("contacts", "campaigns"):
+                doc["createdAt"] = iso_seconds(_as_utc(doc["createdAt"]) if "createdAt" in doc else self.clock.now())
+        if collection == "campaigns":
+            doc["items"] = [{"id": item.get("id") or tenant.ids.meteor(), **item} for item in doc["items"]]
+        if collection == "teams":
+            raise ValueError("teams: a tenant has exactly one team; change it through the fixtures")
+        coll.insert(doc)
+        return doc
+
+
+def _as_utc(value: date | datetime) -> datetime:
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)
+
+
+def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int) -> Snapshot:
+    """Return the seed data of a fresh Collect tenant: the fixtures plus `count` Faker-made of each kind."""
+    team = require_object(fixtures, "team", folder)
+    if not team.get("_id"):
+        raise ValueError(f"fixture file {folder / 'team.json'} needs an _id")
+    settings = fixtures.get("settings", {})
+    members = [dict(m) for m in require_list(fixtures, "members", folder)]
+    campaigns = [dict(c) for c in require_list(fixtures, "campaigns", folder)]
+    contacts = [dict(c) for c in require_list(fixtures, "contacts", folder)]
+    fake = make_faker(seed, "collect")
+    ids = IdFactory(tenant_random(seed, "collect", "seed-data"))
+    before = parse_instant(settings.get("generatedBefore", "2022-07-03T00:00:00Z"))
+    start = before - timedelta(days=365)
+    taken_emails = {c.get("email", "").lower() for c in contacts + members}
+
+    def moment() -> str:
+        return iso_seconds(fake.date_time_between(start_date=start, end_date=before, tzinfo=timezone.utc))
+
+    def person(index: int) -> tuple[str, str, str]:
+        first, last = fake.first_name(), fake.last_name()
+        email = f"{first}.{last}{index}@example.org".lower()
+        while email in taken_emails:
+            email = f"{first}.{last}{index}.{len(taken_emails)}@example.org".lower()
+        taken_emails.add(email)
+        return first, last, email
+
+    for index in range(count):
+        first, last, email = person(index)
+        members.append({"_id": ids.meteor(), "role": "member", "email": email, "status": "active",
+                        "lastName": last, "firstName": first})
+    for index in range(count):
+        first, last, email = person(index)
+        contacts.append({"_id": ids.meteor(), "email": email, "company": fake.company(), "lastName": last,
+                         "createdAt": moment(), "firstName": first, "nbRequest": fake.random_int(0, 12)})
+    for _ in range(count):
+        items = [{"id": ids.meteor(), "name": fake.word().capitalize(), "type": kind, "order": order}
+                 for order, kind in enumerate(fake.random_elements(["document", "form", "page", "text"],
+                                                                   length=3, unique=False))]
+        campaigns.append({"_id": ids.meteor(), "name": fake.catch_phrase(), "createdAt": moment(),
+                          "status": fake.random_element(["open", "open", "closed"]), "dueDays": 7,
+                          "branding": {"useBranding": False}, "items": items})
+    collections = {"teams": [dict(team)], "members": members, "campaigns": campaigns,
+                   "contacts": contacts, "requests": []}
+    first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
+    return Snapshot(collections, first_ids)

@@ -1,0 +1,249 @@
+"""Collect's request and response shapes as marshmallow schemas (the reference page's fields)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
+
+DOCUMENTED_MAX_CONTACTS = 50
+
+
+class StrictBoolean(fields.Field):
+    """A JSON boolean and nothing else (marshmallow's Boolean also takes 1, "yes", ...)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return value
+
+
+class IsoDate(fields.Field):
+    """An ISO 8601 date or date-time; kept as `date` or `datetime` (naive: the team's time zone)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date | datetime:
+        if not isinstance(value, str) or not value.strip():
+            raise ValidationError("Not a valid ISO 8601 date.")
+        text = value.strip()
+        try:
+            if len(text) == 10:
+                return date.fromisoformat(text)
+            if text.endswith(("Z", "z")):
+                text = text[:-1] + "+00:00"
+            return datetime.fromisoformat(text)
+        except ValueError:
+            raise ValidationError("Not a valid ISO 8601 date.") from None
+
+
+class ContactSchema(Schema):
+    """An inline contact object; unknown keys are ignored."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    email = fields.Email(required=True, validate=validate.Length(max=254))
+    firstName = fields.String(validate=validate.Length(max=200))
+    lastName = fields.String(validate=validate.Length(max=200))
+    company = fields.String(validate=validate.Length(max=200))
+    phone = fields.String(validate=validate.Length(max=50))
+    tag = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=100))
+    custom = fields.List(fields.Dict(), validate=validate.Length(max=100))
+    data = fields.Dict()
+
+
+class ContactRef(fields.Field):
+    """One entry of `contacts`: an existing contact's ID, or a contact object."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | dict:
+        if isinstance(value, str):
+            if not value.strip():
+                raise ValidationError("Must be a contact ID or a contact object.")
+            return value
+        if isinstance(value, dict):
+            return ContactSchema().load(value)
+        raise ValidationError("Must be a contact ID (string) or a contact object.")
+
+
+class SampleSchema(Schema):
+    """A sample of a document element; additional properties are allowed."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    itemId = fields.String(required=True, validate=validate.Length(min=1))
+    url = fields.Url(required=True)
+
+
+class Samples(fields.Field):
+    """`samples`: documented as an array of objects, typed as an object: both are accepted."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[dict]:
+        if isinstance(value, dict):
+            value = [value]
+        if not isinstance(value, list):
+            raise ValidationError("Must be an array of {itemId, url} objects.")
+        return SampleSchema(many=True).load(value)
+
+
+class SendMultipleRequestsSchema(Schema):
+    """Body of POST /v1/requests."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    campaignId = fields.String(required=True, validate=validate.Length(min=1))
+    contacts = fields.List(ContactRef(), required=True)
+    items = fields.List(fields.String(validate=validate.Length(min=1)))
+    samples = Samples()
+    dueDate = IsoDate()
+    assignedTo = fields.String(validate=validate.Length(min=1))
+    sendMessage = StrictBoolean()
+    sendCompletionMessage = StrictBoolean()
+    sendRejectionMessage = StrictBoolean()
+    sendReopenMessage = StrictBoolean()
+
+    def __init__(self, *args: Any, max_contacts: int = DOCUMENTED_MAX_CONTACTS, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_contacts = max_contacts
+
+    @validates_schema
+    def _contacts_count(self, data: dict, **kwargs: Any) -> None:
+        contacts = data.get("contacts")
+        if contacts is not None and not 1 <= len(contacts) <= self.max_contacts:
+            raise ValidationError(
+                f"Between 1 and {self.max_contacts} contacts per call.", field_name="contacts")
+
+
+MESSAGE_FLAGS = ("sendMessage", "sendCompletionMessage", "sendRejectionMessage", "sendReopenMessage")
+
+
+class ContactOutSchema(Schema):
+    """A contact as Collect returns it (the key order of the reference example)."""
+
+    _id = fields.String()
+    email = fields.String()
+    company = fields.String()
+    phone = fields.String()
+    lastName = fields.String()
+    createdAt = fields.String()
+    firstName = fields.String()
+    tag = fields.List(fields.String())
+    custom = fields.Raw()
+    data = fields.Raw()
+    nbRequest = fields.Integer()
+    lastActivity = fields.String()
+
+
+class EchoedContact(fields.Field):
+    """An entry of the response's `contacts`: the ID string as sent, or the contact object."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            return value
+        return ContactOutSchema(exclude=("nbRequest", "lastActivity")).dump(value)
+
+
+class RequestOutSchema(Schema):
+    """A request as the reference example shows it."""
+
+    _id = fields.String()
+    status = fields.String()
+    contact = fields.Nested(ContactOutSchema)
+    dueDate = fields.String()
+    privacy = fields.String()
+    branding = fields.Dict()
+    createdAt = fields.String()
+    portalUrl = fields.String()
+    campaignId = fields.String()
+    sendMessage = fields.Boolean()
+    sendCompletionMessage = fields.Boolean()
+    sendRejectionMessage = fields.Boolean()
+    sendReopenMessage = fields.Boolean()
+
+
+class SendMultipleRequestsResultSchema(Schema):
+    """The 200 body of POST /v1/requests: errors, contacts, requests."""
+
+    errors = fields.List(fields.Dict())
+    contacts = fields.List(EchoedContact())
+    requests = fields.List(fields.Nested(RequestOutSchema))
+
+
+class ErrorSchema(Schema):
+    """Collect's error body (mock-defined: the vendor documents only the status texts)."""
+
+    error = fields.String()
+    message = fields.String()
+    details = fields.List(fields.Dict())
+
+
+# Schemas of the entities the control plane can add (fields the body omits get defaults).
+class TeamInSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    _id = fields.String(validate=validate.Length(min=1))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    tz = fields.String(load_default="Europe/Paris")
+    maxContactsPerCall = fields.Integer(load_default=DOCUMENTED_MAX_CONTACTS, validate=validate.Range(min=1))
+
+
+class MemberInSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    _id = fields.String(validate=validate.Length(min=1))
+    email = fields.Email(required=True)
+    firstName = fields.String()
+    lastName = fields.String()
+    role = fields.String(load_default="member", validate=validate.OneOf(["admin", "member"]))
+    status = fields.String(load_default="active")
+
+
+class CampaignItemSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    id = fields.String(validate=validate.Length(min=1))
+    name = fields.String(load_default="Document")
+    type = fields.String(load_default="document")
+
+
+class CampaignInSchema(Schema):
+    class Meta:
+        unknown = INCLUDE
+
+    _id = fields.String(validate=validate.Length(min=1))
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    status = fields.String(load_default="open", validate=validate.OneOf(["open", "closed", "archived"]))
+    dueDays = fields.Integer(load_default=7, validate=validate.Range(min=0, max=3650))
+    branding = fields.Dict(load_default=lambda: {"useBranding": False})
+    items = fields.List(fields.Nested(CampaignItemSchema), load_default=list)
+    createdAt = IsoDate()
+
+
+class ContactInSchema(ContactSchema):
+    class Meta:
+        unknown = INCLUDE
+
+    _id = fields.String(validate=validate.Length(min=1))
+    nbRequest = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    createdAt = IsoDate()
+
+
+class ApiKeyInSchema(Schema):
+    key = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    revoked = StrictBoolean(load_default=False)
+    expiresAt = IsoDate(allow_none=True, load_default=None)
+
+
+ENTITY_SCHEMAS: dict[str, type[Schema]] = {
+    "teams": TeamInSchema,
+    "members": MemberInSchema,
+    "campaigns": CampaignInSchema,
+    "contacts": ContactInSchema,
+    "apiKeys": ApiKeyInSchema,
+}

@@ -1,0 +1,75 @@
+"""Collect's HTTP face: parse, authenticate, call the backend, dump with the schemas."""
+from __future__ import annotations
+
+import base64
+import binascii
+
+from flask import Blueprint, Request, Response, g, request
+from marshmallow import ValidationError
+
+from ...apis import read_json_body
+from ...clock import parse_instant
+from ...errors import BadRequest, Unauthorized, flatten_messages
+from ...responses import json_response
+from ...state import MockState, get_state
+from ...tenants import Tenant
+from .schemas import SendMultipleRequestsResultSchema, SendMultipleRequestsSchema
+
+blueprint = Blueprint("collect", __name__, url_prefix="/v1")
+RESULT_SCHEMA = SendMultipleRequestsResultSchema()
+
+
+def basic_auth_key(header: str | None) -> str:
+    """Return the API key of `Authorization: Basic base64(":" + key)`; the username is ignored."""
+    scheme, _, value = (header or "").strip().partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        raise Unauthorized("Send the API key as the password of HTTP Basic authentication.")
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        raise Unauthorized("The Basic credentials are not valid base64 of user:password.") from None
+    _, sep, key = decoded.partition(":")
+    if not sep or not key:
+        raise Unauthorized("The API key (the Basic password) is empty.")
+    return key
+
+
+def authenticate(state: MockState, req: Request) -> Tenant:
+    """Return the tenant of the request's key, or raise Unauthorized."""
+    key = basic_auth_key(req.headers.get("Authorization"))
+    tenants = state.tenants["collect"]
+    known = tenants.key_record(key)
+    if known is not None:
+        tenant, record = known
+        if record.get("revoked"):
+            raise Unauthorized("The API key was revoked.")
+        expires = record.get("expiresAt")
+        if expires and parse_instant(expires) <= state.clock.now():
+            raise Unauthorized("The API key has expired.")
+        return tenant
+    tenant = tenants.for_key(key)
+    if tenant is None:
+        raise Unauthorized("Unknown API key (strict auth accepts fixture keys only).")
+    return tenant
+
+
+@blueprint.before_request
+def _authenticate() -> None:
+    g.tenant = authenticate(get_state(), request)
+
+
+@blueprint.post("/requests")
+def send_multiple_requests() -> Response:
+    """Send a campaign's request to up to 50 new or existing contacts."""
+    state = get_state()
+    payload = read_json_body(request, state.settings.max_body_bytes)
+    backend = state.backends["collect"]
+    tenant: Tenant = g.tenant
+    with state.store.transaction():
+        team = backend.team(tenant)
+        try:
+            data = SendMultipleRequestsSchema(max_contacts=int(team.get("maxContactsPerCall", 50))).load(payload)
+        except ValidationError as exc:
+            raise BadRequest("Invalid fields.", field_errors=flatten_messages(exc.messages)) from None
+        result = backend.send_multiple_requests(tenant, data)
+    return json_response(RESULT_SCHEMA.dump(result))

@@ -1,0 +1,1 @@
+"""inSigner's Bulk Send API (/api/v1/bulk-sends), emulated."""

@@ -1,0 +1,106 @@
+"""The `mockserver` command: `mockserver serve` with every option of the README."""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from . import __version__
+from .config import ConfigError, Settings
+
+OPTIONS = (
+    # flag, setting, help
+    ("--host", "host", "address to bind (default 127.0.0.1; 0.0.0.0 in the Docker image)"),
+    ("--port", "port", "port (default 8080; 0 picks a free one and prints it)"),
+    ("--store", "store", "memory (default) or tinydb"),
+    ("--db", "db", "the TinyDB file with --store tinydb (default mockserver.json)"),
+    ("--seed", "seed", "seed of every ID, Faker value and fault probability (default 42)"),
+    ("--fixtures", "fixtures", "a folder laid out like fixtures/ to seed from (default: the shipped ones)"),
+    ("--scenario", "scenario", "a scenario of fixtures/scenarios to apply at start-up"),
+    ("--control-token", "control_token", "require X-Mock-Token on /__mock (all but health)"),
+    ("--journal-size", "journal_size", "requests kept in the journal (default 1000)"),
+    ("--log-level", "log_level", "debug, info (default: one access line per request), warning, error"),
+    ("--max-tenants", "max_tenants", "tenants kept per API before the least recently used go (default 200)"),
+    ("--seed-count", "seed_count", "Faker-made entities of each kind per tenant (default 20)"),
+    ("--freeze-at", "freeze_at", "start with the clock frozen at this ISO 8601 instant"),
+    ("--insigner-async-seconds", "insigner_async_seconds",
+     "keep new bulk sends 'processing' this many mock seconds (default 0: synchronous, as the vendor)"),
+    ("--threads", "threads", "threads running views, so slow requests do not stall others (default 32)"),
+)
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, no usage dump
+        self.exit(2, f"mockserver: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="mockserver", description="A local mock of Collect's and inSigner's APIs.")
+    parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    serve = commands.add_parser(
+        "serve", help="serve both APIs and the /__mock control plane",
+        description="Serve Collect's POST /v1/requests, inSigner's /api/v1/bulk-sends and /__mock. "
+                    "Every option can also be set as MOCKSERVER_<OPTION> (e.g. MOCKSERVER_PORT).")
+    for flag, dest, text in OPTIONS:
+        serve.add_argument(flag, dest=dest, default=None, help=text)
+    serve.add_argument("--strict-auth", dest="strict_auth", action="store_const", const=True, default=None,
+                       help="accept fixture keys only (MOCKSERVER_STRICT_AUTH=1)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "serve":
+        return serve(args)
+    return 2
+
+
+def fail(message: str) -> int:
+    print(f"mockserver: error: {message}", file=sys.stderr)
+    return 1
+
+
+def serve(args: argparse.Namespace) -> int:
+    """Start the server; exit 0 on SIGTERM/SIGINT, non-zero with one line on a bad start."""
+    explicit = {dest: getattr(args, dest) for _, dest, _ in OPTIONS if getattr(args, dest) is not None}
+    if args.strict_auth:
+        explicit["strict_auth"] = True
+    try:
+        settings = Settings.load(os.environ, **explicit)
+    except ConfigError as exc:
+        return fail(str(exc))
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        stream=sys.stderr)
+    from .serving import ServeError, check_bindable, serve as run
+
+    try:
+        port = check_bindable(settings.host, settings.port)
+    except ServeError as exc:
+        return fail(str(exc))
+    from .app import create_app
+    from .seeding import FixtureError
+    from .store import StoreError
+
+    try:
+        app = create_app(settings.with_values(port=port))
+    except (FixtureError, StoreError, ConfigError, ValueError) as exc:
+        return fail(str(exc))
+    state = app.extensions["mockserver"]
+
+    def ready(url: str) -> None:
+        print(f"mockserver {__version__} serving {url} (store {settings.store}, seed {settings.seed})", flush=True)
+
+    try:
+        run(app, settings, port, ready)
+    except ServeError as exc:
+        return fail(str(exc))
+    finally:
+        state.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""Settings: defaults, then MOCKSERVER_* environment variables, then explicit values."""
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+STORES = ("memory", "tinydb")
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+class ConfigError(ValueError):
+    """A setting has a value we cannot use; the message is one line for the user."""
+
+
+def shipped_fixtures() -> Path:
+    """Return the folder of fixtures that ships with the package."""
+    from importlib import resources
+
+    try:
+        folder = Path(str(resources.files("mockserver._fixtures")))
+        if (folder / "collect").is_dir():
+            return folder
+    except ModuleNotFoundError:
+        pass
+    return Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every option of the server; see `mockserver serve --help` and the README."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    store: str = "memory"
+    db: str = "mockserver.json"
+    seed: int = 42
+    fixtures: str | None = None
+    scenario: str | None = None
+    strict_auth: bool = False
+    control_token: str | None = None
+    journal_size: int = 1000
+    log_level: str = "info"
+    max_tenants: int = 200
+    seed_count: int = 20
+    max_body_bytes: int = 1024 * 1024
+    freeze_at: str | None = None
+    insigner_async_seconds: float = 0.0
+    threads: int = 32
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def fixtures_path(self) -> Path:
+        return Path(self.fixtures) if self.fixtures else shipped_fixtures()
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **explicit: Any) -> "Settings":
+        """Build settings from defaults, the environment (MOCKSERVER_<NAME>) and `explicit` values."""
+        env = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            if spec.name == "extra":
+                continue
+            raw = env.get(f"MOCKSERVER_{spec.name.upper()}")
+            if raw is not None and raw != "":
+                values[spec.name] = raw
+        unknown = set(explicit) - {f.name for f in fields(cls)}
+        if unknown:
+            raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        values.update({k: v for k, v in explicit.items() if v is not None})
+        return cls.coerce(values)
+
+    @classmethod
+    def coerce(cls, values: Mapping[str, Any]) -> "Settings":
+        """Convert and check raw values (strings from the environment or the command line)."""
+        out: dict[str, Any] = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, value in values.items():
+            kind = types[name]
+            try:
+                if kind == "int":
+                    out[name] = int(value)
+                elif kind == "float":
+                    out[name] = float(value)
+                elif kind == "bool":
+                    if isinstance(value, bool):
+                        out[name] = value
+                    elif str(value).strip().lower() in TRUE:
+                        out[name] = True
+                    elif str(value).strip().lower() in FALSE:
+                        out[name] = False
+                    else:
+                        raise ValueError(value)
+                else:
+                    out[name] = value
+            except (TypeError, ValueError):
+                raise ConfigError(f"{name.replace('_', '-')}: {value!r} is not a valid {kind}") from None
+        settings = cls(**out)
+        settings.check()
+        return settings
+
+    def check(self) -> None:
+        """Raise ConfigError naming the first unusable setting."""
+        if not 0 <= self.port <= 65535:
+            raise ConfigError(f"port: {self.port} is outside 0-65535")
+        if self.store not in STORES:
+            raise ConfigError(f"store: {self.store!r} is not one of {', '.join(STORES)}")
+        if self.log_level.lower() not in LOG_LEVELS:
+            raise ConfigError(f"log-level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
+        for name in ("journal_size", "max_tenants", "max_body_bytes", "threads"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name.replace('_', '-')}: must be at least 1")
+        if self.seed_count < 0:
+            raise ConfigError("seed-count: must not be negative")
+        if self.insigner_async_seconds < 0:
+            raise ConfigError("insigner-async-seconds: must not be negative")
+
+    def with_values(self, **changes: Any) -> "Settings":
+        """Return a copy with some values changed."""
+        return replace(self, **changes)

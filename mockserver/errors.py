@@ -1,0 +1,74 @@
+"""The exceptions backends raise; each API's renderer turns them into its own error body."""
+from __future__ import annotations
+
+
+class ApiError(Exception):
+    """An error answer of an emulated API: a status and, optionally, a detail and field errors."""
+
+    status = 500
+
+    def __init__(self, detail: str | None = None, *, field_errors: list[dict] | None = None,
+                 headers: dict[str, str] | None = None, status: int | None = None) -> None:
+        super().__init__(detail or self.__class__.__name__)
+        self.detail = detail
+        self.field_errors = field_errors or []
+        self.headers = headers or {}
+        if status is not None:
+            self.status = status
+
+
+class BadRequest(ApiError):
+    status = 400
+
+
+class Unauthorized(ApiError):
+    status = 401
+
+
+class Forbidden(ApiError):
+    status = 403
+
+
+class NotFound(ApiError):
+    status = 404
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+
+
+class Conflict(ApiError):
+    status = 409
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+
+
+class ValidationFailed(ApiError):
+    """Field errors; Collect answers 400, inSigner 422."""
+
+    status = 422
+
+
+class RateLimited(ApiError):
+    status = 429
+
+
+def flatten_messages(messages: object, prefix: str = "") -> list[dict]:
+    """Turn marshmallow's nested error messages into `[{field: "a.0.b", message}]`."""
+    out: list[dict] = []
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            name = str(key) if key != "_schema" else ""
+            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            out.extend(flatten_messages(value, path))
+    elif isinstance(messages, (list, tuple)):
+        if all(isinstance(m, str) for m in messages):
+            out.extend({"field": prefix or "body", "message": m} for m in messages)
+        else:
+            for item in messages:
+                out.extend(flatten_messages(item, prefix))
+    else:
+        out.append({"field": prefix or "body", "message": str(messages)})
+    return out

@@ -1,0 +1,55 @@
+"""Deterministic identifiers: Meteor-style IDs for Collect, prefixed ones for inSigner."""
+from __future__ import annotations
+
+import random
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
+
+METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
+CUID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
+URLSAFE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+
+class IdFactory:
+    """Hand out IDs from a seeded random source, first the ones the fixtures name."""
+
+    def __init__(self, rng: random.Random, first: Mapping[str, Iterable[str]] | None = None) -> None:
+        self.rng = rng
+        self._first = {kind: deque(ids) for kind, ids in (first or {}).items()}
+
+    def _draw(self, alphabet: str, length: int) -> str:
+        choice = self.rng.choice
+        return "".join(choice(alphabet) for _ in range(length))
+
+    def _take_first(self, kind: str, taken: Callable[[str], bool] | None) -> str | None:
+        queue = self._first.get(kind)
+        while queue:
+            candidate = queue.popleft()
+            if taken is None or not taken(candidate):
+                return candidate
+        return None
+
+    def meteor(self, taken: Callable[[str], bool] | None = None) -> str:
+        """Return a 17-character ID from Meteor's alphabet, as Collect's `_id`s are."""
+        first = self._take_first("meteor", taken)
+        if first is not None:
+            return first
+        while True:
+            candidate = self._draw(METEOR_ALPHABET, 17)
+            if taken is None or not taken(candidate):
+                return candidate
+
+    def prefixed(self, prefix: str, length: int = 12, taken: Callable[[str], bool] | None = None) -> str:
+        """Return `prefix` plus a cuid-like lowercase suffix (no prefix: a bare document ID)."""
+        first = self._take_first(prefix or "document", taken)
+        if first is not None:
+            return first
+        while True:
+            head = "cm" if not prefix else ""
+            candidate = f"{prefix}{head}{self._draw(CUID_ALPHABET, length)}"
+            if taken is None or not taken(candidate):
+                return candidate
+
+    def token(self, length: int) -> str:
+        """Return URL-safe random characters (for keys and request IDs)."""
+        return self._draw(URLSAFE_ALPHABET, length)

@@ -1,0 +1,19 @@
+"""JSON answers with the field order we built (Flask's jsonify would sort keys)."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response
+
+
+def dumps(payload: Any) -> str:
+    """Serialise compactly, keeping key order and non-ASCII text."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
+                  mimetype: str = "application/json") -> Response:
+    """Return `payload` as a JSON response."""
+    body = "" if payload is None else dumps(payload)
+    return Response(body, status=status, headers=headers, mimetype=mimetype)

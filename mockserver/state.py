@@ -1,0 +1,79 @@
+"""Per-app state: settings, store, clock, tenants of each API; kept in app.extensions."""
+from __future__ import annotations
+
+import random
+import threading
+from typing import TYPE_CHECKING, Any
+
+from flask import Flask, current_app
+
+from .clock import Clock, parse_instant
+from .config import Settings
+from .ids import IdFactory
+from .store import Store
+from .tenants import Tenants
+
+if TYPE_CHECKING:
+    from .apis import EmulatedApi
+
+EXTENSION = "mockserver"
+
+
+class MockState:
+    """Everything one app instance knows; two apps in one process share nothing."""
+
+    def __init__(self, settings: Settings, apis: list["EmulatedApi"]) -> None:
+        self.settings = settings
+        self.seed = settings.seed
+        self.apis = {api.name: api for api in apis}
+        self.store = Store(settings.store, settings.db if settings.store == "tinydb" else None)
+        frozen = parse_instant(settings.freeze_at) if settings.freeze_at else None
+        self.clock = Clock(frozen)
+        self.lock = threading.RLock()
+        self.tenants: dict[str, Tenants] = {}
+        self.backends: dict[str, Any] = {}
+        self.request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
+        self.reset_hooks: list = []
+        for api in apis:
+            self.backends[api.name] = api.build(self)
+        for tenants in self.tenants.values():
+            tenants.start()
+
+    def add_tenants(self, tenants: Tenants) -> None:
+        """Register the tenants of one API (called by the API's `build`)."""
+        self.tenants[tenants.api] = tenants
+
+    def reset(self, seed: int | None = None) -> dict:
+        """Return to the start-up state, optionally with a new seed."""
+        with self.lock, self.store.transaction():
+            if seed is not None:
+                self.seed = seed
+            self.store.drop_all()
+            self.request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
+            for name, api in self.apis.items():
+                if seed is not None:
+                    self.backends[name] = api.build(self)
+                self.tenants[name].reset(self.seed)
+            self.clock.reset()
+            for hook in self.reset_hooks:
+                hook(self)
+        return self.summary()
+
+    def summary(self) -> dict:
+        """Count entities per API, tenant and collection."""
+        out: dict[str, Any] = {}
+        for name, tenants in self.tenants.items():
+            out[name] = {
+                tenant.id: {coll: len(tenant.collection(coll)) for coll in tenant.schema}
+                for tenant in tenants.all()
+            }
+        return out
+
+    def close(self) -> None:
+        """Flush and close the store."""
+        self.store.close()
+
+
+def get_state(app: Flask | None = None) -> MockState:
+    """Return the state of `app` (default: the current app)."""
+    return (app or current_app).extensions[EXTENSION]

@@ -1,0 +1,172 @@
+"""API key -> tenant: fixture keys map to fixture tenants, unknown keys get fresh seeded tenants."""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .ids import IdFactory
+from .seeding import Snapshot, tenant_random
+
+if TYPE_CHECKING:
+    from .store import Collection, Store
+
+TENANTS_TABLE = "_tenants"
+
+
+@dataclass
+class Tenant:
+    """One Collect team or inSigner organization: its data, random source, IDs and counters."""
+
+    id: str
+    api: str
+    store: "Store"
+    schema: dict[str, tuple[str, tuple[str, ...]]]
+    ids: IdFactory
+    fixture: bool
+    counters: dict[str, Any] = field(default_factory=dict)
+
+    def collection(self, name: str) -> "Collection":
+        """Return this tenant's collection `name`."""
+        key, lookups = self.schema[name]
+        return self.store.collection(f"{self.api}/{self.id}/{name}", key, lookups)
+
+    def table_names(self) -> list[str]:
+        return [f"{self.api}/{self.id}/{name}" for name in self.schema]
+
+
+def derived_tenant_id(api: str, key: str) -> str:
+    """Name a tenant after a hash of its key, so the key itself never shows."""
+    return "tenant-" + hashlib.sha256(f"{api}\0{key}".encode()).hexdigest()[:12]
+
+
+class Tenants:
+    """The tenants of one API, created on first use and bounded (least recently used go first)."""
+
+    def __init__(self, api: str, store: "Store", schema: dict[str, tuple[str, tuple[str, ...]]],
+                 snapshot: Snapshot, fixture_tenant_id: str, fixture_keys: list[dict], seed: int,
+                 max_tenants: int, strict: bool) -> None:
+        self.api = api
+        self.store = store
+        self.schema = schema
+        self.snapshot = snapshot
+        self.fixture_tenant_id = fixture_tenant_id
+        self.fixture_keys = fixture_keys
+        self.seed = seed
+        self.max_tenants = max_tenants
+        self.strict = strict
+        self._lock = threading.RLock()
+        self._tenants: OrderedDict[str, Tenant] = OrderedDict()
+        self._keys: dict[str, str] = {}
+
+    # -- building -------------------------------------------------------------------------------
+    def _new(self, tenant_id: str, fixture: bool) -> Tenant:
+        rng = tenant_random(self.seed, self.api, tenant_id)
+        ids = IdFactory(rng, self.snapshot.first_ids)
+        return Tenant(tenant_id, self.api, self.store, self.schema, ids, fixture)
+
+    def _seed(self, tenant: Tenant, own_key: str | None) -> None:
+        data = self.snapshot.fresh()
+        if tenant.fixture:
+            data["apiKeys"] = [dict(k) for k in self.fixture_keys]
+        else:
+            data["apiKeys"] = [{"key": own_key, "revoked": False, "expiresAt": None}] if own_key else []
+        for name, docs in data.items():
+            if name in self.schema and docs:
+                tenant.collection(name).insert_many(docs)
+        for key_doc in data["apiKeys"]:
+            self._keys[key_doc["key"]] = tenant.id
+        self.store.db.table(TENANTS_TABLE).insert({"api": self.api, "id": tenant.id, "fixture": tenant.fixture})
+
+    def start(self) -> None:
+        """Create the fixture tenant, or reopen the tenants a file store already holds."""
+        with self._lock, self.store.transaction():
+            known = [row for row in self.store.db.table(TENANTS_TABLE).all() if row.get("api") == self.api]
+            if known:
+                for row in known:
+                    tenant = self._new(row["id"], bool(row.get("fixture")))
+                    self._tenants[tenant.id] = tenant
+                    for key_doc in tenant.collection("apiKeys").all():
+                        self._keys[key_doc["key"]] = tenant.id
+                    self._resume_ids(tenant)
+            else:
+                tenant = self._new(self.fixture_tenant_id, True)
+                self._tenants[tenant.id] = tenant
+                self._seed(tenant, None)
+
+    def _resume_ids(self, tenant: Tenant) -> None:
+        # After a restart, IDs the fixtures name first may exist already: the factory skips taken ones.
+        issued = tenant.collection("apiKeys")  # touch so indexes are built lazily elsewhere
+        del issued
+
+    def reset(self, seed: int | None = None) -> None:
+        """Drop every tenant and seed the fixture tenant again (the store is already emptied)."""
+        with self._lock:
+            if seed is not None:
+                self.seed = seed
+            self._tenants.clear()
+            self._keys.clear()
+            tenant = self._new(self.fixture_tenant_id, True)
+            self._tenants[tenant.id] = tenant
+            self._seed(tenant, None)
+
+    # -- lookups --------------------------------------------------------------------------------
+    def all(self) -> list[Tenant]:
+        with self._lock:
+            return list(self._tenants.values())
+
+    def get(self, tenant_id: str) -> Tenant | None:
+        return self._tenants.get(tenant_id)
+
+    @property
+    def fixture_tenant(self) -> Tenant:
+        return self._tenants[self.fixture_tenant_id]
+
+    def key_record(self, key: str) -> tuple[Tenant, dict] | None:
+        """Return the tenant and the stored key entity for a known key."""
+        tenant_id = self._keys.get(key)
+        tenant = self._tenants.get(tenant_id) if tenant_id else None
+        if tenant is None:
+            return None
+        record = tenant.collection("apiKeys").get(key)
+        return (tenant, record) if record is not None else None
+
+    def for_key(self, key: str, create: bool = True) -> Tenant | None:
+        """Return the key's tenant, creating a fresh seeded one for an unknown key in lenient mode."""
+        with self._lock:
+            tenant_id = self._keys.get(key)
+            if tenant_id is not None and tenant_id in self._tenants:
+                self._tenants.move_to_end(tenant_id)
+                return self._tenants[tenant_id]
+            if self.strict or not create:
+                return None
+            tenant_id = derived_tenant_id(self.api, key)
+            with self.store.transaction():
+                tenant = self._tenants.get(tenant_id)
+                if tenant is None:
+                    tenant = self._new(tenant_id, False)
+                    self._tenants[tenant_id] = tenant
+                    self._seed(tenant, key)
+                    self._evict()
+                else:
+                    self._keys[key] = tenant_id
+            return tenant
+
+    def register_key(self, tenant: Tenant, key: str) -> None:
+        """Let `key` reach `tenant` (after the control plane added it)."""
+        with self._lock:
+            self._keys[key] = tenant.id
+
+    def _evict(self) -> None:
+        while len(self._tenants) > self.max_tenants:
+            victim = next((t for t in self._tenants.values() if not t.fixture), None)
+            if victim is None:
+                return
+            del self._tenants[victim.id]
+            self._keys = {k: v for k, v in self._keys.items() if v != victim.id}
+            self.store.drop(victim.table_names())
+            from tinydb import where
+
+            self.store.db.table(TENANTS_TABLE).remove(where("id") == victim.id)

@@ -1,0 +1,49 @@
+"""A mockserver running in a background thread of this process, on a real socket (tests, the plugin)."""
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+
+class ServerThread:
+    """Serve an app on 127.0.0.1 in a daemon thread; one thread per request, so delays do not block."""
+
+    def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.app = app
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server.daemon_threads = True
+        self.host = host
+        self.port = self._server.server_port
+        self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> "ServerThread":
+        """Start serving."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the app's store."""
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self.app.extensions["mockserver"].close()
+
+    def __enter__(self) -> "ServerThread":
+        return self.start()
+
+    def __exit__(self, *exc: Any) -> None:
+        self.stop()
+
+
+def start_server(settings: dict[str, Any] | None = None) -> ServerThread:
+    """Build an app from `settings` and serve it on a free port."""
+    from ..app import create_app
+
+    return ServerThread(create_app(dict(settings or {}))).start()

@@ -1,0 +1,91 @@
+"""`mockserver serve` as users start it: a real process, its ready line, signals and failures."""
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+
+def start(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
+    line = process.stdout.readline()
+    if "http://" not in line:
+        process.kill()
+        process.wait()
+        pytest.fail(f"no ready line: {line!r} {process.stderr.read()!r}")
+    return process, line.split("serving ", 1)[1].split()[0]
+
+
+def get_json(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=5) as response:
+        return json.loads(response.read())
+
+
+def test_serve__ready_line_health_and_clean_sigterm(tmp_path):
+    process, url = start("--store", "tinydb", "--db", str(tmp_path / "db.json"), "--seed", "7")
+    try:
+        health = get_json(url + "/__mock/health")
+        assert health["store"] == "tinydb" and health["seed"] == 7
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
+        process.stderr.close()
+    assert json.loads((tmp_path / "db.json").read_text())
+
+
+def test_serve__from_another_directory_serves_shipped_fixtures(tmp_path):
+    process, url = start(cwd=tmp_path)
+    try:
+        assert get_json(url + "/__mock/state/collect/campaigns")["items"]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+        process.stdout.close()
+        process.stderr.close()
+
+
+def run_failing(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "mockserver", "serve", *args], capture_output=True, text=True,
+                          timeout=30, env=env)
+
+
+def test_serve__port_in_use_is_one_line():
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run_failing("--port", str(busy.getsockname()[1]))
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "already in use" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("args, words", [
+    pytest.param(["--port", "x"], "port", id="port-not-number"),
+    pytest.param(["--port", "70000"], "port", id="port-out-of-range"),
+    pytest.param(["--store", "redis"], "store", id="unknown-store"),
+    pytest.param(["--fixtures", "/nonexistent/fixtures"], "fixtures", id="missing-fixtures"),
+    pytest.param(["--bogus"], "unrecognized", id="unknown-option"),
+])
+def test_serve__bad_option_is_one_line(args, words):
+    result = run_failing("--port", "0", *args)
+    assert result.returncode != 0
+    assert words in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.strip().count("\n") == 0
+
+
+def test_serve__environment_sets_options(tmp_path):
+    import os
+
+    env = {**os.environ, "MOCKSERVER_STORE": "bogus"}
+    result = run_failing("--port", "0", env=env)
+    assert result.returncode != 0 and "store" in result.stderr

@@ -1,0 +1,253 @@
+"""POST /v1/requests: the reference example, every validation rule, references, bookkeeping."""
+from __future__ import annotations
+
+import base64
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import GOLDEN_COLLECT_TIME, basic
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "collect-send-multiple-requests.txt"
+EXAMPLE_REQUEST = {
+    "contacts": ["WmTjsFknzHdmfs3Ra", {"email": "elon@example.com", "lastName": "Musk", "firstName": "Elon"}],
+    "campaignId": "xvr69EYLKXvTkfYuk",
+}
+
+
+def vendor_example_response() -> dict:
+    """Return the vendor's 200 example, read from the reference page when it is beside the project."""
+    if REFERENCE.exists():
+        text = REFERENCE.read_text(encoding="utf-8")
+        start = text.index("Response examples (200)") + len("Response examples (200)")
+        return json.loads(text[start:])
+    return json.loads((Path(__file__).parent / "data" / "collect_example_response.json").read_text())
+
+
+def send(client, body, auth):
+    return client.post("/v1/requests", json=body, headers=auth)
+
+
+def test_send_multiple_requests__vendor_example(client, collect_auth, freeze):
+    freeze(GOLDEN_COLLECT_TIME)
+    response = send(client, EXAMPLE_REQUEST, collect_auth)
+    assert response.status_code == 200
+    assert response.mimetype == "application/json"
+    expected = vendor_example_response()
+    # The vendor's example contradicts its own request in two fields (see the README):
+    # the first request shows sendCompletionMessage although the call did not set it, and
+    # Elon's contact shows company "Tesla" although the call sent no company.
+    del expected["requests"][0]["sendCompletionMessage"]
+    del expected["requests"][1]["contact"]["company"]
+    got = response.get_json()
+    assert got == expected
+    assert json.dumps(got) == json.dumps(expected), "key order differs from the reference example"
+
+
+def test_send_multiple_requests__bookkeeping(client, collect_auth, freeze):
+    freeze(GOLDEN_COLLECT_TIME)
+    send(client, EXAMPLE_REQUEST, collect_auth)
+    client.post("/__mock/clock", json={"advance": 3600})
+    second = send(client, {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}, collect_auth)
+    contact = second.get_json()["requests"][0]["contact"]
+    assert contact["nbRequest"] == 6
+    assert contact["lastActivity"] == "2022-07-04T08:20:06Z"
+    stored = client.get("/__mock/state/collect/contacts").get_json()["items"]
+    john = next(c for c in stored if c["_id"] == "WmTjsFknzHdmfs3Ra")
+    assert john["nbRequest"] == 6
+    requests = client.get("/__mock/state/collect/requests").get_json()["items"]
+    assert len(requests) == 3
+
+
+def test_send_multiple_requests__reuses_contact_by_email(client, collect_auth):
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "JohnDoe@example.com", "firstName": "X"}]}
+    data = send(client, body, collect_auth).get_json()
+    assert data["contacts"][0]["_id"] == "WmTjsFknzHdmfs3Ra"
+    assert data["contacts"][0]["firstName"] == "John"
+    assert "nbRequest" not in data["contacts"][0]
+    assert data["requests"][0]["contact"]["nbRequest"] == 5
+
+
+def test_send_multiple_requests__unknown_contact_id_is_partial_success(client, collect_auth):
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["NoSuchContact2345", "WmTjsFknzHdmfs3Ra"]}
+    response = send(client, body, collect_auth)
+    assert response.status_code == 200
+    data = response.get_json()
+    assert data["errors"] == [{"index": 0, "contact": "NoSuchContact2345",
+                               "message": "The specified object could not be found."}]
+    assert data["contacts"] == ["NoSuchContact2345", "WmTjsFknzHdmfs3Ra"]
+    assert [r["contact"]["_id"] for r in data["requests"]] == ["WmTjsFknzHdmfs3Ra"]
+
+
+def test_send_multiple_requests__default_due_date_in_team_zone(client, collect_auth, freeze):
+    # 22:30 UTC on 1 January is 23:30 in Paris: still 1 January there, so due 8 January 23:59 Paris.
+    freeze("2023-01-01T22:30:00Z")
+    data = send(client, {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}, collect_auth)
+    assert data.get_json()["requests"][0]["dueDate"] == "2023-01-08T22:59:00Z"
+
+
+@pytest.mark.parametrize("due, expected", [
+    pytest.param("2022-08-01T10:00:00Z", "2022-08-01T10:00:00Z", id="utc"),
+    pytest.param("2022-08-01T10:00:00+02:00", "2022-08-01T08:00:00Z", id="offset"),
+    pytest.param("2022-08-01T10:00:00", "2022-08-01T08:00:00Z", id="naive-is-team-zone"),
+    pytest.param("2022-08-01", "2022-08-01T21:59:00Z", id="date-is-2359-team-zone"),
+])
+def test_send_multiple_requests__given_due_date(client, collect_auth, due, expected):
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"], "dueDate": due}
+    assert send(client, body, collect_auth).get_json()["requests"][0]["dueDate"] == expected
+
+
+def test_send_multiple_requests__flags_and_references(client, collect_auth):
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"], "sendMessage": False,
+            "sendReopenMessage": True, "items": ["Gwm5sHv6tzikK65We"], "assignedTo": "janedoe@example.com",
+            "samples": [{"itemId": "Gwm5sHv6tzikK65We", "url": "https://example.com/id.pdf"}]}
+    response = send(client, body, collect_auth)
+    assert response.status_code == 200
+    request = response.get_json()["requests"][0]
+    assert list(request)[-2:] == ["sendMessage", "sendReopenMessage"]
+    assert request["sendMessage"] is False and request["sendReopenMessage"] is True
+    stored = client.get("/__mock/state/collect/requests").get_json()["items"][0]
+    assert stored["assignedTo"] == "ABx6DYtqExcgJ4FAX"
+    assert stored["items"] == ["Gwm5sHv6tzikK65We"]
+
+
+def valid(**changes):
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+    body.update(changes)
+    return {k: v for k, v in body.items() if v is not ...}
+
+
+@pytest.mark.parametrize("body, field", [
+    pytest.param(valid(campaignId=...), "campaignId", id="campaign-missing"),
+    pytest.param(valid(campaignId=12), "campaignId", id="campaign-not-string"),
+    pytest.param(valid(campaignId=""), "campaignId", id="campaign-empty"),
+    pytest.param(valid(contacts=...), "contacts", id="contacts-missing"),
+    pytest.param(valid(contacts=[]), "contacts", id="contacts-empty"),
+    pytest.param(valid(contacts=["WmTjsFknzHdmfs3Ra"] * 51), "contacts", id="contacts-over-50"),
+    pytest.param(valid(contacts="WmTjsFknzHdmfs3Ra"), "contacts", id="contacts-not-list"),
+    pytest.param(valid(contacts=[12]), "contacts.0", id="contact-number"),
+    pytest.param(valid(contacts=[""]), "contacts.0", id="contact-empty-id"),
+    pytest.param(valid(contacts=[None]), "contacts.0", id="contact-null"),
+    pytest.param(valid(contacts=[{"firstName": "A"}]), "contacts.0.email", id="contact-email-missing"),
+    pytest.param(valid(contacts=["WmTjsFknzHdmfs3Ra", "x", {"email": "nope"}]), "contacts.2.email",
+                 id="contact-email-invalid"),
+    pytest.param(valid(contacts=[{"email": "a@b.co", "tag": "x"}]), "contacts.0.tag", id="contact-tag-not-list"),
+    pytest.param(valid(contacts=[{"email": "a@b.co", "firstName": 3}]), "contacts.0.firstName",
+                 id="contact-name-not-string"),
+    pytest.param(valid(items="Gwm5sHv6tzikK65We"), "items", id="items-not-list"),
+    pytest.param(valid(items=[1]), "items.0", id="item-not-string"),
+    pytest.param(valid(samples=[{"url": "https://x.io/a"}]), "samples.0.itemId", id="sample-item-missing"),
+    pytest.param(valid(samples=[{"itemId": "Gwm5sHv6tzikK65We", "url": "not a url"}]), "samples.0.url",
+                 id="sample-url-invalid"),
+    pytest.param(valid(samples="x"), "samples", id="samples-not-list"),
+    pytest.param(valid(dueDate="next week"), "dueDate", id="due-date-not-iso"),
+    pytest.param(valid(dueDate=20220711), "dueDate", id="due-date-number"),
+    pytest.param(valid(assignedTo=5), "assignedTo", id="assignee-not-string"),
+    pytest.param(valid(sendMessage="false"), "sendMessage", id="flag-string"),
+    pytest.param(valid(sendCompletionMessage=1), "sendCompletionMessage", id="flag-number"),
+    pytest.param(valid(sendRejectionMessage=None), "sendRejectionMessage", id="flag-null"),
+    pytest.param(valid(sendReopenMessage=[]), "sendReopenMessage", id="flag-list"),
+])
+def test_send_multiple_requests__invalid_field(client, collect_auth, body, field):
+    response = send(client, body, collect_auth)
+    assert response.status_code == 400, response.get_data(as_text=True)
+    data = response.get_json()
+    assert data["error"] == "Bad Request"
+    assert data["message"] == "Your request is invalid."
+    assert field in [d["field"] for d in data["details"]]
+    assert client.get("/__mock/state/collect/requests").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("raw, content_type", [
+    pytest.param(b"{not json", "application/json", id="malformed"),
+    pytest.param(b'{"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [', "application/json", id="truncated"),
+    pytest.param(b"[1, 2]", "application/json", id="array"),
+    pytest.param(b'"text"', "application/json", id="string"),
+    pytest.param(b"", "application/json", id="empty"),
+    pytest.param(b'{"campaignId": "\xff"}', "application/json", id="invalid-utf8"),
+    pytest.param(b"campaignId=x", "application/x-www-form-urlencoded", id="form-encoded"),
+    pytest.param(b'{"a": NaN}', "application/json", id="nan"),
+])
+def test_send_multiple_requests__bad_body(client, collect_auth, raw, content_type):
+    response = client.post("/v1/requests", data=raw, headers={**collect_auth, "Content-Type": content_type})
+    assert response.status_code == 400
+    assert response.get_json()["message"] == "Your request is invalid."
+
+
+@pytest.mark.parametrize("body, field", [
+    pytest.param(valid(campaignId="NoSuchCampaign234"), "campaignId", id="campaign"),
+    pytest.param(valid(items=["NoSuchItem2345678"]), "items.0", id="item"),
+    pytest.param(valid(samples=[{"itemId": "NoSuchItem2345678", "url": "https://x.io/a"}]), "samples.0.itemId",
+                 id="sample-item"),
+    pytest.param(valid(assignedTo="nobody@example.com"), "assignedTo", id="assignee-email"),
+    pytest.param(valid(assignedTo="NoSuchMember23456"), "assignedTo", id="assignee-id"),
+])
+def test_send_multiple_requests__unknown_reference(client, collect_auth, body, field):
+    response = send(client, body, collect_auth)
+    assert response.status_code == 404
+    data = response.get_json()
+    assert data == {"error": "Not Found", "message": "The specified object could not be found.",
+                    "details": data["details"]}
+    assert field in [d["field"] for d in data["details"]]
+    assert client.get("/__mock/state/collect/requests").get_json()["items"] == []
+
+
+@pytest.mark.parametrize("headers", [
+    pytest.param({}, id="missing"),
+    pytest.param({"Authorization": "Bearer collect_test_key"}, id="bearer"),
+    pytest.param({"Authorization": "Basic"}, id="no-credentials"),
+    pytest.param({"Authorization": "Basic !!!notbase64"}, id="undecodable"),
+    pytest.param({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()}, id="no-colon"),
+    pytest.param(basic(""), id="empty-key"),
+    pytest.param(basic("collect_revoked_key"), id="revoked"),
+    pytest.param(basic("collect_expired_key"), id="expired"),
+])
+def test_send_multiple_requests__unauthorized(client, headers):
+    response = client.post("/v1/requests", json=valid(), headers=headers)
+    assert response.status_code == 401
+    assert response.get_json() == {"error": "Unauthorized", "message": "Your API key is wrong."}
+
+
+def test_send_multiple_requests__username_is_ignored(client):
+    header = {"Authorization": "Basic " + base64.b64encode(b"someone:collect_test_key").decode()}
+    assert client.post("/v1/requests", json=valid(), headers=header).status_code == 200
+
+
+def test_send_multiple_requests__wrong_method_gets_405_with_allow(client, collect_auth):
+    response = client.get("/v1/requests", headers=collect_auth)
+    assert response.status_code == 405
+    assert "POST" in response.headers["Allow"]
+    assert response.get_json()["error"] == "Method Not Allowed"
+
+
+def test_unknown_collect_path__404_in_collect_body(client, collect_auth):
+    response = client.get("/v1/contacts/x", headers=collect_auth)
+    assert response.status_code == 404
+    assert response.get_json() == {"error": "Not Found", "message": "The specified object could not be found."}
+
+
+def test_send_multiple_requests__body_over_1_mib_gets_413(client, collect_auth):
+    body = json.dumps(valid(padding="x" * (1024 * 1024)))
+    response = client.post("/v1/requests", data=body, headers={**collect_auth, "Content-Type": "application/json"})
+    assert response.status_code == 413
+    assert response.get_json()["error"] == "Payload Too Large"
+
+
+def test_send_multiple_requests__unknown_key_gets_own_tenant(client):
+    mine, theirs = basic("team-a-key"), basic("team-b-key")
+    send(client, valid(), mine)
+    send(client, valid(), mine)
+    data = send(client, valid(), theirs).get_json()
+    assert data["requests"][0]["contact"]["nbRequest"] == 5
+    assert send(client, valid(), mine).get_json()["requests"][0]["contact"]["nbRequest"] == 7
+
+
+@pytest.mark.parametrize("settings", [{"strict_auth": True}], indirect=False)
+def test_send_multiple_requests__strict_auth_rejects_unknown_key(settings):
+    from mockserver.app import create_app
+
+    app = create_app(settings)
+    client = app.test_client()
+    assert client.post("/v1/requests", json=valid(), headers=basic("unknown-key")).status_code == 401
+    assert client.post("/v1/requests", json=valid(), headers=basic("collect_test_key")).status_code == 200

@@ -1,0 +1,115 @@
+"""/__mock: health, reset, clock, state."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import basic
+from mockserver import __version__
+
+
+def test_health(client, store_kind):
+    data = client.get("/__mock/health").get_json()
+    assert data["status"] == "ok" and data["version"] == __version__
+    assert "collect" in data["apis"]
+    assert data["store"] == store_kind and data["seed"] == 42
+
+
+def test_reset__drops_new_data_and_tenants(client):
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "gone@example.com"}]}
+    client.post("/v1/requests", json=body, headers=basic("some-new-key"))
+    assert client.post("/__mock/reset").status_code == 200
+    tenants = client.get("/__mock/state").get_json()["apis"]["collect"]
+    assert list(tenants) == ["uGFRDeEL3Ct2uYo2c"]
+    assert tenants["uGFRDeEL3Ct2uYo2c"]["requests"] == 0
+
+
+def test_reset__is_post_only(client):
+    assert client.get("/__mock/reset").status_code == 405
+
+
+@pytest.mark.parametrize("body", [{"seed": "x"}, {"seed": True}, [1]])
+def test_reset__bad_seed(client, body):
+    response = client.post("/__mock/reset", json=body)
+    assert response.status_code == 400
+    assert set(response.get_json()["error"]) == {"code", "message"}
+
+
+def test_clock__freeze_advance_unfreeze(client):
+    frozen = client.post("/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"}).get_json()
+    assert frozen == {"now": "2030-01-01T00:00:00.000Z", "frozen": True}
+    assert client.post("/__mock/clock", json={"advance": 90.5}).get_json()["now"] == "2030-01-01T00:01:30.500Z"
+    running = client.post("/__mock/clock", json={"unfreeze": True}).get_json()
+    assert running["frozen"] is False and running["now"].startswith("2030-01-01T00:01")
+    client.post("/__mock/clock", json={"freeze": True})
+    assert client.get("/__mock/clock").get_json()["frozen"] is True
+
+
+def test_clock__reset_returns_to_startup_mode(client):
+    client.post("/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"})
+    client.post("/__mock/reset")
+    assert client.get("/__mock/clock").get_json()["frozen"] is False
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param({}, id="nothing"),
+    pytest.param({"freeze": "yesterday"}, id="bad-instant"),
+    pytest.param({"advance": "10"}, id="advance-string"),
+    pytest.param({"freeze": True, "advance": 1}, id="two-actions"),
+    pytest.param({"unfreeze": False}, id="unfreeze-false"),
+])
+def test_clock__bad_body(client, body):
+    response = client.post("/__mock/clock", json=body)
+    assert response.status_code == 400
+    assert response.get_json()["error"]["code"] == "invalid-clock" or body == {}
+
+
+def test_state__counts_and_collections(client):
+    counts = client.get("/__mock/state").get_json()["apis"]["collect"]["uGFRDeEL3Ct2uYo2c"]
+    assert counts["campaigns"] >= 1 and counts["teams"] == 1
+    for collection in ("teams", "members", "campaigns", "contacts", "requests", "apiKeys"):
+        response = client.get(f"/__mock/state/collect/{collection}")
+        assert response.status_code == 200
+        assert len(response.get_json()["items"]) == counts[collection]
+
+
+@pytest.mark.parametrize("path", ["/__mock/state/nope/contacts", "/__mock/state/collect/nope"])
+def test_state__unknown_api_or_collection(client, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not-found"
+
+
+def test_state__add_contact_and_key(client):
+    created = client.post("/__mock/state/collect/contacts", json={"email": "new@example.com", "firstName": "N"})
+    assert created.status_code == 201
+    contact = created.get_json()
+    assert len(contact["_id"]) == 17 and contact["nbRequest"] == 0
+    key = client.post("/__mock/state/collect/apiKeys", json={"key": "added-key"}).get_json()
+    assert key == {"key": "added-key", "revoked": False, "expiresAt": None}
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [contact["_id"]]}
+    response = client.post("/v1/requests", json=body, headers=basic("added-key"))
+    assert response.get_json()["requests"][0]["contact"]["_id"] == contact["_id"]
+
+
+def test_state__add_campaign_with_defaults_for_a_tenant(client):
+    created = client.post("/__mock/state/collect/campaigns?tenant=my-key", json={"name": "Mine"}).get_json()
+    assert created["dueDays"] == 7 and created["status"] == "open"
+    body = {"campaignId": created["_id"], "contacts": ["WmTjsFknzHdmfs3Ra"]}
+    assert client.post("/v1/requests", json=body, headers=basic("my-key")).status_code == 200
+    assert client.post("/v1/requests", json=body, headers=basic("collect_test_key")).status_code == 404
+
+
+@pytest.mark.parametrize("body, field", [
+    pytest.param({"firstName": "x"}, "email", id="contact-without-email"),
+    pytest.param({"email": "bad"}, "email", id="contact-bad-email"),
+])
+def test_state__add_invalid_entity(client, body, field):
+    response = client.post("/__mock/state/collect/contacts", json=body)
+    assert response.status_code == 400
+    assert field in response.get_json()["error"]["message"]
+
+
+def test_unknown_control_path__control_envelope(client):
+    response = client.get("/__mock/nope")
+    assert response.status_code == 404
+    assert response.get_json()["error"]["code"] == "not-found"
