@@ -7,6 +7,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
+from . import pipeline
 from .config import Settings
 from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
 from .state import EXTENSION, MockState, get_state
@@ -33,6 +34,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     app.extensions[EXTENSION] = state
     for api in apis:
         app.register_blueprint(api.blueprint)
+    pipeline.install(app, state)
     from .control import control
 
     app.register_blueprint(control)
@@ -43,10 +45,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
 
 def owning_api(path: str):
     """Return the emulated API whose prefix `path` is under, or None."""
-    for api in get_state().apis.values():
-        if api.owns(path):
-            return api
-    return None
+    return get_state().api_for_path(path)
 
 
 def _install_error_handlers(app: Flask) -> None:

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from .clock import Clock, parse_instant
 from .config import Settings
 from .ids import IdFactory
+from .pipeline import Pipeline
 from .store import Store
 from .tenants import Tenants
 
@@ -34,10 +35,18 @@ class MockState:
         self.backends: dict[str, Any] = {}
         self.request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
         self.reset_hooks: list = []
+        self.pipeline = Pipeline()
         for api in apis:
             self.backends[api.name] = api.build(self)
         for tenants in self.tenants.values():
             tenants.start()
+
+    def api_for_path(self, path: str) -> "EmulatedApi | None":
+        """Return the emulated API whose prefix `path` is under, or None."""
+        for api in self.apis.values():
+            if api.owns(path):
+                return api
+        return None
 
     def add_tenants(self, tenants: Tenants) -> None:
         """Register the tenants of one API (called by the API's `build`)."""

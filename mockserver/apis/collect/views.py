@@ -53,11 +53,6 @@ def authenticate(state: MockState, req: Request) -> Tenant:
     return tenant
 
 
-@blueprint.before_request
-def _authenticate() -> None:
-    g.tenant = authenticate(get_state(), request)
-
-
 @blueprint.post("/requests")
 def send_multiple_requests() -> Response:
     """Send a campaign's request to up to 50 new or existing contacts."""
