@@ -61,6 +61,9 @@ class Tenants:
         self._tenants: OrderedDict[str, Tenant] = OrderedDict()
         self._keys: dict[str, str] = {}
 
+    def _registry(self) -> "Collection":
+        return self.store.collection(TENANTS_TABLE, "id")
+
     # -- building -------------------------------------------------------------------------------
     def _new(self, tenant_id: str, fixture: bool) -> Tenant:
         rng = tenant_random(self.seed, self.api, tenant_id)
@@ -78,28 +81,23 @@ class Tenants:
                 tenant.collection(name).insert_many(docs)
         for key_doc in data["apiKeys"]:
             self._keys[key_doc["key"]] = tenant.id
-        self.store.db.table(TENANTS_TABLE).insert({"api": self.api, "id": tenant.id, "fixture": tenant.fixture})
+        self._registry().insert({"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id,
+                                 "fixture": tenant.fixture})
 
     def start(self) -> None:
         """Create the fixture tenant, or reopen the tenants a file store already holds."""
         with self._lock, self.store.transaction():
-            known = [row for row in self.store.db.table(TENANTS_TABLE).all() if row.get("api") == self.api]
+            known = [row for row in self._registry().all() if row.get("api") == self.api]
             if known:
                 for row in known:
-                    tenant = self._new(row["id"], bool(row.get("fixture")))
+                    tenant = self._new(row["tenant"], bool(row.get("fixture")))
                     self._tenants[tenant.id] = tenant
                     for key_doc in tenant.collection("apiKeys").all():
                         self._keys[key_doc["key"]] = tenant.id
-                    self._resume_ids(tenant)
             else:
                 tenant = self._new(self.fixture_tenant_id, True)
                 self._tenants[tenant.id] = tenant
                 self._seed(tenant, None)
-
-    def _resume_ids(self, tenant: Tenant) -> None:
-        # After a restart, IDs the fixtures name first may exist already: the factory skips taken ones.
-        issued = tenant.collection("apiKeys")  # touch so indexes are built lazily elsewhere
-        del issued
 
     def reset(self, seed: int | None = None) -> None:
         """Drop every tenant and seed the fixture tenant again (the store is already emptied)."""
@@ -167,6 +165,4 @@ class Tenants:
             del self._tenants[victim.id]
             self._keys = {k: v for k, v in self._keys.items() if v != victim.id}
             self.store.drop(victim.table_names())
-            from tinydb import where
-
-            self.store.db.table(TENANTS_TABLE).remove(where("id") == victim.id)
+            self._registry().remove(f"{self.api}/{victim.id}")

@@ -1,7 +1,6 @@
 """The store: concurrent writers, atomic file writes, reopening, damaged files."""
 from __future__ import annotations
 
-import json
 import threading
 
 import pytest
@@ -63,6 +62,7 @@ def test_file_store__reopened_after_clean_stop_keeps_everything(tmp_path):
     assert again["requests"][0]["_id"] != created["requests"][0]["_id"]
     other = reopened.get("/__mock/state/collect/requests?tenant=another-teams-key").get_json()["items"]
     assert len(other) == 1
+    reopened.application.extensions["mockserver"].close()
 
 
 def test_file_store__every_acknowledged_write_is_on_disk(tmp_path):
@@ -71,8 +71,58 @@ def test_file_store__every_acknowledged_write_is_on_disk(tmp_path):
     body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "disk@example.com"}]}
     response = app.test_client().post("/v1/requests", json=body, headers=basic("collect_test_key"))
     request_id = response.get_json()["requests"][0]["_id"]
-    assert request_id in db.read_text()  # written before the answer, without a clean stop
-    json.loads(db.read_text())
+    # No clean stop: what a second process would find on disk right after the answer.
+    crashed = create_app({"store": "tinydb", "db": str(db)})
+    stored = crashed.test_client().get("/__mock/state/collect/requests?tenant=collect_test_key").get_json()
+    assert [r["_id"] for r in stored["items"]] == [request_id]
+    app.extensions["mockserver"].close()
+    crashed.extensions["mockserver"].close()
+
+
+def test_file_store__clean_stop_folds_the_journal_into_the_file(tmp_path):
+    db = tmp_path / "state.json"
+    app = create_app({"store": "tinydb", "db": str(db)})
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "folded@example.com"}]}
+    app.test_client().post("/v1/requests", json=body, headers=basic("collect_test_key"))
+    assert (tmp_path / "state.json.wal").exists()
+    app.extensions["mockserver"].close()
+    assert not (tmp_path / "state.json.wal").exists()
+    assert "folded@example.com" in db.read_text()
+
+
+def test_file_store__journal_is_folded_when_it_grows(tmp_path, monkeypatch):
+    from mockserver.store import tinystore
+
+    monkeypatch.setattr(tinystore, "WAL_COMPACT_BYTES", 0)
+    monkeypatch.setattr(tinystore, "WAL_FILE_RATIO", 0)
+    db = tmp_path / "state.json"
+    app = create_app({"store": "tinydb", "db": str(db)})
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "grown@example.com"}]}
+    app.test_client().post("/v1/requests", json=body, headers=basic("collect_test_key"))
+    assert "grown@example.com" in db.read_text()
+    app.extensions["mockserver"].close()
+
+
+def test_file_store__torn_last_journal_line_is_ignored(tmp_path):
+    db = tmp_path / "state.json"
+    app = create_app({"store": "tinydb", "db": str(db)})
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "whole@example.com"}]}
+    app.test_client().post("/v1/requests", json=body, headers=basic("collect_test_key"))
+    app.extensions["mockserver"].store._file._wal.close()  # a crash: no clean stop
+    with open(tmp_path / "state.json.wal", "ab") as wal:
+        wal.write(b'{"set": [["collect/x/contacts", 99, {"_id": "half')
+    reopened = create_app({"store": "tinydb", "db": str(db)})
+    contacts = reopened.test_client().get("/__mock/state/collect/contacts").get_json()["items"]
+    assert "whole@example.com" in [c["email"] for c in contacts]
+    reopened.extensions["mockserver"].close()
+
+
+def test_file_store__damaged_journal_is_a_clear_error(tmp_path):
+    db = tmp_path / "state.json"
+    db.write_text("{}")
+    (tmp_path / "state.json.wal").write_bytes(b'garbage\n{"set": []}\n')
+    with pytest.raises(StoreError, match="damaged at line 1"):
+        Store("tinydb", str(db))
 
 
 @pytest.mark.parametrize("content", [

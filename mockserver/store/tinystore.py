@@ -5,29 +5,91 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
+from tinydb.table import Table
+
+# The journal is folded into the TinyDB file once it outgrows this and the file itself (times the
+# ratio): folding costs as much as the file is large, so this keeps writes O(1) amortised.
+WAL_COMPACT_BYTES = 4 * 1024 * 1024
+WAL_FILE_RATIO = 1.0
 
 
 class StoreError(Exception):
     """The store cannot be opened or written (a damaged file, a folder we cannot write)."""
 
 
-class AtomicJSONStorage(MemoryStorage):
-    """Keep the database in memory; `flush()` writes it whole to a temporary file, then renames it.
+class _IntKeyView(MutableMapping):
+    """A raw table (string doc ids, as JSON keeps them) seen with int ids, as TinyDB's updaters expect."""
 
-    A reader of the file never sees half a write: it sees the file before or after a flush.
+    __slots__ = ("raw",)
+
+    def __init__(self, raw: dict[str, Any]) -> None:
+        self.raw = raw
+
+    def __getitem__(self, doc_id: int) -> Any:
+        return self.raw[str(doc_id)]
+
+    def __setitem__(self, doc_id: int, doc: Any) -> None:
+        self.raw[str(doc_id)] = doc
+
+    def __delitem__(self, doc_id: int) -> None:
+        del self.raw[str(doc_id)]
+
+    def __contains__(self, doc_id: object) -> bool:
+        return str(doc_id) in self.raw
+
+    def __iter__(self) -> Iterator[int]:
+        return (int(doc_id) for doc_id in self.raw)
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+
+class InPlaceTable(Table):
+    """A TinyDB table whose writes change the stored table in place.
+
+    TinyDB's own `_update_table` copies the whole table twice on every write (to convert the
+    document ids), which makes each insert cost as much as the table is large.
+    """
+
+    def _update_table(self, updater) -> None:
+        tables = self._storage.read()
+        if tables is None:
+            tables = {}
+        raw = tables.get(self.name)
+        if raw is None:
+            raw = tables[self.name] = {}
+        updater(_IntKeyView(raw))
+        self._storage.write(tables)
+        self.clear_cache()
+
+
+class MockTinyDB(TinyDB):
+    """TinyDB with in-place tables."""
+
+    table_class = InPlaceTable
+
+
+class AtomicJSONStorage(MemoryStorage):
+    """The database in memory, backed by a TinyDB JSON file and an append-only journal beside it.
+
+    Every transaction appends its changes to `<file>.wal` and fsyncs before it is acknowledged;
+    the journal is folded into the TinyDB file (temporary file, fsync, rename) when it grows
+    and on a clean stop, so the file is never half written and a reader sees a whole state.
     """
 
     def __init__(self, path: str) -> None:
         super().__init__()
         self.path = Path(path)
+        self.wal_path = self.path.with_name(self.path.name + ".wal")
         self.dirty = False
+        self._wal = None
         if self.path.exists():
             try:
                 text = self.path.read_text(encoding="utf-8")
@@ -43,10 +105,73 @@ class AtomicJSONStorage(MemoryStorage):
             parent = self.path.parent
             if not parent.is_dir() or not os.access(parent, os.W_OK):
                 raise StoreError(f"cannot create the TinyDB file {self.path}: folder missing or not writable")
+        if self.wal_path.exists():
+            self._replay()
 
     def write(self, data: dict[str, dict[str, Any]]) -> None:
         self.memory = data
         self.dirty = True
+
+    def _replay(self) -> None:
+        raw = self.wal_path.read_bytes()
+        lines = raw.split(b"\n")
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except ValueError:
+                if number == len(lines):
+                    break  # a torn last line: that write was never acknowledged
+                raise StoreError(f"the journal {self.wal_path} is damaged at line {number}") from None
+            self.apply(record)
+        self.dirty = True
+
+    def apply(self, record: dict) -> None:
+        """Apply one journal record: drops, then documents set to their new value."""
+        tables = self.memory if self.memory is not None else {}
+        if record.get("dropAll"):
+            tables.clear()
+        for name in record.get("drop", []):
+            tables.pop(name, None)
+        for name, doc_id, doc in record.get("set", []):
+            if doc is None:
+                tables.get(name, {}).pop(str(doc_id), None)
+            else:
+                tables.setdefault(name, {})[str(doc_id)] = doc
+        self.memory = tables
+
+    def append(self, record: dict) -> None:
+        """Append one transaction to the journal and fsync it."""
+        if self._wal is None:
+            self._wal = open(self.wal_path, "ab")
+        self._wal.write(json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode() + b"\n")
+        self._wal.flush()
+        os.fsync(self._wal.fileno())
+        size = self._wal.tell()
+        if size > WAL_COMPACT_BYTES and size > self._file_size() * WAL_FILE_RATIO:
+            self.compact()
+
+    def _file_size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except OSError:
+            return 0
+
+    def compact(self) -> None:
+        """Fold the journal into the TinyDB file and empty the journal."""
+        self.dirty = True
+        self.flush()
+        if self._wal is not None:
+            self._wal.close()
+            self._wal = None
+        try:
+            os.unlink(self.wal_path)
+        except FileNotFoundError:
+            pass
+
+    def close(self) -> None:
+        self.compact()
 
     def flush(self) -> None:
         """Write the database to disk: temporary file, fsync, rename, fsync the folder."""
@@ -136,6 +261,7 @@ class Collection:
         self.store.check_in_transaction()
         doc_id = self.table.insert(doc)
         self._index(doc, doc_id)
+        self.store.changed(self.name, doc_id)
         return doc
 
     def insert_many(self, docs: list[dict]) -> None:
@@ -144,17 +270,32 @@ class Collection:
         doc_ids = self.table.insert_multiple(docs)
         for doc, doc_id in zip(docs, doc_ids):
             self._index(doc, doc_id)
+            self.store.changed(self.name, doc_id)
 
     def update(self, key: Any, changes: dict) -> dict:
         """Apply `changes` to the document with this key and return it."""
         self.store.check_in_transaction()
         doc_id = self._by_key[key]
         self.table.update(changes, doc_ids=[doc_id])
+        self.store.changed(self.name, doc_id)
         doc = self.table.get(doc_id=doc_id)
         for field in self.lookups:
             if field in changes and changes[field] is not None:
                 self._by_field[field].setdefault(self._norm(changes[field]), doc_id)
         return dict(doc)
+
+
+    def remove(self, key: Any) -> None:
+        """Delete the document with this key (inSigner deletes are soft: they use `update`)."""
+        self.store.check_in_transaction()
+        doc_id = self._by_key.pop(key)
+        doc = self.table.get(doc_id=doc_id)
+        self.table.remove(doc_ids=[doc_id])
+        for field in self.lookups:
+            value = doc.get(field) if doc else None
+            if value is not None and self._by_field[field].get(self._norm(value)) == doc_id:
+                del self._by_field[field][self._norm(value)]
+        self.store.changed(self.name, doc_id)
 
 
 class Store:
@@ -164,13 +305,16 @@ class Store:
         self.kind = kind
         self._lock = threading.RLock()
         self._depth = 0
+        self._pending: dict[tuple[str, int], None] = {}
+        self._drops: list[str] = []
+        self._drop_all = False
         if kind == "memory":
-            self.db = TinyDB(storage=MemoryStorage)
+            self.db = MockTinyDB(storage=MemoryStorage)
             self._file: AtomicJSONStorage | None = None
         elif kind == "tinydb":
             if not path:
                 raise StoreError("the tinydb store needs a file path (--db)")
-            self.db = TinyDB(path, storage=AtomicJSONStorage)
+            self.db = MockTinyDB(path, storage=AtomicJSONStorage)
             self._file = self.db.storage
         else:
             raise StoreError(f"unknown store {kind!r} (expected memory or tinydb)")
@@ -184,9 +328,14 @@ class Store:
         if self._depth == 0:
             raise RuntimeError("store writes must happen inside Store.transaction()")
 
+    def changed(self, table: str, doc_id: int) -> None:
+        """Note a written document, for the file store's journal."""
+        if self._file is not None:
+            self._pending[(table, doc_id)] = None
+
     @contextmanager
     def transaction(self) -> Iterator["Store"]:
-        """Hold the store's lock; on the outermost exit, flush what was written (file mode)."""
+        """Hold the store's lock; on the outermost exit, journal what was written (file mode)."""
         with self._lock:
             self._depth += 1
             try:
@@ -194,7 +343,24 @@ class Store:
             finally:
                 self._depth -= 1
                 if self._depth == 0 and self._file is not None:
-                    self._file.flush()
+                    self._commit()
+
+    def _commit(self) -> None:
+        if not (self._pending or self._drops or self._drop_all):
+            return
+        tables = self._file.memory or {}
+        record: dict[str, Any] = {}
+        if self._drop_all:
+            record["dropAll"] = True
+        if self._drops:
+            record["drop"] = self._drops
+        record["set"] = [
+            [name, doc_id, tables.get(name, {}).get(str(doc_id))] for name, doc_id in self._pending
+        ]
+        self._pending = {}
+        self._drops = []
+        self._drop_all = False
+        self._file.append(record)
 
     def collection(self, name: str, key: str, lookups: tuple[str, ...] = ()) -> Collection:
         """Return the collection (TinyDB table) called `name`, creating its indexes on first use."""
@@ -217,6 +383,9 @@ class Store:
         for name in names:
             self.db.drop_table(name)
             self._collections.pop(name, None)
+            if self._file is not None:
+                self._drops.append(name)
+                self._pending = {k: None for k in self._pending if k[0] != name}
 
     def drop_all(self) -> None:
         """Remove every table."""
@@ -224,11 +393,11 @@ class Store:
         self.db.drop_tables()
         self._collections.clear()
         if self._file is not None:
-            self._file.dirty = True
+            self._drop_all = True
+            self._drops = []
+            self._pending = {}
 
     def close(self) -> None:
         """Flush and close the database."""
         with self._lock:
-            if self._file is not None:
-                self._file.flush()
             self.db.close()
