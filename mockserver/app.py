@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from flask import Flask, Response, request
@@ -39,8 +40,37 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
 
     app.register_blueprint(control)
     _install_error_handlers(app)
-    logging.getLogger("mockserver").setLevel(settings.log_level.upper())
+    _install_access_log(app, settings)
     return app
+
+
+def redacted_query(args) -> str:
+    """Return the query string with API keys (the control plane's `tenant`) cut to 8 characters."""
+    parts = []
+    for name, value in args.items(multi=True):
+        if name == "tenant" and len(value) > 8:
+            value = value[:8] + "..."
+        parts.append(f"{name}={value}")
+    return "&".join(parts)
+
+
+def _install_access_log(app: Flask, settings: Settings) -> None:
+    logger = logging.getLogger("mockserver.access")
+    logger.setLevel(settings.log_level.upper())
+
+    @app.before_request
+    def _start_clock() -> None:
+        request.environ["mockserver.started"] = time.perf_counter()
+
+    @app.after_request
+    def _log(response: Response) -> Response:
+        if logger.isEnabledFor(logging.INFO):
+            started = request.environ.get("mockserver.started", time.perf_counter())
+            query = redacted_query(request.args)
+            logger.info('%s "%s %s%s" %s %.1fms', request.remote_addr, request.method, request.path,
+                        f"?{query}" if query else "", response.status_code,
+                        (time.perf_counter() - started) * 1000)
+        return response
 
 
 def owning_api(path: str):

@@ -113,3 +113,15 @@ def test_unknown_control_path__control_envelope(client):
     response = client.get("/__mock/nope")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "not-found"
+
+
+def test_access_log__one_line_per_request_without_keys(client, caplog):
+    import logging
+
+    caplog.set_level(logging.INFO, logger="mockserver.access")
+    client.get("/__mock/state/collect/contacts?tenant=secret-key-123456")
+    client.post("/v1/requests", json={}, headers=basic("another-secret-key"))
+    lines = [r.getMessage() for r in caplog.records if r.name == "mockserver.access"]
+    assert len(lines) == 2
+    assert '"POST /v1/requests" 400' in lines[1]
+    assert "secret-key-123456" not in "\n".join(lines) and "another-secret-key" not in "\n".join(lines)
