@@ -1,6 +1,7 @@
 """Collect's request and response shapes as marshmallow schemas (the reference page's fields)."""
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from typing import Any
 
@@ -63,7 +64,7 @@ class ContactRef(fields.Field):
                 raise ValidationError("Must be a contact ID or a contact object.")
             return value
         if isinstance(value, dict):
-            return ContactSchema().load(value)
+            return CONTACT_SCHEMA.load(value)
         raise ValidationError("Must be a contact ID (string) or a contact object.")
 
 
@@ -85,7 +86,7 @@ class Samples(fields.Field):
             value = [value]
         if not isinstance(value, list):
             raise ValidationError("Must be an array of {itemId, url} objects.")
-        return SampleSchema(many=True).load(value)
+        return SAMPLES_SCHEMA.load(value)
 
 
 class SendMultipleRequestsSchema(Schema):
@@ -143,7 +144,7 @@ class EchoedContact(fields.Field):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             return value
-        return ContactOutSchema(exclude=("nbRequest", "lastActivity")).dump(value)
+        return ECHOED_CONTACT_SCHEMA.dump(value)
 
 
 class RequestOutSchema(Schema):
@@ -170,6 +171,18 @@ class SendMultipleRequestsResultSchema(Schema):
     errors = fields.List(fields.Dict())
     contacts = fields.List(EchoedContact())
     requests = fields.List(fields.Nested(RequestOutSchema))
+
+
+@functools.lru_cache(maxsize=8)
+def send_multiple_requests_schema(max_contacts: int) -> SendMultipleRequestsSchema:
+    """Return the (reusable) body schema for a team's contacts-per-call limit."""
+    return SendMultipleRequestsSchema(max_contacts=max_contacts)
+
+
+# Schema instances are reusable and building one is costly: build each once.
+CONTACT_SCHEMA = ContactSchema()
+SAMPLES_SCHEMA = SampleSchema(many=True)
+ECHOED_CONTACT_SCHEMA = ContactOutSchema(exclude=("nbRequest", "lastActivity"))
 
 
 class ErrorSchema(Schema):

@@ -13,7 +13,7 @@ from ...errors import BadRequest, Unauthorized, flatten_messages
 from ...responses import json_response
 from ...state import MockState, get_state
 from ...tenants import Tenant
-from .schemas import SendMultipleRequestsResultSchema, SendMultipleRequestsSchema
+from .schemas import SendMultipleRequestsResultSchema, send_multiple_requests_schema
 
 blueprint = Blueprint("collect", __name__, url_prefix="/v1")
 RESULT_SCHEMA = SendMultipleRequestsResultSchema()
@@ -63,7 +63,7 @@ def send_multiple_requests() -> Response:
     with state.store.transaction():
         team = backend.team(tenant)
         try:
-            data = SendMultipleRequestsSchema(max_contacts=int(team.get("maxContactsPerCall", 50))).load(payload)
+            data = send_multiple_requests_schema(int(team.get("maxContactsPerCall", 50))).load(payload)
         except ValidationError as exc:
             raise BadRequest("Invalid fields.", field_errors=flatten_messages(exc.messages)) from None
         result = backend.send_multiple_requests(tenant, data)
