@@ -1,0 +1,103 @@
+"""Crashes: a server killed with SIGKILL mid-burst restarts with every write it acknowledged."""
+from __future__ import annotations
+
+import base64
+import json
+import signal
+import subprocess
+import sys
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+
+AUTH = "Basic " + base64.b64encode(b":collect_test_key").decode()
+
+
+def start(db: Path) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--store", "tinydb", "--db", str(db),
+         "--log-level", "warning"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = process.stdout.readline()
+    if "http://" not in line:
+        process.kill()
+        process.wait()
+        pytest.fail(f"no ready line: {line!r}")
+    return process, line.split("serving ", 1)[1].split()[0]
+
+
+def post(url: str, email: str) -> str | None:
+    body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": email}]}).encode()
+    request = urllib.request.Request(url + "/v1/requests", data=body, method="POST",
+                                     headers={"Authorization": AUTH, "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())["requests"][0]["_id"]
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.stdout.close()
+    process.stderr.close()
+
+
+def test_sigkill_mid_burst__restart_keeps_every_acknowledged_write(tmp_path):
+    db = tmp_path / "state.json"
+    process, url = start(db)
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def writer(n: int) -> None:
+        i = 0
+        while not killed.is_set() and i < 400:
+            request_id = post(url, f"w{n}-{i}@example.com")
+            if request_id is not None:
+                with lock:
+                    acknowledged.append(request_id)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    while True:  # kill once the burst is well under way, not at a fixed time
+        with lock:
+            if len(acknowledged) >= 60:
+                break
+        if not any(t.is_alive() for t in threads):
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed.set()
+    for thread in threads:
+        thread.join()
+    stop(process)
+    assert len(acknowledged) >= 60
+
+    process, url = start(db)
+    try:
+        with urllib.request.urlopen(url + "/__mock/state/collect/requests?tenant=collect_test_key") as response:
+            stored = {item["_id"] for item in json.loads(response.read())["items"]}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        stop(process)
+    assert set(acknowledged) <= stored
+    assert json.loads(db.read_text())  # a whole TinyDB file after the clean stop
+    assert not (tmp_path / "state.json.wal").exists()
+
+
+def test_damaged_file__clear_startup_error_not_an_empty_store(tmp_path):
+    db = tmp_path / "state.json"
+    db.write_text('{"collect/x/contacts": {"1": {"_id": ')
+    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--store", "tinydb",
+                             "--db", str(db)], capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "state.json" in result.stderr and "Traceback" not in result.stderr
+    assert db.read_text() == '{"collect/x/contacts": {"1": {"_id": '
