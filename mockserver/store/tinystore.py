@@ -239,16 +239,14 @@ class Collection:
         doc_id = self._by_key.get(key)
         if doc_id is None:
             return None
-        doc = self.table.get(doc_id=doc_id)
-        return dict(doc) if doc is not None else None
+        return self.table.get(doc_id=doc_id)  # TinyDB's Document: already a copy of the stored dict
 
     def find(self, field: str, value: Any) -> dict | None:
         """Return the first document whose indexed `field` equals `value` (strings case-insensitively)."""
         doc_id = self._by_field[field].get(self._norm(value))
         if doc_id is None:
             return None
-        doc = self.table.get(doc_id=doc_id)
-        return dict(doc) if doc is not None else None
+        return self.table.get(doc_id=doc_id)
 
     def all(self) -> list[dict]:
         """Return every document in insertion order."""

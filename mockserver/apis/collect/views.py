@@ -9,6 +9,7 @@ from marshmallow import ValidationError
 
 from ...apis import read_json_body
 from ...clock import parse_instant
+from ...dumping import compile_dumper
 from ...errors import BadRequest, Unauthorized, flatten_messages
 from ...responses import json_response
 from ...state import MockState, get_state
@@ -17,6 +18,7 @@ from .schemas import SendMultipleRequestsResultSchema, send_multiple_requests_sc
 
 blueprint = Blueprint("collect", __name__, url_prefix="/v1")
 RESULT_SCHEMA = SendMultipleRequestsResultSchema()
+dump_result = compile_dumper(RESULT_SCHEMA)
 
 
 def basic_auth_key(header: str | None) -> str:
@@ -67,4 +69,4 @@ def send_multiple_requests() -> Response:
         except ValidationError as exc:
             raise BadRequest("Invalid fields.", field_errors=flatten_messages(exc.messages)) from None
         result = backend.send_multiple_requests(tenant, data)
-    return json_response(RESULT_SCHEMA.dump(result))
+    return json_response(dump_result(result))
