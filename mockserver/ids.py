@@ -18,8 +18,7 @@ class IdFactory:
         self._first = {kind: deque(ids) for kind, ids in (first or {}).items()}
 
     def _draw(self, alphabet: str, length: int) -> str:
-        choice = self.rng.choice
-        return "".join(choice(alphabet) for _ in range(length))
+        return "".join(self.rng.choices(alphabet, k=length))
 
     def _take_first(self, kind: str, taken: Callable[[str], bool] | None) -> str | None:
         queue = self._first.get(kind)

@@ -1,0 +1,32 @@
+"""IDs: Meteor's alphabet and length, prefixes, the fixtures' first IDs, no duplicates."""
+from __future__ import annotations
+
+import random
+import re
+
+from mockserver.ids import METEOR_ALPHABET, IdFactory
+
+
+def test_meteor__17_characters_of_meteors_alphabet():
+    ids = IdFactory(random.Random(1))
+    drawn = [ids.meteor() for _ in range(500)]
+    assert all(len(i) == 17 and set(i) <= set(METEOR_ALPHABET) for i in drawn)
+    assert len(set(drawn)) == 500
+
+
+def test_meteor__first_ids_then_drawn_and_taken_ones_skipped():
+    ids = IdFactory(random.Random(1), {"meteor": ["AAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBB"]})
+    assert ids.meteor(taken={"AAAAAAAAAAAAAAAAA"}.__contains__) == "BBBBBBBBBBBBBBBBB"
+    assert ids.meteor() not in ("AAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBB")
+
+
+def test_prefixed__prefix_and_cuid_like_suffix():
+    ids = IdFactory(random.Random(1), {"bs_": ["bs_def456"]})
+    assert ids.prefixed("bs_") == "bs_def456"
+    assert re.fullmatch(r"bs_[0-9a-z]{12}", ids.prefixed("bs_"))
+    assert re.fullmatch(r"cm[0-9a-z]{12}", ids.prefixed(""))
+
+
+def test_same_seed__same_ids():
+    a, b = IdFactory(random.Random("s")), IdFactory(random.Random("s"))
+    assert [a.meteor() for _ in range(5)] == [b.meteor() for _ in range(5)]
