@@ -7,9 +7,9 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from .. import __version__
-from ..clock import parse_instant
+from ..clock import Clock, parse_instant
 from ..responses import json_response
-from ..state import get_state
+from ..state import MockState, get_state
 from .errors import ControlError, control_error
 
 control = Blueprint("control", __name__, url_prefix="/__mock")
@@ -28,12 +28,23 @@ def control_body(required: bool = False) -> dict:
             raise ControlError(400, "bad-request", "a JSON object body is required")
         return {}
     try:
-        body = json.loads(raw)
+        body = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         raise ControlError(400, "bad-request", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ControlError(400, "bad-request", "the body must be a JSON object")
     return body
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def reject_unknown(body: dict, allowed: set[str], code: str) -> None:
+    """Raise a 400 naming the first key of `body` that a call does not take."""
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ControlError(400, code, f"{unknown[0]}: unknown field (expected {', '.join(sorted(allowed))})")
 
 
 @control.get("/health")
@@ -53,9 +64,10 @@ def health() -> Response:
 def reset() -> Response:
     """Return to the start-up state; `{"seed": N}` reseeds."""
     body = control_body()
+    reject_unknown(body, {"seed"}, "invalid-reset")
     seed = body.get("seed")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ControlError(400, "invalid-seed", "seed: must be an integer")
+        raise ControlError(400, "invalid-reset", "seed: must be an integer")
     state = get_state()
     counts = state.reset(seed)
     return json_response({"reset": True, "seed": state.seed, "clock": state.clock.describe(),
@@ -71,8 +83,13 @@ def clock() -> Response:
 @control.post("/clock")
 def set_clock() -> Response:
     """Freeze, advance or unfreeze the mock's clock."""
-    body = control_body(required=True)
     clock = get_state().clock
+    change_clock(clock, control_body(required=True))
+    return json_response(clock.describe())
+
+
+def change_clock(clock: Clock, body: dict) -> None:
+    """Freeze, advance or unfreeze `clock` as a POST /__mock/clock body says (raise ControlError)."""
     actions = [k for k in ("freeze", "advance", "unfreeze") if k in body]
     if len(actions) != 1:
         raise ControlError(400, "invalid-clock", "give exactly one of freeze, advance, unfreeze")
@@ -98,7 +115,6 @@ def set_clock() -> Response:
         if value is not True:
             raise ControlError(400, "invalid-clock", "unfreeze: must be true")
         clock.unfreeze()
-    return json_response(clock.describe())
 
 
 @control.get("/state")
@@ -114,8 +130,8 @@ def state_overview() -> Response:
     return json_response({"apis": counts})
 
 
-def _collection_or_404(api: str, collection: str):
-    state = get_state()
+def _collection_or_404(api: str, collection: str, state: MockState | None = None):
+    state = state or get_state()
     if api not in state.apis:
         raise ControlError(404, "not-found", f"unknown api {api!r}")
     if collection not in state.apis[api].collections:
@@ -141,9 +157,14 @@ def state_collection(api: str, collection: str) -> Response:
 @control.post("/state/<api>/<collection>")
 def add_entity(api: str, collection: str) -> Response:
     """Add an entity to one collection (validated, with defaults)."""
-    state, emulated, tenants = _collection_or_404(api, collection)
-    body = control_body(required=True)
-    key = request.args.get("tenant")
+    _collection_or_404(api, collection)
+    created = create_entity(get_state(), api, collection, control_body(required=True), request.args.get("tenant"))
+    return json_response(created, status=201)
+
+
+def create_entity(state: MockState, api: str, collection: str, body: dict, key: str | None = None) -> dict:
+    """Add an entity to the tenant of API key `key` (default: the fixture tenant); return it as listed."""
+    state, emulated, tenants = _collection_or_404(api, collection, state)
     tenant = tenants.for_key(key) if key else tenants.fixture_tenant
     if tenant is None:
         raise ControlError(404, "not-found", "unknown tenant (strict auth accepts fixture keys only)")
@@ -157,4 +178,4 @@ def add_entity(api: str, collection: str) -> Response:
             raise ControlError(409, "conflict", f"{collection}: {exc.args[0]}") from None
     if collection == "apiKeys":
         tenants.register_key(tenant, created["key"])
-    return json_response(emulated.describe_entity(collection, created), status=201)
+    return emulated.describe_entity(collection, created)
