@@ -9,15 +9,22 @@ from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
 from . import pipeline
+from .apis import api_headers_stage
 from .config import Settings
+from .control import ControlError, control, require_control_token
 from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
+from .faults.stage import faults_stage
+from .journal import CAPTURE, capture_stage, journal_stage
+from .ratelimits import rate_limit_stage
+from .scenarios import Scenarios, ScenarioError
 from .state import EXTENSION, MockState, get_state
 
 
 def _load_apis() -> list:
     from .apis.collect import api as collect
+    from .apis.insigner import api as insigner
 
-    return [collect]
+    return [collect, insigner]
 
 
 def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: Any) -> Flask:
@@ -35,13 +42,27 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     app.extensions[EXTENSION] = state
     for api in apis:
         app.register_blueprint(api.blueprint)
-    pipeline.install(app, state)
-    from .control import control
-
     app.register_blueprint(control)
+    _install_access_log(app, settings)  # first, so its timer also covers faulted answers
+    app.before_request(require_control_token)
+    _assemble_pipeline(app, state)
+    state.scenarios = Scenarios.load(settings.fixtures_path / "scenarios", state.apis)
+    try:
+        state.apply_startup_scenario()
+    except ControlError as exc:
+        raise ScenarioError(f"scenario {settings.scenario!r}: {exc.message}") from None
     _install_error_handlers(app)
-    _install_access_log(app, settings)
     return app
+
+
+def _assemble_pipeline(app: Flask, state: MockState) -> None:
+    """Register every stage of the request pipeline, in its fixed order."""
+    pipeline.install(app, state)
+    state.pipeline.before(CAPTURE, capture_stage)
+    state.pipeline.before(pipeline.FAULTS, faults_stage)
+    state.pipeline.before(pipeline.RATE_LIMITS, rate_limit_stage)
+    state.pipeline.after(pipeline.API_HEADERS, api_headers_stage)
+    state.pipeline.after(pipeline.JOURNAL, journal_stage)
 
 
 def redacted_query(args) -> str:

@@ -19,12 +19,15 @@ class ConfigError(ValueError):
 
 def shipped_fixtures() -> Path:
     """Return the folder of fixtures that ships with the package."""
-    from importlib import resources
+    import importlib
 
     try:
-        folder = Path(str(resources.files("mockserver._fixtures")))
-        if (folder / "collect").is_dir():
-            return folder
+        package = importlib.import_module("mockserver._fixtures")
+        # A data-only package (no __init__.py) is a namespace package: take its folder.
+        for entry in getattr(package, "__path__", []):
+            folder = Path(entry)
+            if (folder / "collect").is_dir():
+                return folder
     except ModuleNotFoundError:
         pass
     return Path(__file__).resolve().parent.parent / "fixtures"

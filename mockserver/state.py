@@ -1,4 +1,4 @@
-"""Per-app state: settings, store, clock, tenants of each API; kept in app.extensions."""
+"""Per-app state (settings, store, clock, tenants, limits, faults, journal, scenarios) in app.extensions."""
 from __future__ import annotations
 
 import random
@@ -9,13 +9,17 @@ from flask import Flask, current_app
 
 from .clock import Clock, parse_instant
 from .config import Settings
+from .faults.engine import FaultEngine
 from .ids import IdFactory
+from .journal import Journal
 from .pipeline import Pipeline
+from .ratelimits import RateLimits
 from .store import Store
 from .tenants import Tenants
 
 if TYPE_CHECKING:
     from .apis import EmulatedApi
+    from .scenarios import Scenarios
 
 EXTENSION = "mockserver"
 
@@ -34,8 +38,12 @@ class MockState:
         self.tenants: dict[str, Tenants] = {}
         self.backends: dict[str, Any] = {}
         self.request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
-        self.reset_hooks: list = []
         self.pipeline = Pipeline()
+        self.rate_limits = RateLimits()
+        self.faults = FaultEngine(self.seed)
+        self.journal = Journal(settings.journal_size)
+        # Read by create_app once the APIs are built (scenarios name their collections).
+        self.scenarios: Scenarios | None = None
         for api in apis:
             self.backends[api.name] = api.build(self)
         for tenants in self.tenants.values():
@@ -64,9 +72,16 @@ class MockState:
                     self.backends[name] = api.build(self)
                 self.tenants[name].reset(self.seed)
             self.clock.reset()
-            for hook in self.reset_hooks:
-                hook(self)
+            self.rate_limits.reset()
+            self.faults.reset(self.seed)
+            self.journal.reset()
+            self.apply_startup_scenario()
         return self.summary()
+
+    def apply_startup_scenario(self) -> None:
+        """Apply the scenario of --scenario, if any (the start-up state includes it)."""
+        if self.scenarios is not None and self.settings.scenario:
+            self.scenarios.apply(self, self.settings.scenario)
 
     def summary(self) -> dict:
         """Count entities per API, tenant and collection."""

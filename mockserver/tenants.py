@@ -4,9 +4,13 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from .clock import parse_instant
+from .errors import Unauthorized
 from .ids import IdFactory
 from .seeding import Snapshot, tenant_random
 
@@ -47,8 +51,12 @@ class Tenants:
 
     def __init__(self, api: str, store: "Store", schema: dict[str, tuple[str, tuple[str, ...]]],
                  snapshot: Snapshot, fixture_tenant_id: str, fixture_keys: list[dict], seed: int,
-                 max_tenants: int, strict: bool) -> None:
+                 max_tenants: int, strict: bool, default_key: Callable[[str], dict] | None = None,
+                 accepts: Callable[[str], bool] | None = None) -> None:
         self.api = api
+        # The key entity of a tenant created on first use, and which keys may create one at all.
+        self.default_key = default_key or (lambda key: {"key": key, "revoked": False, "expiresAt": None})
+        self.accepts = accepts or (lambda key: True)
         self.store = store
         self.schema = schema
         self.snapshot = snapshot
@@ -75,7 +83,7 @@ class Tenants:
         if tenant.fixture:
             data["apiKeys"] = [dict(k) for k in self.fixture_keys]
         else:
-            data["apiKeys"] = [{"key": own_key, "revoked": False, "expiresAt": None}] if own_key else []
+            data["apiKeys"] = [self.default_key(own_key)] if own_key else []
         for name, docs in data.items():
             if name in self.schema and docs:
                 tenant.collection(name).insert_many(docs)
@@ -138,7 +146,7 @@ class Tenants:
             if tenant_id is not None and tenant_id in self._tenants:
                 self._tenants.move_to_end(tenant_id)
                 return self._tenants[tenant_id]
-            if self.strict or not create:
+            if self.strict or not create or not self.accepts(key):
                 return None
             tenant_id = derived_tenant_id(self.api, key)
             with self.store.transaction():
@@ -151,6 +159,27 @@ class Tenants:
                 else:
                     self._keys[key] = tenant_id
             return tenant
+
+    def authenticate(self, key: str, now: datetime) -> tuple[Tenant, dict]:
+        """Return the key's tenant and key entity; raise Unauthorized if the key may not be used.
+
+        A revoked or expired key is refused; an unknown key gets a fresh tenant, unless auth is
+        strict or the API does not accept its format.
+        """
+        known = self.key_record(key)
+        if known is not None:
+            tenant, record = known
+            if record.get("revoked"):
+                raise Unauthorized("The API key has been revoked.")
+            expires = record.get("expiresAt")
+            if expires and parse_instant(expires) <= now:
+                raise Unauthorized("The API key has expired.")
+            self.for_key(key)  # marks the tenant as recently used
+            return tenant, record
+        tenant = self.for_key(key)
+        if tenant is None:
+            raise Unauthorized("Unknown API key (strict auth accepts fixture keys only).")
+        return tenant, tenant.collection("apiKeys").get(key) or {}
 
     def register_key(self, tenant: Tenant, key: str) -> None:
         """Let `key` reach `tenant` (after the control plane added it)."""

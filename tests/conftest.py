@@ -9,14 +9,42 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from mockserver.app import create_app
+from mockserver.testing.server import ServerThread
+
+# pytester drives the pytest plugin in tests/test_pytest_plugin.py. The plugin itself is
+# registered by the pytest11 entry point: listing it here too would register it twice.
+pytest_plugins = ["pytester"]
 
 COLLECT_KEY = "collect_test_key"
 GOLDEN_COLLECT_TIME = "2022-07-04T07:20:06Z"
+# inSigner fixture keys (fixtures/insigner/apiKeys.json): "isk_" + 44 URL-safe characters.
+INSIGNER_KEY = "isk_TestFullAccessKey___________________00000000"
+INSIGNER_KEYS = {
+    "full": INSIGNER_KEY,
+    "bulk_sends.*": "isk_TestBulkSendsWildcardKey____________00000000",
+    "read": "isk_TestBulkSendsReadOnlyKey____________00000000",
+    "create": "isk_TestBulkSendsCreateOnlyKey__________00000000",
+    "delete": "isk_TestBulkSendsDeleteOnlyKey__________00000000",
+    "documents": "isk_TestDocumentsOnlyKey________________00000000",
+    "revoked": "isk_TestRevokedKey______________________00000000",
+    "expired": "isk_TestExpiredKey______________________00000000",
+}
+GOLDEN_INSIGNER_TIME = "2026-05-28T12:00:00.000Z"
 
 
 def basic(key: str) -> dict[str, str]:
     """Return Collect's Authorization header for `key`."""
     return {"Authorization": "Basic " + base64.b64encode(f":{key}".encode()).decode()}
+
+
+def bearer(key: str) -> dict[str, str]:
+    """Return inSigner's Authorization header for `key`."""
+    return {"Authorization": f"Bearer {key}"}
+
+
+def insigner_key(name: str) -> str:
+    """Return a well-formed inSigner key that no fixture lists (its own organization), made from `name`."""
+    return "isk_" + name.ljust(44, "0")[:44]
 
 
 @pytest.fixture(params=["memory", "tinydb"])
@@ -48,8 +76,28 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
+def memory_client() -> FlaskClient:
+    """A client of an in-memory app, for tests where the store makes no difference (control-plane checks)."""
+    return create_app({"store": "memory", "seed": 42}).test_client()
+
+
+@pytest.fixture
+def live_server(app: Flask) -> Iterator[ServerThread]:
+    """The app on a real socket in a thread, for what only the network shows (delays, dropped connections)."""
+    server = ServerThread(app).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
 def collect_auth() -> dict[str, str]:
     return basic(COLLECT_KEY)
+
+
+@pytest.fixture
+def insigner_auth() -> dict[str, str]:
+    """The Authorization header of the fixture organization's full-access key."""
+    return bearer(INSIGNER_KEY)
 
 
 @pytest.fixture

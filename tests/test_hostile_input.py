@@ -149,3 +149,15 @@ def test_hostile_input__chunked_body_over_1_mib_without_length():
         health.request("GET", "/__mock/health")
         assert health.getresponse().status == 200
         health.close()
+
+
+@pytest.mark.parametrize("raw", [
+    pytest.param(b'{"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "a@example.com", '
+                 b'"firstName": "\\ud800"}]}', id="lone-high-surrogate"),
+    pytest.param(b'{"campaignId": "\\udc00x", "contacts": ["a"]}', id="lone-low-surrogate"),
+    pytest.param(b'{"\\ud800": 1, "campaignId": "x", "contacts": ["a"]}', id="surrogate-in-key"),
+])
+def test_hostile_input__collect_lone_surrogates(client, raw):
+    response = client.post("/v1/requests", data=raw, headers={**COLLECT, **JSON})
+    assert response.status_code == 400
+    assert client.get("/__mock/state/collect/contacts").status_code == 200

@@ -27,13 +27,25 @@ class EmulatedApi:
     authenticate: Callable[["MockState", Request], "Tenant"]
     build: Callable[["MockState"], Any]
     describe_entity: Callable[[str, dict], dict] = field(default=lambda collection, doc: doc)
+    # The API's own response headers (e.g. inSigner's X-Request-Id and RateLimit-*), on every answer.
+    decorate: Callable[["MockState", Request, Response], Response] | None = None
 
     def owns(self, path: str) -> bool:
         return path == self.prefix.rstrip("/") or path.startswith(self.prefix)
 
 
-def read_json_body(request: Request, max_bytes: int, *, object_required: bool = True) -> Any:
-    """Return the parsed JSON body, or raise BadRequest/PayloadTooLarge with a clear reason."""
+def api_headers_stage(state: "MockState", api: EmulatedApi, req: Request, response: Response) -> Response:
+    """Pipeline after-stage (API_HEADERS): let the API add its own headers to any of its answers."""
+    return api.decorate(state, req, response) if api.decorate is not None else response
+
+
+def read_json_body(request: Request, max_bytes: int, *, object_required: bool = True,
+                   reject_lone_surrogates: bool = True) -> Any:
+    """Return the parsed JSON body, or raise BadRequest/PayloadTooLarge with a clear reason.
+
+    A lone surrogate escape (`"\\ud800"`) is valid JSON but text with no UTF-8 form, so it can be
+    neither stored nor answered: a 400 here, unless the API's schemas name the field instead.
+    """
     length = request.content_length
     if length is not None and length > max_bytes:
         raise PayloadTooLarge(f"The request body exceeds {max_bytes} bytes.")
@@ -58,10 +70,31 @@ def read_json_body(request: Request, max_bytes: int, *, object_required: bool = 
         reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
         raise BadRequest(f"Malformed JSON: {reason}.",
                          field_errors=[{"field": "body", "message": "Malformed JSON"}]) from None
+    if reject_lone_surrogates and "\\u" in text and has_lone_surrogate(payload):
+        raise BadRequest("The request body has an unpaired UTF-16 surrogate escape.",
+                         field_errors=[{"field": "body", "message": "Invalid Unicode escape"}])
     if object_required and not isinstance(payload, dict):
         raise BadRequest("The request body must be a JSON object.",
                          field_errors=[{"field": "body", "message": "Expected object"}])
     return payload
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """Whether a parsed JSON value holds a lone surrogate (valid JSON escapes, not encodable text)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            try:
+                item.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
 
 
 def _reject_constant(name: str) -> Any:

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, Response, request
 
 from .. import __version__
+from ..apis import has_lone_surrogate
 from ..clock import Clock, parse_instant
 from ..responses import json_response
 from ..state import MockState, get_state
@@ -33,6 +34,8 @@ def control_body(required: bool = False) -> dict:
         raise ControlError(400, "bad-request", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ControlError(400, "bad-request", "the body must be a JSON object")
+    if has_lone_surrogate(body):
+        raise ControlError(400, "bad-request", "body: contains a lone UTF-16 surrogate escape")
     return body
 
 

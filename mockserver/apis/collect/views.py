@@ -8,7 +8,6 @@ from flask import Blueprint, Request, Response, g, request
 from marshmallow import ValidationError
 
 from ...apis import read_json_body
-from ...clock import parse_instant
 from ...dumping import compile_dumper
 from ...errors import BadRequest, Unauthorized, flatten_messages
 from ...responses import json_response
@@ -39,19 +38,7 @@ def basic_auth_key(header: str | None) -> str:
 def authenticate(state: MockState, req: Request) -> Tenant:
     """Return the tenant of the request's key, or raise Unauthorized."""
     key = basic_auth_key(req.headers.get("Authorization"))
-    tenants = state.tenants["collect"]
-    known = tenants.key_record(key)
-    if known is not None:
-        tenant, record = known
-        if record.get("revoked"):
-            raise Unauthorized("The API key was revoked.")
-        expires = record.get("expiresAt")
-        if expires and parse_instant(expires) <= state.clock.now():
-            raise Unauthorized("The API key has expired.")
-        return tenant
-    tenant = tenants.for_key(key)
-    if tenant is None:
-        raise Unauthorized("Unknown API key (strict auth accepts fixture keys only).")
+    tenant, _ = state.tenants["collect"].authenticate(key, state.clock.now())
     return tenant
 
 

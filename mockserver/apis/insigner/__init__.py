@@ -1,1 +1,52 @@
 """inSigner's Bulk Send API (/api/v1/bulk-sends), emulated."""
+from __future__ import annotations
+
+from ...apis import EmulatedApi
+from ...seeding import FixtureError, load_fixture_folder, require_list
+from ...tenants import Tenants
+from .backend import (
+    COLLECTIONS,
+    FAILING_SUFFIX,
+    InsignerBackend,
+    build_snapshot,
+    check_fixture_keys,
+    default_key,
+    describe_entity,
+    is_well_formed_key,
+)
+from .errors import render_error
+from .views import authenticate, blueprint, decorate
+
+
+def build(state) -> InsignerBackend:
+    """Load the fixtures, build the seed snapshot and the organizations, return the backend."""
+    folder = state.settings.fixtures_path / "insigner"
+    fixtures = load_fixture_folder(folder)
+    try:
+        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count)
+        keys = check_fixture_keys(require_list(fixtures, "apiKeys", folder), folder)
+        suffix = str(fixtures.get("settings", {}).get("failingEmailDomainSuffix", FAILING_SUFFIX))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FixtureError(f"fixtures in {folder}: {exc}") from None
+    backend = InsignerBackend(state.clock, snapshot, state.rate_limits, state.settings.insigner_async_seconds,
+                              suffix)
+    if "insigner" not in state.tenants:
+        state.add_tenants(Tenants("insigner", state.store, COLLECTIONS, snapshot, backend.org_id, keys,
+                                  state.seed, state.settings.max_tenants, state.settings.strict_auth,
+                                  default_key=default_key, accepts=is_well_formed_key))
+    else:
+        state.tenants["insigner"].snapshot = snapshot
+    return backend
+
+
+api = EmulatedApi(
+    name="insigner",
+    prefix="/api/v1/",
+    blueprint=blueprint,
+    collections=COLLECTIONS,
+    render_error=render_error,
+    authenticate=authenticate,
+    build=build,
+    describe_entity=describe_entity,
+    decorate=decorate,
+)

@@ -1,0 +1,383 @@
+"""inSigner's rules for bulk sends, keys and seed data, on plain data: no Flask here."""
+from __future__ import annotations
+
+import heapq
+from collections import OrderedDict
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import ValidationError
+
+from ...clock import iso_millis, parse_instant
+from ...errors import Conflict, NotFound, ValidationFailed, flatten_messages
+from ...ids import IdFactory
+from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
+from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES
+
+if TYPE_CHECKING:
+    from ...clock import Clock
+    from ...ratelimits import RateLimits
+    from ...store import Collection
+    from ...tenants import Tenant
+
+COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "organizations": ("id", ()),
+    "apiKeys": ("key", ()),
+    "templates": ("id", ()),
+    "bulkSends": ("id", ()),
+    "documents": ("id", ()),
+}
+BODY_DETAIL = "The request body contains invalid fields"
+QUERY_DETAIL = "The query parameters contain invalid values"
+FAILING_SUFFIX = ".invalid"
+# ID lengths (mock-defined; the vendor's examples only show placeholders such as bs_abc123):
+# prefix + 24 cuid-like characters, documents "cm" + 23 like a 25-character cuid.
+PREFIXED_ID_LENGTH = 24
+DOCUMENT_ID_LENGTH = 23
+# Fields of a stored bulk send that only the mock uses: the counts an asynchronous one ends with,
+# and the ids of its documents (so a delete touches them without scanning every document).
+INTERNAL_FIELDS = ("outcome", "documentIds")
+
+
+def is_well_formed_key(key: str) -> bool:
+    """Tell whether `key` is `isk_` plus 44 URL-safe characters (anything else is refused unread)."""
+    return bool(KEY_PATTERN.fullmatch(key))
+
+
+def has_scope(scopes: list[str], required: str) -> bool:
+    """Tell whether `scopes` grant `required`: itself, `*`, or its resource's wildcard (`bulk_sends.*`)."""
+    resource = required.split(".", 1)[0]
+    return "*" in scopes or required in scopes or f"{resource}.*" in scopes
+
+
+def default_key(key: str) -> dict[str, Any]:
+    """Return the key entity of a tenant created on first use: full scopes."""
+    return {"key": key, "name": None, "scopes": ["*"], "revoked": False, "expiresAt": None}
+
+
+def delivery_fails(email: str, suffix: str = FAILING_SUFFIX) -> bool:
+    """Tell whether delivery to `email` fails: its domain ends in `.invalid` (RFC 2606), mock-defined."""
+    domain = email.rpartition("@")[2].lower().rstrip(".")
+    return domain == suffix.lstrip(".") or domain.endswith(suffix)
+
+
+def sort_key(doc: dict) -> tuple[str, str]:
+    """Order of every bulk-send list: createdAt, then id (both descending = newest first)."""
+    return doc["createdAt"], doc["id"]
+
+
+def describe_entity(collection: str, doc: dict) -> dict:
+    """Show a stored entity in inSigner's shape for the control plane (with a `deleted` flag)."""
+    if collection in ("bulkSends", "documents"):
+        shown = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS and k not in ("deleted", "deletedAt")}
+        shown["deleted"] = bool(doc.get("deleted"))
+        if doc.get("deleted"):
+            shown["deletedAt"] = doc.get("deletedAt")
+        return shown
+    return doc
+
+
+class InsignerBackend:
+    """State and rules of inSigner's Bulk Send API, per tenant (organization)."""
+
+    def __init__(self, clock: "Clock", snapshot: Snapshot, limits: "RateLimits", async_seconds: float = 0.0,
+                 failing_suffix: str = FAILING_SUFFIX) -> None:
+        self.clock = clock
+        self.snapshot = snapshot
+        self.limits = limits
+        self.async_seconds = async_seconds
+        self.failing_suffix = failing_suffix
+        self.org_id = snapshot.collections["organizations"][0]["id"]
+
+    # -- reading --------------------------------------------------------------------------------
+    def _settle(self, bulk_sends: "Collection", doc: dict, now: datetime) -> dict:
+        """Finish an asynchronous bulk send whose time has come (persisted the first time it is seen)."""
+        if doc["status"] != "processing" or not doc.get("completesAt") or not doc.get("outcome"):
+            return doc
+        if parse_instant(doc["completesAt"]) > now:
+            return doc
+        return bulk_sends.update(doc["id"], {**doc["outcome"], "updatedAt": doc["completesAt"], "outcome": None})
+
+    def _live(self, tenant: "Tenant", bulk_send_id: str) -> dict:
+        bulk_sends = tenant.collection("bulkSends")
+        doc = bulk_sends.get(bulk_send_id)
+        if doc is None or doc.get("deleted"):
+            raise NotFound("Bulk send not found")
+        return self._settle(bulk_sends, doc, self.clock.now())
+
+    def newest_first(self, tenant: "Tenant", count: int, *, status: str | None = None,
+                     after: dict | None = None) -> list[dict]:
+        """Return up to `count` live bulk sends, newest first (createdAt, id), those after `after` only.
+
+        The one place that orders bulk sends: every list goes through here.
+        """
+        bulk_sends = tenant.collection("bulkSends")
+        now = self.clock.now()
+        boundary = sort_key(after) if after is not None else None
+        candidates = []
+        for doc in bulk_sends.all():
+            if doc.get("deleted"):
+                continue
+            if boundary is not None and sort_key(doc) >= boundary:
+                continue
+            doc = self._settle(bulk_sends, doc, now)
+            if status is None or doc["status"] == status:
+                candidates.append(doc)
+        return heapq.nlargest(count, candidates, key=sort_key)
+
+    def list_bulk_sends(self, tenant: "Tenant", limit: int, cursor: str | None = None,
+                        status: str | None = None) -> dict[str, Any]:
+        """Return one page: `{"data": [...], "meta": {count, hasMore, nextCursor}}`."""
+        after = None
+        if cursor is not None:
+            # The cursor is the last item's id; a deleted item still marks its place.
+            after = tenant.collection("bulkSends").get(cursor)
+            if after is None:
+                raise ValidationFailed(QUERY_DETAIL, field_errors=[{"field": "cursor", "message": "Invalid cursor"}])
+        items = self.newest_first(tenant, limit + 1, status=status, after=after)
+        page, more = items[:limit], len(items) > limit
+        return {"data": page,
+                "meta": {"count": len(page), "hasMore": more, "nextCursor": page[-1]["id"] if more else None}}
+
+    def get_bulk_send(self, tenant: "Tenant", bulk_send_id: str) -> dict:
+        """Return one live bulk send of the organization, or raise NotFound."""
+        return self._live(tenant, bulk_send_id)
+
+    # -- writing --------------------------------------------------------------------------------
+    def create_bulk_send(self, tenant: "Tenant", payload: dict[str, Any]) -> dict:
+        """Create one document per signer from a template and send them; return the bulk send."""
+        now = self.clock.now()
+        stamp = iso_millis(now)
+        templates = tenant.collection("templates")
+        template = templates.get(payload["templateId"])
+        if template is None or template.get("deleted"):
+            raise NotFound("Template not found")
+        counts = template.get("_count") or {}
+        if int(counts.get("signers", 1)) < 1:
+            raise ValidationFailed(BODY_DETAIL, field_errors=[
+                {"field": "templateId", "message": "Template has no signer slots"}])
+        # Only a bulk send that gets this far uses the organization's window (checked, then counted below).
+        self.limits.check_bulk_send(tenant.id, now.timestamp())
+
+        bulk_sends = tenant.collection("bulkSends")
+        documents = tenant.collection("documents")
+        bulk_send_id = tenant.ids.prefixed("bs_", PREFIXED_ID_LENGTH, taken=bulk_sends.__contains__)
+        new_ids: set[str] = set()
+
+        def taken(candidate: str) -> bool:
+            return candidate in new_ids or candidate in documents
+
+        docs, failed = [], 0
+        for signer in payload["signers"]:
+            fails = delivery_fails(signer["email"], self.failing_suffix)
+            failed += fails
+            doc_id = tenant.ids.prefixed("", DOCUMENT_ID_LENGTH, taken=taken)
+            new_ids.add(doc_id)
+            docs.append(self._document(doc_id, payload["name"], template, bulk_send_id, signer, fails, stamp))
+        total = len(docs)
+        outcome = {"status": "failed" if failed == total else "completed",
+                   "sentCount": total - failed, "failedCount": failed}
+        bulk_send: dict[str, Any] = {
+            "id": bulk_send_id, "name": payload["name"], "status": outcome["status"], "totalCount": total,
+            "sentCount": outcome["sentCount"], "failedCount": outcome["failedCount"],
+            "emailMessage": payload.get("emailMessage"), "templateId": template["id"],
+            "createdAt": stamp, "updatedAt": stamp, "documentIds": [d["id"] for d in docs],
+        }
+        if self.async_seconds > 0:
+            bulk_send.update(status="processing", sentCount=0, failedCount=0, outcome=outcome,
+                             completesAt=iso_millis(now + timedelta(seconds=self.async_seconds)))
+        documents.insert_many(docs)
+        bulk_sends.insert(bulk_send)
+        templates.update(template["id"], {"usageCount": int(template.get("usageCount", 0)) + total})
+        self.limits.record_bulk_send(tenant.id, now.timestamp())
+        return bulk_send
+
+    @staticmethod
+    def _document(doc_id: str, name: str, template: dict, bulk_send_id: str, signer: dict, fails: bool,
+                  stamp: str) -> dict:
+        # The documented document fields (Documents API), plus the one signer (mock-defined `signer`).
+        return {
+            "id": doc_id, "name": name, "status": "draft" if fails else "pending", "signingType": "sequential",
+            "fileSize": template.get("fileSize", 0), "expiresAt": None, "completedAt": None,
+            "createdAt": stamp, "updatedAt": stamp, "templateId": template["id"], "campaignId": None,
+            "bulkSendId": bulk_send_id, "folderId": None,
+            "_count": {"signers": 1, "fields": int((template.get("_count") or {}).get("fields", 0)),
+                       "attachments": 0},
+            "signer": {**signer, "delivery": "failed" if fails else "sent"},
+        }
+
+    def delete_bulk_send(self, tenant: "Tenant", bulk_send_id: str) -> None:
+        """Soft-delete a bulk send and its documents; one still processing is a conflict."""
+        doc = self._live(tenant, bulk_send_id)
+        if doc["status"] == "processing":
+            raise Conflict("Bulk send is still processing and cannot be deleted")
+        stamp = iso_millis(self.clock.now())
+        tenant.collection("bulkSends").update(bulk_send_id, {"deleted": True, "deletedAt": stamp})
+        documents = tenant.collection("documents")
+        for document_id in doc.get("documentIds") or []:
+            found = documents.get(document_id)
+            if found is not None and not found.get("deleted"):
+                documents.update(document_id, {"deleted": True, "deletedAt": stamp})
+
+    # -- the control plane ------------------------------------------------------------------------
+    def add_entity(self, tenant: "Tenant", collection: str, body: dict) -> dict:
+        """Validate and store an entity sent through the control plane."""
+        if collection == "organizations":
+            raise ValueError("organizations: a tenant has exactly one organization; change it through the fixtures")
+        schema = ENTITY_SCHEMAS[collection]
+        try:
+            loaded = schema().load(body)
+        except ValidationError as exc:
+            first = flatten_messages(exc.messages)[0]
+            raise ValueError(f"{first['field']}: {first['message']}") from None
+        coll = tenant.collection(collection)
+        now = self.clock.now()
+        if collection == "apiKeys":
+            doc = self._key_entity(tenant, coll, loaded)
+        elif collection == "templates":
+            doc = self._template_entity(tenant, coll, loaded, now)
+        elif collection == "bulkSends":
+            doc = self._bulk_send_entity(tenant, coll, loaded, now)
+        else:
+            doc = self._document_entity(tenant, coll, loaded, now)
+        coll.insert(doc)
+        return doc
+
+    @staticmethod
+    def _key_entity(tenant: "Tenant", coll: "Collection", loaded: dict) -> dict:
+        key = loaded.get("key") or "isk_" + tenant.ids.token(44)
+        expires = loaded["expiresAt"]
+        return {"key": key, "name": loaded["name"], "scopes": list(dict.fromkeys(loaded["scopes"])),
+                "revoked": loaded["revoked"], "expiresAt": iso_millis(expires) if expires else None}
+
+    @staticmethod
+    def _times(loaded: dict, now: datetime) -> tuple[str, str]:
+        created = loaded.get("createdAt") or now
+        return iso_millis(created), iso_millis(loaded.get("updatedAt") or created)
+
+    def _template_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
+        created, updated = self._times(loaded, now)
+        counts = loaded["counts"]
+        return {"id": loaded.get("id") or tenant.ids.prefixed("tpl_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
+                "name": loaded["name"], "description": loaded["description"], "category": loaded["category"],
+                "fileSize": loaded["fileSize"], "usageCount": loaded["usageCount"], "isPublic": loaded["isPublic"],
+                "createdAt": created, "updatedAt": updated,
+                "_count": {"fields": counts.get("fields_", 1), "signers": counts.get("signers", 1)}}
+
+    def _bulk_send_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
+        if tenant.collection("templates").get(loaded["templateId"]) is None:
+            raise ValueError(f"templateId: no template {loaded['templateId']!r} in this organization")
+        if loaded["sentCount"] + loaded["failedCount"] > loaded["totalCount"]:
+            raise ValueError("totalCount: must be at least sentCount + failedCount")
+        created, updated = self._times(loaded, now)
+        doc = {"id": loaded.get("id") or tenant.ids.prefixed("bs_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
+               "name": loaded["name"], "status": loaded["status"], "totalCount": loaded["totalCount"],
+               "sentCount": loaded["sentCount"], "failedCount": loaded["failedCount"],
+               "emailMessage": loaded["emailMessage"], "templateId": loaded["templateId"],
+               "createdAt": created, "updatedAt": updated}
+        if loaded["status"] == "processing" and loaded["completesAt"] is not None:
+            # It finishes at that instant, with every document sent.
+            doc["completesAt"] = iso_millis(loaded["completesAt"])
+            doc["outcome"] = {"status": "completed", "sentCount": loaded["totalCount"], "failedCount": 0}
+        return doc
+
+    def _document_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
+        created, _ = self._times(loaded, now)
+        document_id = loaded.get("id") or tenant.ids.prefixed("", DOCUMENT_ID_LENGTH, taken=coll.__contains__)
+        if loaded["templateId"] is not None and tenant.collection("templates").get(loaded["templateId"]) is None:
+            raise ValueError(f"templateId: no template {loaded['templateId']!r} in this organization")
+        if loaded["bulkSendId"] is not None:
+            bulk_sends = tenant.collection("bulkSends")
+            bulk_send = bulk_sends.get(loaded["bulkSendId"])
+            if bulk_send is None:
+                raise ValueError(f"bulkSendId: no bulk send {loaded['bulkSendId']!r} in this organization")
+            if document_id in coll:
+                raise KeyError(f"{coll.name}: {document_id!r} exists")
+            bulk_sends.update(bulk_send["id"], {"documentIds": [*(bulk_send.get("documentIds") or []), document_id]})
+        return {"id": document_id,
+                "name": loaded["name"], "status": loaded["status"], "signingType": "sequential", "fileSize": 0,
+                "expiresAt": None, "completedAt": None, "createdAt": created, "updatedAt": created,
+                "templateId": loaded["templateId"], "campaignId": None, "bulkSendId": loaded["bulkSendId"],
+                "folderId": None, "_count": {"signers": 1, "fields": 0, "attachments": 0}}
+
+
+# -- seed data ----------------------------------------------------------------------------------
+TEMPLATE_KINDS = ("Mutual NDA", "Consulting Agreement", "Employment Contract", "Vendor Agreement",
+                  "Sales Order", "Lease Agreement", "Statement of Work", "Purchase Order", "Offer Letter")
+CATEGORIES = ("Legal", "HR", "Sales", "Finance", "Operations")
+STATUS_WEIGHTS = OrderedDict([("completed", 0.8), ("failed", 0.1), ("processing", 0.1)])
+
+
+def check_fixture_keys(keys: list[dict], folder) -> list[dict]:
+    """Return the fixture keys, or raise naming the first one that cannot be used."""
+    for key in keys:
+        if not isinstance(key.get("key"), str) or not is_well_formed_key(key["key"]):
+            raise ValueError(f"{folder / 'apiKeys.json'}: {key.get('key')!r} is not isk_ + 44 URL-safe characters")
+        unknown = [s for s in key.get("scopes", []) if s not in SCOPES]
+        if unknown:
+            raise ValueError(f"{folder / 'apiKeys.json'}: unknown scope {unknown[0]!r}")
+    return [{"key": k["key"], "name": k.get("name"), "scopes": list(k.get("scopes", ["*"])),
+             "revoked": bool(k.get("revoked")), "expiresAt": k.get("expiresAt")} for k in keys]
+
+
+def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int) -> Snapshot:
+    """Return the seed data of a fresh organization: the fixtures plus up to `count` Faker-made of each kind."""
+    organization = require_object(fixtures, "organization", folder)
+    if not organization.get("id"):
+        raise ValueError(f"fixture file {folder / 'organization.json'} needs an id")
+    settings = fixtures.get("settings", {})
+    templates = [dict(t) for t in require_list(fixtures, "templates", folder)]
+    bulk_sends = [dict(b) for b in require_list(fixtures, "bulkSends", folder)]
+    known_templates = {t.get("id") for t in templates}
+    for bulk_send in bulk_sends:
+        if bulk_send.get("templateId") not in known_templates:
+            raise ValueError(f"fixture file {folder / 'bulkSends.json'}: {bulk_send.get('id')!r} "
+                             f"uses an unknown template")
+
+    fake = make_faker(seed, "insigner")
+    ids = IdFactory(tenant_random(seed, "insigner", "seed-data"))
+    # Everything Faker makes is older than the vendor's examples, so they come first in lists.
+    before = parse_instant(settings.get("generatedBefore", "2026-05-28T10:00:00.000Z")) - timedelta(seconds=1)
+
+    def moment(start: datetime, end: datetime) -> datetime:
+        return fake.date_time_between(start_date=start, end_date=end, tzinfo=timezone.utc).replace(
+            microsecond=fake.random_int(0, 999) * 1000)
+
+    for _ in range(count):
+        created = moment(before - timedelta(days=720), before - timedelta(days=200))
+        updated = moment(created, before - timedelta(days=150))
+        templates.append({
+            "id": ids.prefixed("tpl_", PREFIXED_ID_LENGTH),
+            "name": f"{fake.random_element(TEMPLATE_KINDS)} - {fake.word().title()}",
+            "description": fake.sentence(nb_words=6), "category": fake.random_element(CATEGORIES),
+            "fileSize": fake.random_int(20_000, 900_000), "usageCount": fake.random_int(0, 300),
+            "isPublic": fake.boolean(chance_of_getting_true=20),
+            "createdAt": iso_millis(created), "updatedAt": iso_millis(updated),
+            "_count": {"fields": fake.random_int(1, 20), "signers": fake.random_int(1, 3)},
+        })
+    template_ids = [t["id"] for t in templates]
+    for index in range(count):
+        # The first three cover every status; the rest are mostly completed, as real data would be.
+        status = (("processing", "completed", "failed")[index] if index < 3
+                  else fake.random_element(STATUS_WEIGHTS))
+        created = moment(before - timedelta(days=120), before - timedelta(minutes=30))
+        total = fake.random_int(1, 500)
+        if status == "completed":
+            failed = fake.random_int(0, max(0, total // 20))
+            sent = total - failed
+        elif status == "failed":
+            sent, failed = 0, total
+        else:
+            sent, failed = fake.random_int(0, total - 1), 0
+        updated = created if status == "processing" else created + timedelta(seconds=fake.random_int(1, 900))
+        bulk_sends.append({
+            "id": ids.prefixed("bs_", PREFIXED_ID_LENGTH), "name": f"{fake.catch_phrase()} {created.year}",
+            "status": status, "totalCount": total, "sentCount": sent, "failedCount": failed,
+            "emailMessage": fake.sentence(nb_words=10) if fake.boolean(70) else None,
+            "templateId": fake.random_element(template_ids),
+            "createdAt": iso_millis(created), "updatedAt": iso_millis(updated),
+        })
+    collections = {"organizations": [dict(organization)], "templates": templates, "bulkSends": bulk_sends,
+                   "documents": []}
+    first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
+    return Snapshot(collections, first_ids)

@@ -1,0 +1,42 @@
+"""Control calls for fault rules: add, list, remove one, remove all."""
+from __future__ import annotations
+
+from flask import Response
+
+from ..faults.rules import FaultRuleError, load_rule
+from ..responses import json_response
+from ..state import get_state
+from .errors import ControlError
+from .views import control, control_body
+
+
+@control.post("/faults")
+def add_fault() -> Response:
+    """Add a fault rule; 201 with it, its id, hits and remaining."""
+    body = control_body(required=True)
+    try:
+        rule = load_rule(body)
+    except FaultRuleError as exc:
+        raise ControlError(400, "invalid-fault", str(exc)) from None
+    return json_response(get_state().faults.add(rule), status=201)
+
+
+@control.get("/faults")
+def list_faults() -> Response:
+    """List the fault rules, oldest first, with live hits and remaining."""
+    return json_response({"faults": get_state().faults.list()})
+
+
+@control.delete("/faults/<fault_id>")
+def remove_fault(fault_id: str) -> Response:
+    """Remove one fault rule."""
+    if not get_state().faults.remove(fault_id):
+        raise ControlError(404, "not-found", f"no fault rule {fault_id!r}")
+    return Response(status=204)
+
+
+@control.delete("/faults")
+def clear_faults() -> Response:
+    """Remove every fault rule."""
+    get_state().faults.clear()
+    return Response(status=204)

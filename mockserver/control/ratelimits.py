@@ -1,0 +1,26 @@
+"""Control calls for rate limits: read and change the settings of both APIs."""
+from __future__ import annotations
+
+from flask import Response
+
+from ..responses import json_response
+from ..state import get_state
+from .errors import ControlError
+from .views import control, control_body
+
+
+@control.get("/rate-limits")
+def rate_limits() -> Response:
+    """Show the rate-limit settings of both APIs."""
+    return json_response(get_state().rate_limits.describe())
+
+
+@control.put("/rate-limits")
+def set_rate_limits() -> Response:
+    """Change some rate-limit settings (a partial body); answer with all of them."""
+    body = control_body(required=True)
+    try:
+        settings = get_state().rate_limits.update(body)
+    except ValueError as exc:
+        raise ControlError(400, "invalid-rate-limits", str(exc)) from None
+    return json_response(settings)

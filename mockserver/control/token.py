@@ -1,0 +1,26 @@
+"""The control token: with --control-token, every /__mock call but health needs X-Mock-Token."""
+from __future__ import annotations
+
+import hmac
+
+from flask import Response, request
+
+from ..state import get_state
+from .errors import control_error
+
+PREFIX = "/__mock"
+OPEN_PATHS = ("/__mock/health",)
+
+
+def require_control_token() -> Response | None:
+    """Refuse a /__mock call without the right X-Mock-Token (401 in the control envelope)."""
+    path = request.path
+    if not (path == PREFIX or path.startswith(PREFIX + "/")) or path in OPEN_PATHS:
+        return None
+    token = get_state().settings.control_token
+    if not token:
+        return None
+    given = request.headers.get("X-Mock-Token", "")
+    if hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
+        return None
+    return control_error(401, "unauthorized", "this server needs the X-Mock-Token header (--control-token)")

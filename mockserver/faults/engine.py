@@ -1,0 +1,96 @@
+"""The live fault rules of one app: ids, hits, remaining, and which rule (if any) fires on a request."""
+from __future__ import annotations
+
+import logging
+import random
+import threading
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .matching import RequestInfo, matches
+from .rules import FaultRule
+
+log = logging.getLogger("mockserver.faults")
+
+
+@dataclass
+class LiveRule:
+    """A rule with its counters: `seen` matching requests so far, `hits` of them it fired on."""
+
+    rule: FaultRule
+    seen: int = 0
+    hits: int = 0
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.rule.times is None else max(0, self.rule.times - self.hits)
+
+    @property
+    def exhausted(self) -> bool:
+        return self.remaining == 0
+
+    def describe(self) -> dict[str, Any]:
+        """Return the rule as given, with its id and live `hits` and `remaining`."""
+        return {**self.rule.as_data(), "hits": self.hits, "remaining": self.remaining}
+
+
+class FaultEngine:
+    """The rule list, oldest first; probabilities draw from `random.Random(f"{seed}/faults")`."""
+
+    def __init__(self, seed: int) -> None:
+        self._lock = threading.Lock()
+        self.reset(seed)
+
+    def reset(self, seed: int) -> None:
+        """Drop every rule and start ids and the random source again."""
+        with self._lock:
+            self._rules: list[LiveRule] = []
+            self._counter = 0
+            self._random = random.Random(f"{seed}/faults")
+
+    def add(self, rule: FaultRule) -> dict[str, Any]:
+        """Add a rule (it gets the next id) and return how it is listed."""
+        with self._lock:
+            self._counter += 1
+            live = LiveRule(replace(rule, id=f"flt_{self._counter}"))
+            self._rules.append(live)
+            return live.describe()
+
+    def list(self) -> list[dict[str, Any]]:
+        """Return every rule, oldest first, with live counters."""
+        with self._lock:
+            return [live.describe() for live in self._rules]
+
+    def remove(self, rule_id: str) -> bool:
+        """Remove one rule; return False if there is none with that id."""
+        with self._lock:
+            kept = [live for live in self._rules if live.rule.id != rule_id]
+            found = len(kept) != len(self._rules)
+            self._rules = kept
+            return found
+
+    def clear(self) -> None:
+        """Remove every rule (ids keep counting until a reset)."""
+        with self._lock:
+            self._rules = []
+
+    def decide(self, info: RequestInfo) -> FaultRule | None:
+        """Return the rule that fires on this request: the oldest live matching one whose turn it is."""
+        with self._lock:
+            for live in self._rules:
+                if live.exhausted:
+                    continue
+                matched, reason = matches(live.rule, info)
+                if not matched:
+                    if log.isEnabledFor(logging.DEBUG):
+                        log.debug("fault %s passes %s %s: %s", live.rule.id, info.method, info.path, reason)
+                    continue
+                live.seen += 1
+                if live.seen <= live.rule.after:
+                    continue
+                # Draw only for real chances, so rules of probability 1 never shift the sequence.
+                if live.rule.probability < 1.0 and not self._random.random() < live.rule.probability:
+                    continue
+                live.hits += 1
+                return live.rule
+            return None

@@ -1,0 +1,79 @@
+"""Does a rule match a request? Small pure functions that return `(matched, reason)`."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING
+
+from ..tenants import derived_tenant_id
+from .rules import ANY, FaultRule
+
+if TYPE_CHECKING:
+    from ..tenants import Tenants
+
+Match = tuple[bool, str]
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """What matching needs to know of one request to an emulated API."""
+
+    api: str
+    method: str
+    path: str
+    tenant: str | None
+    # Maps a rule's `tenant` (an API key or a tenant id) to a tenant id of this request's API.
+    tenant_of: Callable[[str], str | None] = lambda value: value
+
+
+def api_matches(rule: FaultRule, info: RequestInfo) -> Match:
+    if rule.api in (ANY, info.api):
+        return True, ""
+    return False, f"api {info.api} is not {rule.api}"
+
+
+def method_matches(rule: FaultRule, info: RequestInfo) -> Match:
+    if rule.method == ANY or rule.method.upper() == info.method.upper():
+        return True, ""
+    return False, f"method {info.method} is not {rule.method.upper()}"
+
+
+def path_matches(rule: FaultRule, info: RequestInfo) -> Match:
+    if rule.path in (ANY, info.path) or fnmatchcase(info.path, rule.path):
+        return True, ""
+    return False, f"path {info.path} does not match {rule.path}"
+
+
+def tenant_matches(rule: FaultRule, info: RequestInfo) -> Match:
+    if rule.tenant is None:
+        return True, ""
+    if info.tenant is not None and info.tenant_of(rule.tenant) == info.tenant:
+        return True, ""
+    return False, f"tenant {info.tenant} is not the rule's tenant"
+
+
+MATCHERS = (api_matches, method_matches, path_matches, tenant_matches)
+
+
+def matches(rule: FaultRule, info: RequestInfo) -> Match:
+    """Return whether `rule` matches `info`, and why not when it does not."""
+    for matcher in MATCHERS:
+        matched, reason = matcher(rule, info)
+        if not matched:
+            return False, reason
+    return True, ""
+
+
+def tenant_id_for(tenants: "Tenants", value: str) -> str | None:
+    """Return the id of the tenant that `value` (a tenant id or an API key) names, without creating it.
+
+    An unseen key names the tenant a first call with it would create (lenient mode, a key the API
+    accepts); otherwise it names none.
+    """
+    if tenants.get(value) is not None:
+        return value
+    tenant = tenants.for_key(value, create=False)
+    if tenant is not None:
+        return tenant.id
+    return None if tenants.strict or not tenants.accepts(value) else derived_tenant_id(tenants.api, value)

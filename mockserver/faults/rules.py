@@ -1,0 +1,179 @@
+"""A fault rule as data: the dataclass the engine keeps and the schema that validates and lists it."""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
+
+from ..errors import flatten_messages
+
+APIS = ("collect", "insigner")
+KINDS = ("error", "delay", "drop", "malformed")
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+ANY = "*"
+# Waits are capped, as httpbin caps its delays: a typo must not hold a connection for hours.
+MAX_DELAY_MS = 60_000
+MAX_RETRY_AFTER = 86_400
+# RFC 9110 token characters for a header name; values must not contain control characters.
+HEADER_NAME = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$")
+HEADER_VALUE = re.compile(r"^[^\x00-\x08\x0a-\x1f\x7f]*$")
+# The framing of the answer is the server's business: a wrong one would break the connection.
+FRAMING_HEADERS = ("content-length", "transfer-encoding", "connection")
+
+
+class FaultRuleError(ValueError):
+    """A rule that cannot be used; the message names the field (`status: ...`)."""
+
+
+@dataclass(frozen=True)
+class FaultRule:
+    """One rule: what it matches, what it does, and its lifetime; `id` is given when it is added."""
+
+    api: str = ANY
+    method: str = ANY
+    path: str = ANY
+    tenant: str | None = None
+    status: int | None = None
+    kind: str = "error"
+    times: int | None = None
+    after: int = 0
+    probability: float = 1.0
+    delay_ms: int = 0
+    retry_after: int = 30
+    headers: dict[str, str] = field(default_factory=dict)
+    body: Any = None
+    id: str | None = None
+
+    def as_data(self) -> dict[str, Any]:
+        """Return the rule as the control plane lists it (without live counters)."""
+        return RULE_SCHEMA.dump(asdict(self))
+
+
+class StrictInteger(fields.Integer):
+    """A JSON integer and nothing else (no strings, booleans or 2.0)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("Not a valid integer.")
+        return value
+
+
+class StrictNumber(fields.Float):
+    """A finite JSON number and nothing else."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValidationError("Not a valid number.")
+        return float(value)
+
+
+class HttpMethod(fields.String):
+    """An HTTP method (any case) or `*`."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text != ANY and text.upper() not in METHODS:
+            raise ValidationError(f"Must be one of {', '.join(METHODS)} or *.")
+        return text
+
+
+class PathGlob(fields.String):
+    """An exact path or a glob (`/api/v1/bulk-sends/*`), or `*` for any path."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not (text == ANY or text.startswith("/")) or any(c.isspace() for c in text):
+            raise ValidationError("Must be a path starting with / (a glob such as /v1/* is allowed) or *.")
+        return text
+
+
+class HeaderMap(fields.Dict):
+    """Response headers to set: names are HTTP tokens, values strings without control characters."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, str]:
+        headers = super()._deserialize(value, attr, data, **kwargs)
+        for name, text in headers.items():
+            if not HEADER_NAME.match(name):
+                raise ValidationError(f"{name!r} is not a valid header name.")
+            if name.lower() in FRAMING_HEADERS:
+                raise ValidationError(f"{name} is set by the server, not by a rule.")
+            if not HEADER_VALUE.match(text) or len(text) > 8192:
+                raise ValidationError(f"The value of {name} has control characters or is too long.")
+        return headers
+
+
+class FaultRuleSchema(Schema):
+    """The body of POST /__mock/faults (and each rule of a scenario); also how rules are listed."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(dump_only=True, metadata={"description": "Given by the mock (flt_1, flt_2, ...)."})
+    api = fields.String(load_default=ANY, validate=validate.OneOf((*APIS, ANY)),
+                        metadata={"description": "collect, insigner or * (any)."})
+    method = HttpMethod(load_default=ANY, metadata={"description": "An HTTP method or * (any)."})
+    path = PathGlob(load_default=ANY, validate=validate.Length(max=2000),
+                    metadata={"description": "An exact path, a glob (/api/v1/bulk-sends/*) or * (any)."})
+    tenant = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "The API key the client uses (or a tenant id); "
+                                                    "null: every tenant."})
+    status = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(400, 599),
+                           metadata={"description": "The status of kind error, 400-599."})
+    kind = fields.String(load_default="error", validate=validate.OneOf(KINDS))
+    times = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1),
+                          metadata={"description": "Fire on this many requests, then stop; null: until deleted."})
+    after = StrictInteger(load_default=0, validate=validate.Range(min=0),
+                          metadata={"description": "Let this many matching requests pass first."})
+    probability = StrictNumber(load_default=1.0, validate=validate.Range(0, 1),
+                               metadata={"description": "Chance of firing, drawn from the seeded random source."})
+    delay_ms = StrictInteger(data_key="delayMs", load_default=0, validate=validate.Range(0, MAX_DELAY_MS),
+                             metadata={"description": f"Wait before answering, at most {MAX_DELAY_MS} ms."})
+    retry_after = StrictInteger(data_key="retryAfter", load_default=30, validate=validate.Range(0, MAX_RETRY_AFTER),
+                                metadata={"description": "Retry-After seconds, sent on 429 and 503."})
+    headers = HeaderMap(load_default=dict, metadata={"description": "Headers that override the default ones."})
+    body = fields.Raw(load_default=None, allow_none=True,
+                      metadata={"description": "A body that overrides the default one (JSON, or a string "
+                                               "sent as it is)."})
+
+    @validates_schema
+    def _kind_needs(self, data: dict[str, Any], **kwargs: Any) -> None:
+        kind, status = data.get("kind"), data.get("status")
+        if kind == "error" and status is None:
+            raise ValidationError("Required for kind error (400-599).", field_name="status")
+        if kind != "error" and status is not None:
+            raise ValidationError(f"Only for kind error; to delay an error use kind error with delayMs, "
+                                  f"not kind {kind}.", field_name="status")
+        if kind == "delay" and not data.get("delay_ms"):
+            raise ValidationError("Must be at least 1 for kind delay.", field_name="delayMs")
+        # Half of a JSON number may still parse ("12" of "1234"): only containers are cut.
+        if kind == "malformed" and not isinstance(data.get("body"), (dict, list, str, type(None))):
+            raise ValidationError("For kind malformed: an object or array (sent cut in half) or a string "
+                                  "(sent as it is).", field_name="body")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> FaultRule:
+        return FaultRule(**data)
+
+
+RULE_SCHEMA = FaultRuleSchema()
+
+
+def load_rule(body: Any) -> FaultRule:
+    """Validate a rule body; raise FaultRuleError whose message names the field."""
+    if not isinstance(body, dict):
+        raise FaultRuleError("body: a fault rule must be a JSON object")
+    try:
+        return RULE_SCHEMA.load(body)
+    except ValidationError as exc:
+        raise FaultRuleError(describe_problems(exc)) from None
+
+
+def describe_problems(exc: ValidationError) -> str:
+    """Return marshmallow's errors as one line naming each field: `status: ...; times: ...`."""
+    return "; ".join(f"{p['field']}: {p['message'].rstrip('.')}" for p in flatten_messages(exc.messages))

@@ -1,0 +1,84 @@
+"""The one place that decides, before a view runs, whether a fault answers a request (pipeline stage 20).
+
+A request's own `Prefer: code=NNN` answers it first (rule counters do not move); `Prefer:
+delay=MS` adds a wait. Otherwise the oldest live matching rule fires. An answered request
+returns here, before the rate-limit stage and the view, so it changes no state and uses no
+rate-limit window (inSigner's RateLimit-* headers show the window unused). Authentication
+runs before this stage: a request with bad credentials gets its 401 whatever the rules say.
+"""
+from __future__ import annotations
+
+from functools import partial
+from typing import TYPE_CHECKING
+
+from flask import Request, Response, g
+
+from ..errors import BadRequest
+from . import actions
+from .matching import RequestInfo, tenant_id_for
+from .rules import MAX_DELAY_MS, FaultRule
+
+if TYPE_CHECKING:
+    from ..apis import EmulatedApi
+    from ..state import MockState
+
+PREFER_ID = "prefer"
+
+
+def prefer_rule(values: list[str]) -> FaultRule | None:
+    """Read `Prefer: code=NNN` and `Prefer: delay=MS` (RFC 7240; other preferences are ignored)."""
+    found: dict[str, int] = {}
+    for value in values:
+        for preference in value.split(","):
+            name, _, rest = preference.split(";", 1)[0].partition("=")
+            name = name.strip().lower()
+            if name not in ("code", "delay"):
+                continue
+            text = rest.strip().strip('"')
+            limits = (400, 599) if name == "code" else (0, MAX_DELAY_MS)
+            # ASCII digits only, and few of them: int() refuses "²" and very long numbers.
+            if not (text.isascii() and text.isdigit() and len(text) <= 6) or not limits[0] <= int(text) <= limits[1]:
+                message = f"Prefer: {name} must be a whole number from {limits[0]} to {limits[1]}"
+                raise BadRequest(f"{message}.", field_errors=[{"field": "Prefer", "message": message}])
+            found[name] = int(text)
+    if not found:
+        return None
+    if "code" in found:
+        return FaultRule(id=PREFER_ID, kind="error", status=found["code"], delay_ms=found.get("delay", 0))
+    return FaultRule(id=PREFER_ID, kind="delay", delay_ms=found["delay"])
+
+
+def faults_stage(state: "MockState", api: "EmulatedApi", req: Request) -> Response | None:
+    """Answer the request with a fault if its Prefer header or a rule says so; else let it pass."""
+    prefer = prefer_rule(req.headers.getlist("Prefer"))
+    if prefer is not None:
+        g.fault = prefer.id
+        if prefer.kind == "error":
+            return perform(prefer, api, req)
+        actions.wait(prefer)
+    rule = state.faults.decide(request_info(state, api, req))
+    if rule is None:
+        return None
+    g.fault = rule.id
+    return perform(rule, api, req)
+
+
+def request_info(state: "MockState", api: "EmulatedApi", req: Request) -> RequestInfo:
+    """Return what matching needs of the current request (its tenant is known: authentication ran)."""
+    tenant = g.get("tenant")
+    return RequestInfo(api.name, req.method, req.path, tenant.id if tenant is not None else None,
+                       partial(tenant_id_for, state.tenants[api.name]))
+
+
+def perform(rule: FaultRule, api: "EmulatedApi", req: Request) -> Response | None:
+    """Do what the rule says; None lets the request go on (kind delay)."""
+    actions.wait(rule)
+    if rule.kind == "delay":
+        return None
+    if rule.kind == "malformed":
+        return actions.malformed_answer(rule)
+    if rule.kind == "drop":
+        answer, g.dropped = actions.drop(rule, req.environ, g.started)
+        return answer
+    # The API's own after-stage adds what it puts on every answer (inSigner: X-Request-Id, RateLimit-*).
+    return actions.error_answer(rule, api)

@@ -1,0 +1,241 @@
+"""The journal: every request to an emulated API with its answer, bounded, credentials redacted.
+
+Two pipeline stages feed it: one before everything else wraps the request body so its first
+bytes are kept while the view reads it, one after everything else writes the entry.
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+from flask import Request, Response, g
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from werkzeug.exceptions import HTTPException
+
+from .clock import iso_millis
+from .faults.matching import tenant_id_for
+from .faults.rules import APIS, describe_problems
+from .ratelimits import request_key
+
+if TYPE_CHECKING:
+    from .apis import EmulatedApi
+    from .state import MockState
+
+# Runs before authentication (10), so even a request that gets a 401 shows its body.
+CAPTURE = 0
+# Bodies are kept up to this size; a longer one is kept as text, cut, with its full size.
+BODY_CAP = 16 * 1024
+CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization")
+SECRET_HEADERS = ("Cookie", "X-Mock-Token")
+SHOWN_KEY_CHARACTERS = 8
+
+
+class BodyRecorder:
+    """A WSGI input stream that passes everything through and keeps the first `cap` + 1 bytes."""
+
+    def __init__(self, stream: Any, cap: int) -> None:
+        self._stream = stream
+        self.cap = cap
+        self.kept = bytearray()
+        self.size = 0
+
+    def _keep(self, data: bytes) -> bytes:
+        self.size += len(data)
+        room = self.cap + 1 - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._keep(self._stream.read() if size is None or size < 0 else self._stream.read(size))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        return self._keep(self._stream.readline() if size is None or size < 0 else self._stream.readline(size))
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+    def close(self) -> None:
+        close = getattr(self._stream, "close", None)
+        if close is not None:
+            close()
+
+
+def redact_credentials(value: str, key: str | None) -> str:
+    """Return `<scheme> <first characters of the key>...`: never the whole key, not even a short one."""
+    scheme = value.strip().partition(" ")[0]
+    if not key:
+        return f"{scheme} [redacted]"
+    shown = key[: min(SHOWN_KEY_CHARACTERS, len(key) // 2)]
+    return f"{scheme} {shown}..."
+
+
+def journal_headers(req: Request) -> dict[str, str]:
+    """Return the request headers with credentials redacted."""
+    out: dict[str, str] = {}
+    for name, value in req.headers.items():
+        if name in CREDENTIAL_HEADERS:
+            value = redact_credentials(value, request_key(req) if name == "Authorization" else None)
+        elif name in SECRET_HEADERS:
+            value = "[redacted]"
+        out[name] = f"{out[name]}, {value}" if name in out else value
+    return out
+
+
+def journal_body(raw: bytes, size: int) -> Any:
+    """Return the body as parsed JSON, else as text; a body over BODY_CAP is cut and says its size."""
+    if not size:
+        return None
+    if size > BODY_CAP:
+        return raw[:BODY_CAP].decode("utf-8", errors="replace") + f"... [{size} bytes]"
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("utf-8", errors="replace")
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return text
+
+
+def query_dict(req: Request) -> dict[str, str | list[str]]:
+    """Return the query parameters: one value as a string, repeated ones as a list."""
+    return {name: values[0] if len(values) == 1 else values for name, values in req.args.lists()}
+
+
+@dataclass(frozen=True)
+class JournalFilter:
+    """Which entries GET /__mock/requests returns; `tenants` maps an API to the wanted tenant id."""
+
+    api: str | None = None
+    method: str | None = None
+    path: str | None = None
+    status: int | None = None
+    tenants: dict[str, str | None] | None = None
+    limit: int | None = None
+
+    def accepts(self, entry: dict[str, Any]) -> bool:
+        if self.api is not None and entry["api"] != self.api:
+            return False
+        if self.method is not None and entry["method"] != self.method.upper():
+            return False
+        if self.path is not None and not fnmatchcase(entry["path"], self.path):
+            return False
+        if self.status is not None and entry["status"] != self.status:
+            return False
+        if self.tenants is not None:
+            wanted = self.tenants.get(entry["api"])
+            if wanted is None or entry["tenant"] != wanted:
+                return False
+        return True
+
+
+class JournalQuerySchema(Schema):
+    """The filters of GET /__mock/requests (query parameters)."""
+
+    class Meta:
+        unknown = RAISE
+
+    api = fields.String(validate=validate.OneOf(APIS), metadata={"description": "collect or insigner."})
+    method = fields.String(validate=validate.Length(min=1, max=20))
+    path = fields.String(validate=validate.Length(min=1, max=2000),
+                         metadata={"description": "An exact path or a glob (/api/v1/bulk-sends/*)."})
+    status = fields.Integer(validate=validate.Range(100, 599))
+    tenant = fields.String(validate=validate.Length(min=1, max=500),
+                           metadata={"description": "The API key the client uses (or a tenant id)."})
+    limit = fields.Integer(validate=validate.Range(min=1),
+                           metadata={"description": "Only the newest N matching entries (still oldest first)."})
+
+
+def parse_filter(state: "MockState", args: dict[str, Any]) -> JournalFilter:
+    """Validate query parameters into a filter; raise ValueError naming the field."""
+    try:
+        values = JournalQuerySchema().load(args)
+    except ValidationError as exc:
+        raise ValueError(describe_problems(exc)) from None
+    tenant = values.pop("tenant", None)
+    if tenant is not None:
+        values["tenants"] = {name: tenant_id_for(tenants, tenant) for name, tenants in state.tenants.items()}
+    return JournalFilter(**values)
+
+
+class Journal:
+    """The last `size` entries, oldest first; thread-safe."""
+
+    def __init__(self, size: int) -> None:
+        self._lock = threading.Lock()
+        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._counter = 0
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
+        """Add an entry (it gets the next id); the oldest goes when the journal is full."""
+        with self._lock:
+            self._counter += 1
+            stored = {"id": self._counter, **entry}
+            self._entries.append(stored)
+            return stored
+
+    def entries(self, wanted: JournalFilter | None = None) -> tuple[list[dict[str, Any]], int]:
+        """Return the matching entries, oldest first (the newest `limit` of them), and how many matched."""
+        wanted = wanted or JournalFilter()
+        with self._lock:
+            found = [entry for entry in self._entries if wanted.accepts(entry)]
+        total = len(found)
+        if wanted.limit is not None:
+            found = found[-wanted.limit:]
+        return found, total
+
+    def clear(self) -> None:
+        """Forget every entry (ids keep counting)."""
+        with self._lock:
+            self._entries.clear()
+
+    def reset(self) -> None:
+        """Forget every entry and count ids from 1 again."""
+        with self._lock:
+            self._entries.clear()
+            self._counter = 0
+
+
+# -- pipeline stages -----------------------------------------------------------------------------------
+def capture_stage(state: "MockState", api: "EmulatedApi", req: Request) -> None:
+    """Note the arrival time and keep the first bytes of the body as the view reads it."""
+    g.journal_time = iso_millis(state.clock.now())
+    # The stream is built from wsgi.input on first use; wrap it before anyone reads.
+    if "stream" not in vars(req):
+        recorder = BodyRecorder(req.environ["wsgi.input"], BODY_CAP)
+        req.environ["wsgi.input"] = recorder
+        g.journal_body = recorder
+    return None
+
+
+def journal_stage(state: "MockState", api: "EmulatedApi", req: Request, response: Response) -> Response:
+    """Write the journal entry of this request and its answer."""
+    recorder: BodyRecorder | None = g.get("journal_body")
+    if recorder is not None and len(recorder.kept) <= BODY_CAP:
+        # Bodies the view did not read (a 401, a fault) are read here, up to the cap.
+        try:
+            req.stream.read(BODY_CAP + 1 - len(recorder.kept))
+        except (HTTPException, OSError, ValueError):
+            pass
+    tenant = g.get("tenant")
+    state.journal.record({
+        "time": g.journal_time,
+        "api": api.name,
+        "tenant": tenant.id if tenant is not None else None,
+        "method": req.method,
+        "path": req.path,
+        "query": query_dict(req),
+        "headers": journal_headers(req),
+        "body": journal_body(bytes(recorder.kept), max(recorder.size, req.content_length or 0))
+        if recorder is not None else None,
+        "status": None if g.get("dropped") else response.status_code,
+        "faultId": g.get("fault"),
+        "durationMs": round((time.perf_counter() - g.started) * 1000, 1),
+    })
+    return response

@@ -1,0 +1,346 @@
+"""The OpenAPI 3.1 document of both emulated APIs and of /__mock, built by apispec from the same
+marshmallow schemas that validate requests, and from the app's own routes.
+
+Every route of the app is a path of the document (so nothing can be missed); the table
+OPERATIONS adds, per endpoint, its request and answer schemas and its error statuses.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from flask import Flask
+from marshmallow import Schema, fields
+
+from . import __version__
+from .apis.collect import schemas as collect
+from .apis.insigner import schemas as insigner
+from .apis.insigner.errors import PROBLEM_MIMETYPE
+from .faults.rules import FaultRuleSchema
+from .journal import JournalQuerySchema
+from .ratelimits import DEFAULTS as RATE_LIMIT_DEFAULTS
+
+EXTENSION = "mockserver.openapi"
+OPENAPI_VERSION = "3.1.0"
+JSON = "application/json"
+SECURITY_SCHEMES = {
+    "collectBasic": {"type": "http", "scheme": "basic",
+                     "description": "Empty username, the API key as password."},
+    "insignerBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "isk_ and 44 URL-safe characters"},
+    "mockToken": {"type": "apiKey", "in": "header", "name": "X-Mock-Token",
+                  "description": "Only when the server was started with --control-token."},
+}
+PREFER = {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"},
+          "description": "Mock only: `code=NNN` answers this request with that error, `delay=MS` delays it."}
+
+
+# -- schemas of the control plane's answers (its request bodies have their own schemas elsewhere) ------
+class ControlErrorDetailSchema(Schema):
+    code = fields.String()
+    message = fields.String()
+
+
+class ControlErrorSchema(Schema):
+    """Every control-plane error."""
+
+    error = fields.Nested(ControlErrorDetailSchema)
+
+
+class HealthSchema(Schema):
+    status = fields.String()
+    version = fields.String()
+    apis = fields.List(fields.String())
+    store = fields.String()
+    seed = fields.Integer()
+
+
+class ResetBodySchema(Schema):
+    seed = fields.Integer(metadata={"description": "Reseed every ID, Faker value and fault probability."})
+
+
+class ClockSchema(Schema):
+    now = fields.String(metadata={"format": "date-time"})
+    frozen = fields.Boolean()
+
+
+class ClockChangeSchema(Schema):
+    """Exactly one of freeze, advance, unfreeze."""
+
+    freeze = fields.Raw(metadata={"description": "An ISO 8601 instant, or true (the current mock time)."})
+    advance = fields.Float(metadata={"description": "Seconds, frozen or not."})
+    unfreeze = fields.Boolean(metadata={"description": "true: run on from the current mock time."})
+
+
+class ResetSchema(Schema):
+    reset = fields.Boolean()
+    seed = fields.Integer()
+    clock = fields.Nested(ClockSchema)
+    state = fields.Dict(metadata={"description": "Counts per API, tenant and collection."})
+
+
+def _settings_schema(name: str, defaults: dict[str, Any]) -> type[Schema]:
+    # The settings' fields follow their start-up values: booleans and whole numbers.
+    return Schema.from_dict({key: fields.Boolean() if isinstance(value, bool) else fields.Integer()
+                             for key, value in defaults.items()}, name=name)
+
+
+RateLimitsSchema = Schema.from_dict(
+    {api: fields.Nested(_settings_schema(f"{api.capitalize()}RateLimits", values))
+     for api, values in RATE_LIMIT_DEFAULTS.items()}, name="RateLimits")
+
+
+class StateSchema(Schema):
+    apis = fields.Dict(metadata={"description": "Counts per API, tenant and collection."})
+
+
+class TenantQuerySchema(Schema):
+    tenant = fields.String(metadata={"description": "An API key: only its tenant (created if new)."})
+
+
+class ItemsSchema(Schema):
+    items = fields.List(fields.Dict(), metadata={"description": "Objects in the API's own shape."})
+
+
+class FaultSchema(FaultRuleSchema):
+    """A fault rule as listed: as given, with its id and live counters."""
+
+    hits = fields.Integer()
+    remaining = fields.Integer(allow_none=True)
+
+
+class FaultListSchema(Schema):
+    faults = fields.List(fields.Nested(FaultSchema))
+
+
+class JournalEntrySchema(Schema):
+    id = fields.Integer()
+    time = fields.String(metadata={"format": "date-time"})
+    api = fields.String()
+    tenant = fields.String(allow_none=True, metadata={"description": "The tenant's id, never the key."})
+    method = fields.String()
+    path = fields.String()
+    query = fields.Dict()
+    headers = fields.Dict(metadata={"description": "Credentials cut to the scheme and 8 characters of the key."})
+    body = fields.Raw(allow_none=True, metadata={"description": "Parsed JSON, else text."})
+    status = fields.Integer(allow_none=True, metadata={"description": "null: the connection was dropped."})
+    faultId = fields.String(allow_none=True)
+    durationMs = fields.Float()
+
+
+class JournalSchema(Schema):
+    requests = fields.List(fields.Nested(JournalEntrySchema))
+    total = fields.Integer()
+
+
+class ScenarioSummarySchema(Schema):
+    name = fields.String()
+    description = fields.String()
+
+
+class ScenarioListSchema(Schema):
+    scenarios = fields.List(fields.Nested(ScenarioSummarySchema))
+
+
+class ScenarioAppliedSchema(ScenarioSummarySchema):
+    faults = fields.List(fields.Nested(FaultSchema))
+    clock = fields.Nested(ClockSchema)
+    rateLimits = fields.Nested(RateLimitsSchema)
+    entities = fields.List(fields.Dict())
+
+
+# -- what each endpoint takes and gives ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Operation:
+    """The documentation of one endpoint beyond what its route says."""
+
+    ok: int = 200
+    answer: Any = None
+    body: Any = None
+    query: Any = None
+    errors: tuple[int, ...] = ()
+    tag: str = "control"
+    # None: the control plane's, the X-Mock-Token of a server started with --control-token.
+    security: list[dict[str, list]] | None = None
+    parameters: tuple[dict[str, Any], ...] = ()
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+def data_of(schema: type[Schema], name: str) -> type[Schema]:
+    """Return the schema of inSigner's `{"data": ...}` envelope around `schema`."""
+    return Schema.from_dict({"data": fields.Nested(schema)}, name=name)
+
+
+def header(text: str, kind: str = "string") -> dict[str, Any]:
+    return {"schema": {"type": kind}, "description": text}
+
+
+INSIGNER_HEADERS = {
+    "X-Request-Id": header("req_ and random characters, on every answer."),
+    "RateLimit-Limit": header("Requests allowed in the key's window.", "integer"),
+    "RateLimit-Remaining": header("Requests left in the window.", "integer"),
+    "RateLimit-Reset": header("Seconds until the window ends.", "integer"),
+}
+CONTROL_SECURITY = [{}, {"mockToken": []}]
+COLLECT = dict(tag="collect", security=[{"collectBasic": []}], parameters=(PREFER,))
+INSIGNER = dict(tag="insigner", security=[{"insignerBearer": []}], parameters=(PREFER,), headers=INSIGNER_HEADERS)
+OPERATIONS: dict[str, Operation] = {
+    "collect.send_multiple_requests": Operation(
+        answer=collect.SendMultipleRequestsResultSchema, body=collect.SendMultipleRequestsSchema,
+        errors=(400, 401, 403, 404, 413, 429, 500, 503), **COLLECT),
+    "insigner.list_bulk_sends": Operation(
+        answer=insigner.BulkSendListSchema, query=insigner.BulkSendListArgsSchema,
+        errors=(401, 403, 422, 429, 500, 502), **INSIGNER),
+    "insigner.create_bulk_send": Operation(
+        ok=201, answer=data_of(insigner.BulkSendCreatedSchema, "InsignerBulkSendCreatedAnswer"),
+        body=insigner.BulkSendCreateSchema, errors=(400, 401, 403, 404, 413, 422, 429, 500, 502), **INSIGNER),
+    "insigner.get_bulk_send": Operation(
+        answer=data_of(insigner.BulkSendSchema, "InsignerBulkSendAnswer"), errors=(401, 403, 404, 429, 500, 502),
+        **INSIGNER),
+    "insigner.delete_bulk_send": Operation(ok=204, errors=(401, 403, 404, 409, 429, 500, 502), **INSIGNER),
+    "control.health": Operation(answer=HealthSchema, security=[]),
+    "control.reset": Operation(answer=ResetSchema, body=ResetBodySchema, errors=(400,)),
+    "control.add_fault": Operation(ok=201, answer=FaultSchema, body=FaultRuleSchema, errors=(400,)),
+    "control.list_faults": Operation(answer=FaultListSchema),
+    "control.remove_fault": Operation(ok=204, errors=(404,)),
+    "control.clear_faults": Operation(ok=204),
+    "control.list_requests": Operation(answer=JournalSchema, query=JournalQuerySchema, errors=(400,)),
+    "control.clear_requests": Operation(ok=204),
+    "control.clock": Operation(answer=ClockSchema),
+    "control.set_clock": Operation(answer=ClockSchema, body=ClockChangeSchema, errors=(400,)),
+    "control.rate_limits": Operation(answer=RateLimitsSchema),
+    "control.set_rate_limits": Operation(answer=RateLimitsSchema, body=RateLimitsSchema, errors=(400,)),
+    "control.state_overview": Operation(answer=StateSchema, query=TenantQuerySchema),
+    "control.state_collection": Operation(answer=ItemsSchema, query=TenantQuerySchema, errors=(404,)),
+    "control.add_entity": Operation(ok=201, answer={"type": "object"}, body={"type": "object"},
+                                    query=TenantQuerySchema, errors=(400, 404, 409)),
+    "control.list_scenarios": Operation(answer=ScenarioListSchema),
+    "control.apply_scenario": Operation(answer=ScenarioAppliedSchema, errors=(404, 409)),
+    "control.openapi_document": Operation(answer={"type": "object"}),
+}
+ERROR_ANSWERS = {
+    "collect": (JSON, collect.ErrorSchema),
+    "insigner": (PROBLEM_MIMETYPE, insigner.ProblemSchema),
+    "control": (JSON, ControlErrorSchema),
+}
+OPTIONAL_BODIES = ("control.reset",)
+SCHEMA_PREFIXES = {collect.__name__: "Collect", insigner.__name__: "Insigner"}
+
+
+def schema_name(schema: Any) -> str:
+    """Name a component after its schema, prefixed by its API (`CollectContact`, `InsignerProblem`)."""
+    cls = schema if isinstance(schema, type) else type(schema)
+    base = re.sub(r"Schema$", "", cls.__name__) or cls.__name__
+    return SCHEMA_PREFIXES.get(cls.__module__, "") + base
+
+
+# -- the APIs' own field types ---------------------------------------------------------------------
+def _register_fields(plugin: MarshmallowPlugin) -> None:
+    """Teach apispec the custom field types of both APIs' schemas."""
+    for cls in (collect.StrictBoolean, insigner.StrictBoolean):
+        plugin.map_to_openapi_type(cls, "boolean", None)
+    plugin.map_to_openapi_type(collect.IsoDate, "string", None)
+    plugin.map_to_openapi_type(insigner.Instant, "string", "date-time")
+    plugin.map_to_openapi_type(insigner.Text, "string", None)
+    plugin.map_to_openapi_type(insigner.Items, "array", None)
+    plugin.map_to_openapi_type(insigner.QueryInt, "integer", None)
+    plugin.map_to_openapi_type(insigner.Choice, "string", None)
+
+    def custom_field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+        if isinstance(field, insigner.Text):
+            found = {"minLength": field.min_length, "maxLength": field.max_length,
+                     "format": "email" if field.email else None}
+            return {k: v for k, v in found.items() if v is not None}
+        if isinstance(field, insigner.Items):
+            found = {"items": self.field2property(field.inner), "minItems": field.min_items or None,
+                     "maxItems": field.max_items}
+            return {k: v for k, v in found.items() if v is not None}
+        if isinstance(field, insigner.Obj):
+            return self.resolve_nested_schema(field.schema)
+        if isinstance(field, insigner.QueryInt):
+            return {"minimum": field.minimum, "maximum": field.maximum}
+        if isinstance(field, insigner.Choice):
+            return {"enum": list(field.choices)}
+        if isinstance(field, collect.IsoDate):
+            return {"description": "An ISO 8601 date or date-time (without offset: the team's time zone)."}
+        if isinstance(field, collect.ContactRef):
+            return {"oneOf": [{"type": "string", "description": "An existing contact's ID."},
+                              self.resolve_nested_schema(collect.ContactSchema)]}
+        if isinstance(field, collect.Samples):
+            sample = self.resolve_nested_schema(collect.SampleSchema)
+            return {"oneOf": [{"type": "array", "items": sample}, sample]}
+        return {}
+
+    plugin.converter.add_attribute_function(custom_field_properties)
+
+
+# -- the document -------------------------------------------------------------------------------------
+def build_document(app: Flask) -> dict[str, Any]:
+    """Build the OpenAPI document of every route of `app`."""
+    plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
+    spec = APISpec(title="mockserver", version=__version__, openapi_version=OPENAPI_VERSION, plugins=[plugin],
+                   info={"description": "Collect's POST /v1/requests and inSigner's bulk sends, emulated, "
+                                        "and the /__mock control plane."})
+    _register_fields(plugin)
+    for name, scheme in SECURITY_SCHEMES.items():
+        spec.components.security_scheme(name, scheme)
+    for tag, text in (("collect", "Collect: send multiple requests"), ("insigner", "inSigner: bulk sends"),
+                      ("control", "The mock's control plane")):
+        spec.tag({"name": tag, "description": text})
+    paths: dict[str, dict[str, Any]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        operations = paths.setdefault(path, {})
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            operations[method.lower()] = _operation(app, rule.endpoint, rule.arguments)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]:
+    blueprint = endpoint.partition(".")[0]
+    known = OPERATIONS.get(endpoint) or Operation(**{"collect": COLLECT, "insigner": INSIGNER}.get(blueprint, {}))
+    doc = (app.view_functions[endpoint].__doc__ or endpoint).strip().splitlines()[0]
+    operation: dict[str, Any] = {"operationId": endpoint.replace(".", "_"), "summary": doc, "tags": [known.tag]}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in sorted(arguments)]
+    if known.query is not None:
+        parameters.append({"in": "query", "schema": known.query})
+    parameters += known.parameters
+    if parameters:
+        operation["parameters"] = parameters
+    operation["security"] = CONTROL_SECURITY if known.security is None else known.security
+    if known.body is not None:
+        operation["requestBody"] = {"required": endpoint not in OPTIONAL_BODIES,
+                                    "content": {JSON: {"schema": known.body}}}
+    headers = known.headers
+    ok: dict[str, Any] = {"description": "No content" if known.ok == 204 else "Success"}
+    if known.answer is not None:
+        ok["content"] = {JSON: {"schema": known.answer}}
+    responses: dict[str, Any] = {str(known.ok): {**ok, "headers": headers} if headers else ok}
+    mimetype, error_schema = ERROR_ANSWERS.get(known.tag, ERROR_ANSWERS["control"])
+    errors = known.errors + ((401,) if known.security is None else ())
+    for status in sorted(set(errors)):
+        answer: dict[str, Any] = {"description": HTTPStatus(status).phrase,
+                                  "content": {mimetype: {"schema": error_schema}}}
+        extra = {"Retry-After": header("Seconds to wait before trying again.", "integer")} \
+            if status in (429, 503) and known.tag != "control" else {}
+        if headers or extra:
+            answer["headers"] = {**headers, **extra}
+        responses[str(status)] = answer
+    operation["responses"] = responses
+    return operation
+
+
+def document(app: Flask) -> dict[str, Any]:
+    """Return the app's OpenAPI document, built on first use and kept in app.extensions."""
+    built = app.extensions.get(EXTENSION)
+    if built is None:
+        built = app.extensions.setdefault(EXTENSION, build_document(app))
+    return built

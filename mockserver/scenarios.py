@@ -1,0 +1,164 @@
+"""Scenarios: named sets of fault rules, clock, rate-limit settings and entities, as data.
+
+One JSON file per scenario in the fixtures' `scenarios/` folder, all read and checked when the
+app is built, so a broken file stops the start with its name. Applying one is exactly the
+control calls it stands for (POST /__mock/faults, /clock, PUT /rate-limits, POST /state/...);
+a reset undoes it, like everything else.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+
+from .clock import Clock
+from .control.errors import ControlError
+from .control.views import change_clock, create_entity
+from .faults.rules import FaultRule, FaultRuleSchema, describe_problems
+from .ratelimits import RateLimits
+
+if TYPE_CHECKING:
+    from .apis import EmulatedApi
+    from .state import MockState
+
+NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
+
+
+class ScenarioError(ValueError):
+    """A scenario file that cannot be used, or an unknown scenario; one line naming the file or name."""
+
+
+class EntitySchema(Schema):
+    """One entity a scenario adds, as POST /__mock/state/{api}/{collection}?tenant= would."""
+
+    class Meta:
+        unknown = RAISE
+
+    api = fields.String(required=True)
+    collection = fields.String(required=True)
+    tenant = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1),
+                           metadata={"description": "The API key whose tenant gets it; default: the fixture tenant."})
+    entity = fields.Dict(required=True)
+
+
+class ScenarioSchema(Schema):
+    """A scenario file."""
+
+    class Meta:
+        unknown = RAISE
+
+    name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN, error="Lowercase words and dashes."))
+    description = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    faults = fields.List(fields.Nested(FaultRuleSchema), load_default=list)
+    clock = fields.Dict(load_default=None, allow_none=True,
+                        metadata={"description": "A POST /__mock/clock body."})
+    rate_limits = fields.Dict(data_key="rateLimits", load_default=None, allow_none=True,
+                              metadata={"description": "A PUT /__mock/rate-limits body."})
+    entities = fields.List(fields.Nested(EntitySchema), load_default=list)
+
+    @validates_schema
+    def _bodies(self, data: dict[str, Any], **kwargs: Any) -> None:
+        # The clock and rate-limit bodies are checked by the code that applies them, on scratch objects.
+        if data.get("clock") is not None:
+            try:
+                change_clock(Clock(), data["clock"])
+            except ControlError as exc:
+                raise ValidationError(exc.message, field_name="clock") from None
+        if data.get("rate_limits") is not None:
+            try:
+                RateLimits().update(data["rate_limits"])
+            except ValueError as exc:
+                raise ValidationError(str(exc), field_name="rateLimits") from None
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One checked scenario."""
+
+    name: str
+    description: str
+    faults: tuple[FaultRule, ...]
+    clock: dict[str, Any] | None
+    rate_limits: dict[str, Any] | None
+    entities: tuple[dict[str, Any], ...]
+
+    def summary(self) -> dict[str, str]:
+        return {"name": self.name, "description": self.description}
+
+
+def load_scenario(path: Path, apis: Mapping[str, "EmulatedApi"]) -> Scenario:
+    """Read and check one scenario file; raise ScenarioError naming the file and the field."""
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"cannot read scenario file {path}: {exc}") from None
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(f"scenario file {path} is not valid JSON: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ScenarioError(f"scenario file {path}: must hold a JSON object")
+    try:
+        data = ScenarioSchema().load(raw)
+    except ValidationError as exc:
+        raise ScenarioError(f"scenario file {path}: {describe_problems(exc)}") from None
+    if data["name"] != path.stem:
+        raise ScenarioError(f"scenario file {path}: name: {data['name']!r} must be the file's name, {path.stem!r}")
+    for index, entity in enumerate(data["entities"]):
+        api = apis.get(entity["api"])
+        if api is None:
+            raise ScenarioError(f"scenario file {path}: entities.{index}.api: unknown api {entity['api']!r}")
+        if entity["collection"] not in api.collections:
+            raise ScenarioError(f"scenario file {path}: entities.{index}.collection: "
+                                f"{entity['api']} has no collection {entity['collection']!r}")
+    return Scenario(data["name"], data["description"], tuple(data["faults"]), data["clock"],
+                    data["rate_limits"], tuple(data["entities"]))
+
+
+class Scenarios:
+    """The scenarios of a fixtures folder, by name."""
+
+    def __init__(self, scenarios: Mapping[str, Scenario]) -> None:
+        self._scenarios = dict(scenarios)
+
+    @classmethod
+    def load(cls, folder: Path, apis: Mapping[str, "EmulatedApi"]) -> "Scenarios":
+        """Read every `*.json` of `folder` (none if it does not exist)."""
+        paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
+        return cls({path.stem: load_scenario(path, apis) for path in paths})
+
+    def list(self) -> list[dict[str, str]]:
+        """Return name and description of each scenario, by name."""
+        return [scenario.summary() for scenario in self._scenarios.values()]
+
+    def get(self, name: str) -> Scenario | None:
+        return self._scenarios.get(name)
+
+    def names(self) -> list[str]:
+        return list(self._scenarios)
+
+    def apply(self, state: "MockState", name: str) -> dict[str, Any]:
+        """Apply scenario `name`: entities, rate-limit settings, clock, then fault rules.
+
+        Raises ScenarioError for an unknown name and ControlError when an entity is refused
+        (e.g. the scenario was applied already and its entity exists).
+        """
+        scenario = self.get(name)
+        if scenario is None:
+            known = ", ".join(self.names()) or "none"
+            raise ScenarioError(f"unknown scenario {name!r} (known: {known})")
+        applied: dict[str, Any] = {"name": scenario.name, "description": scenario.description}
+        if scenario.entities:
+            applied["entities"] = [
+                create_entity(state, entity["api"], entity["collection"], entity["entity"], entity["tenant"])
+                for entity in scenario.entities
+            ]
+        if scenario.rate_limits is not None:
+            applied["rateLimits"] = state.rate_limits.update(scenario.rate_limits)
+        if scenario.clock is not None:
+            change_clock(state.clock, scenario.clock)
+            applied["clock"] = state.clock.describe()
+        applied["faults"] = [state.faults.add(rule) for rule in scenario.faults]
+        return applied

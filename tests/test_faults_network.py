@@ -1,0 +1,119 @@
+"""Fault kinds where the network matters, on a real socket: delay, drop, malformed, Prefer: delay.
+
+The delays here are the feature under test, so these are the only tests that wait on wall time.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+import requests
+
+from conftest import COLLECT_KEY, basic
+
+SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+
+
+@pytest.fixture
+def settings() -> dict:
+    return {"store": "memory", "seed": 42}
+
+
+@pytest.fixture
+def url(live_server) -> str:
+    return live_server.url
+
+
+def add(url: str, **rule) -> dict:
+    response = requests.post(f"{url}/__mock/faults", json=rule, timeout=5)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def send(url: str, session: requests.Session | None = None, **headers) -> requests.Response:
+    return (session or requests).post(f"{url}/v1/requests", json=SEND, headers={**basic(COLLECT_KEY), **headers},
+                                      timeout=10)
+
+
+def journal(url: str) -> list[dict]:
+    return requests.get(f"{url}/__mock/requests", timeout=5).json()["requests"]
+
+
+def test_fault_delay__does_not_stall_other_clients(url):
+    add(url, api="collect", kind="delay", delayMs=1500, times=1)
+    slow: dict[str, float | int] = {}
+
+    def delayed() -> None:
+        started = time.monotonic()
+        slow["status"] = send(url).status_code
+        slow["seconds"] = time.monotonic() - started
+
+    worker = threading.Thread(target=delayed)
+    worker.start()
+    # The delayed request is in flight once its rule shows a hit.
+    deadline = time.monotonic() + 5
+    while requests.get(f"{url}/__mock/faults", timeout=5).json()["faults"][0]["hits"] == 0:
+        assert time.monotonic() < deadline
+    started = time.monotonic()
+    assert send(url).status_code == 200
+    fast = time.monotonic() - started
+    worker.join(timeout=10)
+    assert slow["status"] == 200 and slow["seconds"] >= 1.5
+    assert fast < 1.0, f"a delayed request stalled another client for {fast:.2f}s"
+    delayed_entry = next(entry for entry in journal(url) if entry["faultId"] == "flt_1")
+    assert delayed_entry["durationMs"] >= 1500 and delayed_entry["status"] == 200
+
+
+def test_prefer_delay__waits_then_answers_normally(url):
+    started = time.monotonic()
+    response = send(url, Prefer="delay=200")
+    assert response.status_code == 200 and time.monotonic() - started >= 0.2
+    assert journal(url)[-1]["faultId"] == "prefer"
+
+
+def test_fault_drop__closes_the_connection_without_an_answer(url):
+    add(url, api="collect", kind="drop", times=1)
+    with requests.Session() as session:
+        with pytest.raises(requests.exceptions.ConnectionError):
+            send(url, session)
+        assert send(url, session).status_code == 200
+    entry = journal(url)[0]
+    assert entry["status"] is None and entry["faultId"] == "flt_1"
+    assert requests.get(f"{url}/__mock/health", timeout=5).status_code == 200
+
+
+def test_fault_malformed__unparseable_json_over_the_socket(url):
+    add(url, api="collect", kind="malformed", times=1)
+    response = send(url)
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/json"
+    with pytest.raises(requests.exceptions.JSONDecodeError):
+        response.json()
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(response.content)
+
+
+@pytest.mark.slow
+def test_fault_drop__under_serve(tmp_path):
+    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        line = process.stdout.readline()
+        assert "http://" in line, line
+        url = line.split("serving ", 1)[1].split()[0]
+        add(url, api="collect", kind="drop", times=1)
+        with requests.Session() as idle, requests.Session() as session:
+            # An idle keep-alive connection from the same address must survive the drop.
+            assert idle.get(f"{url}/__mock/health", timeout=5).status_code == 200
+            with pytest.raises(requests.exceptions.ConnectionError):
+                send(url, session)
+            assert idle.get(f"{url}/__mock/health", timeout=5).status_code == 200
+            assert send(url, session).status_code == 200
+        assert [entry["status"] for entry in journal(url)] == [None, 200]
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    assert process.returncode == 0

@@ -1,0 +1,93 @@
+"""GET /__mock/openapi.json: a valid OpenAPI 3.1 document of both APIs and /__mock, from the real schemas."""
+from __future__ import annotations
+
+import pytest
+from openapi_spec_validator import validate
+
+from mockserver.apis.collect.schemas import SendMultipleRequestsSchema
+from mockserver.apis.insigner.schemas import BulkSendCreateSchema, BulkSendListArgsSchema
+from mockserver.faults.rules import FaultRuleSchema
+from mockserver.openapi import OPERATIONS, document
+
+METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+
+@pytest.fixture
+def settings() -> dict:
+    return {"store": "memory", "seed": 42}
+
+
+@pytest.fixture
+def spec(client) -> dict:
+    response = client.get("/__mock/openapi.json")
+    assert response.status_code == 200 and response.mimetype == "application/json"
+    return response.get_json()
+
+
+def schema_of(spec: dict, ref: dict) -> dict:
+    return spec["components"]["schemas"][ref["$ref"].rsplit("/", 1)[1]]
+
+
+def required(schema_class) -> list[str]:
+    return sorted(name for name, field in schema_class().fields.items() if field.required)
+
+
+def test_openapi__valid_openapi_3(spec):
+    validate(spec)
+    assert spec["openapi"].startswith("3.")
+
+
+def test_openapi__every_route_of_the_app_is_documented(app, spec):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = rule.rule.replace("<", "{").replace(">", "}")
+        assert path in spec["paths"], path
+        assert {m.lower() for m in rule.methods & METHODS} <= set(spec["paths"][path]), path
+
+
+def test_openapi__every_endpoint_has_its_schemas_listed(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    assert endpoints == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("path, method, schema_class, security", [
+    pytest.param("/v1/requests", "post", SendMultipleRequestsSchema, "collectBasic", id="collect"),
+    pytest.param("/api/v1/bulk-sends", "post", BulkSendCreateSchema, "insignerBearer", id="insigner"),
+    pytest.param("/__mock/faults", "post", FaultRuleSchema, "mockToken", id="control"),
+])
+def test_openapi__request_bodies_come_from_the_validating_schemas(spec, path, method, schema_class, security):
+    operation = spec["paths"][path][method]
+    body = schema_of(spec, operation["requestBody"]["content"]["application/json"]["schema"])
+    assert sorted(body["properties"]) == sorted(f.data_key or name for name, f in schema_class().fields.items())
+    assert sorted(body.get("required", [])) == required(schema_class)
+    assert any(security in requirement for requirement in operation["security"])
+
+
+def test_openapi__query_parameters_from_the_schema(spec):
+    parameters = spec["paths"]["/api/v1/bulk-sends"]["get"]["parameters"]
+    query = {p["name"]: p["schema"] for p in parameters if p["in"] == "query"}
+    assert set(query) == set(BulkSendListArgsSchema().fields)
+    assert (query["limit"]["minimum"], query["limit"]["maximum"]) == (1, 100)
+
+
+@pytest.mark.parametrize("path, method, status, mimetype, envelope", [
+    pytest.param("/v1/requests", "post", "503", "application/json", "CollectError", id="collect"),
+    pytest.param("/api/v1/bulk-sends", "post", "422", "application/problem+json", "InsignerProblem", id="insigner"),
+    pytest.param("/__mock/faults", "post", "400", "application/json", "ControlError", id="control"),
+])
+def test_openapi__errors_in_each_envelope(spec, path, method, status, mimetype, envelope):
+    answer = spec["paths"][path][method]["responses"][status]
+    assert answer["content"][mimetype]["schema"]["$ref"].endswith(f"/{envelope}")
+
+
+def test_openapi__retry_after_on_429_and_503(spec):
+    responses = spec["paths"]["/v1/requests"]["post"]["responses"]
+    assert "Retry-After" in responses["429"]["headers"] and "Retry-After" in responses["503"]["headers"]
+    insigner = spec["paths"]["/api/v1/bulk-sends"]["get"]["responses"]["200"]["headers"]
+    assert {"X-Request-Id", "RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"} <= set(insigner)
+
+
+def test_openapi__built_once_per_app(app, client):
+    client.get("/__mock/openapi.json")
+    assert document(app) is document(app)
