@@ -26,6 +26,13 @@ run: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+lint: $(STAMP)
+	$(BIN)/hadolint Dockerfile
+
+# Build and run the image with podman, check its health (needs root; see the tool's header).
+smoke:
+	../shared/tools/container-smoke
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -84,8 +85,71 @@ def test_serve__bad_option_is_one_line(args, words):
 
 
 def test_serve__environment_sets_options(tmp_path):
-    import os
-
     env = {**os.environ, "MOCKSERVER_STORE": "bogus"}
     result = run_failing("--port", "0", env=env)
     assert result.returncode != 0 and "store" in result.stderr
+
+
+def fixtures_copy(tmp_path: Path) -> Path:
+    """Return a writable copy of the shipped fixtures."""
+    import shutil
+
+    from mockserver.config import shipped_fixtures
+
+    folder = tmp_path / "fixtures"
+    shutil.copytree(shipped_fixtures(), folder)
+    return folder
+
+
+def test_serve__fixtures_with_invalid_json_is_one_line(tmp_path):
+    folder = fixtures_copy(tmp_path)
+    broken = folder / "collect" / "campaigns.json"
+    broken.write_text('[{"_id": "xvr69EYLKXvTkfYuk",')
+    result = run_failing("--port", "0", "--fixtures", str(folder))
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert str(broken) in result.stderr and "not valid JSON" in result.stderr
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
+                    reason="root reads files whatever their mode, so chmod 000 cannot make one unreadable")
+def test_serve__unreadable_fixtures_file_is_one_line(tmp_path):
+    folder = fixtures_copy(tmp_path)
+    locked = folder / "collect" / "campaigns.json"
+    locked.chmod(0)
+    try:
+        result = run_failing("--port", "0", "--fixtures", str(folder))
+    finally:
+        locked.chmod(0o644)
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert str(locked) in result.stderr and "cannot read" in result.stderr
+
+
+def test_serve__fixtures_file_that_cannot_be_read_is_one_line(tmp_path):
+    # Readable by no one, root included: a folder where a JSON file should be.
+    folder = fixtures_copy(tmp_path)
+    unreadable = folder / "collect" / "campaigns.json"
+    unreadable.unlink()
+    unreadable.mkdir()
+    result = run_failing("--port", "0", "--fixtures", str(folder))
+    assert result.returncode != 0
+    assert result.stderr.strip().count("\n") == 0 and "Traceback" not in result.stderr
+    assert str(unreadable) in result.stderr and "cannot read" in result.stderr
+
+
+def test_serve__installed_package_serves_its_shipped_fixtures(tmp_path):
+    # The layout that `pip install .` (not -e) produces: setup.cfg maps fixtures/ to mockserver._fixtures.
+    import shutil
+
+    site = tmp_path / "site"
+    package = Path(__file__).resolve().parent.parent / "mockserver"
+    shutil.copytree(package, site / "mockserver", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(package.parent / "fixtures", site / "mockserver" / "_fixtures")
+    result = subprocess.run([sys.executable, "-c", "import mockserver, sys; "
+                             "assert mockserver.__file__.startswith(sys.argv[1]); "
+                             "from mockserver.config import shipped_fixtures; print(shipped_fixtures())", str(site)],
+                            capture_output=True, text=True, timeout=30, cwd=tmp_path,
+                            env={**os.environ, "PYTHONPATH": str(site)})
+    assert result.returncode == 0, result.stderr
+    assert Path(result.stdout.strip()) == site / "mockserver" / "_fixtures"

@@ -5,7 +5,14 @@ import threading
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
+from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """werkzeug's handler without its access line: the app logs one per request already."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        return None
 
 
 class ServerThread:
@@ -13,19 +20,23 @@ class ServerThread:
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True)
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True,
+                                                   request_handler=QuietRequestHandler)
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_port
-        self._thread = threading.Thread(target=self._server.serve_forever, name="mockserver", daemon=True)
+        # A short poll interval: stop() returns as soon as the loop notices (werkzeug's default is 0.5 s).
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="mockserver", daemon=True)
 
     @property
     def url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> "ServerThread":
-        """Start serving."""
-        self._thread.start()
+        """Start serving (once: a started server is returned as it is)."""
+        if self._thread.ident is None:
+            self._thread.start()
         return self
 
     def stop(self) -> None:

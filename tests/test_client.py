@@ -1,0 +1,213 @@
+"""MockServerClient against a live server on a real socket (in this process, on a free port)."""
+from __future__ import annotations
+
+import base64
+import socket
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from mockserver.client import MockServerClient, MockServerError
+from mockserver.testing.server import ServerThread, start_server
+
+TOKEN = "s3cret"
+KEY = "collect-client-tests"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[ServerThread]:
+    server = start_server({"seed": 42})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mock(server: ServerThread) -> Iterator[MockServerClient]:
+    with MockServerClient(server.url) as client:
+        client.reset()
+        yield client
+
+
+def collect_request(url: str, key: str = KEY, **body) -> requests.Response:
+    auth = "Basic " + base64.b64encode(f":{key}".encode()).decode()
+    return requests.post(f"{url}/v1/requests", json=body, headers={"Authorization": auth}, timeout=5)
+
+
+def test_health__is_a_dict_with_version_store_and_seed(mock):
+    health = mock.health()
+    assert health["status"] == "ok" and health["store"] == "memory" and health["seed"] == 42
+    assert "collect" in health["apis"]
+
+
+def test_url__is_the_base_url_without_trailing_slash(server):
+    with MockServerClient(server.url + "/") as client:
+        assert client.url == server.url
+
+
+def test_wait_until_ready__returns_the_health_document(mock):
+    assert mock.wait_until_ready(timeout=2)["status"] == "ok"
+
+
+def test_wait_until_ready__times_out_with_status_0_when_nothing_listens():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with MockServerClient(f"http://127.0.0.1:{port}") as client, pytest.raises(MockServerError) as caught:
+        client.wait_until_ready(timeout=0.1)
+    assert caught.value.status == 0 and "not ready" in caught.value.message
+
+
+def test_reset__drops_added_entities_and_summarises(mock):
+    mock.add_entity("collect", "contacts", {"email": "ada@example.com"})
+    assert any(c.get("email") == "ada@example.com" for c in mock.state("collect", "contacts"))
+    summary = mock.reset()
+    assert summary["reset"] is True and summary["seed"] == 42
+    assert not any(c.get("email") == "ada@example.com" for c in mock.state("collect", "contacts"))
+
+
+def test_reset__with_a_seed_reseeds(mock):
+    try:
+        assert mock.reset(seed=7)["seed"] == 7
+        assert mock.health()["seed"] == 7
+    finally:
+        mock.reset(seed=42)
+
+
+def test_clock__freeze_at_a_string_advance_and_unfreeze(mock):
+    frozen = mock.freeze_clock("2022-07-04T07:20:06Z")
+    assert frozen["frozen"] is True and frozen["now"].startswith("2022-07-04T07:20:06")
+    assert mock.clock() == frozen
+    assert mock.advance_clock(60)["now"].startswith("2022-07-04T07:21:06")
+    assert mock.unfreeze_clock()["frozen"] is False
+
+
+def test_freeze_clock__accepts_a_datetime_naive_as_utc_or_aware(mock):
+    naive = datetime(2030, 1, 2, 3, 4, 5)
+    assert mock.freeze_clock(naive)["now"].startswith("2030-01-02T03:04:05")
+    aware = datetime(2030, 1, 2, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))
+    assert mock.freeze_clock(aware)["now"].startswith("2030-01-02T03:04:05")
+
+
+def test_freeze_clock__without_an_instant_freezes_now(mock):
+    assert mock.freeze_clock()["frozen"] is True
+
+
+def test_freeze_clock__rejects_other_types(mock):
+    with pytest.raises(TypeError):
+        mock.freeze_clock(12)  # type: ignore[arg-type]
+
+
+def test_state__overview_is_a_dict_and_a_collection_a_list(mock):
+    assert "collect" in mock.state()["apis"]
+    campaigns = mock.state("collect", "campaigns")
+    assert isinstance(campaigns, list) and all("_id" in c for c in campaigns)
+
+
+def test_state__needs_both_api_and_collection():
+    with MockServerClient("http://127.0.0.1:9") as client, pytest.raises(ValueError):
+        client.state("collect")
+
+
+def test_add_entity__joins_the_tenant_of_the_given_key(mock):
+    created = mock.add_entity("collect", "contacts", {"email": "grace@example.com"}, tenant=KEY)
+    assert created["email"] == "grace@example.com" and created["_id"]
+    mine = mock.state("collect", "contacts", tenant=KEY)
+    assert created["_id"] in {c["_id"] for c in mine}
+    others = mock.state("collect", "contacts", tenant="collect-someone-else")
+    assert created["_id"] not in {c["_id"] for c in others}
+
+
+def test_control_error__raises_with_status_code_and_message(mock):
+    with pytest.raises(MockServerError) as caught:
+        mock.state("collect", "nonsense")
+    assert caught.value.status == 404 and "nonsense" in caught.value.message
+    assert caught.value.code == "not-found" and str(caught.value).startswith("404 not-found: ")
+
+
+def test_control_error__invalid_entity_is_400(mock):
+    with pytest.raises(MockServerError) as caught:
+        mock.add_entity("collect", "contacts", {"email": "not an email"})
+    assert caught.value.status == 400 and "email" in caught.value.message
+
+
+def test_token__is_sent_as_x_mock_token():
+    with start_server({"control_token": TOKEN}) as server:
+        with MockServerClient(server.url) as anonymous:
+            assert anonymous.health()["status"] == "ok"  # health needs no token
+            with pytest.raises(MockServerError) as caught:
+                anonymous.clock()
+            assert caught.value.status == 401
+        with MockServerClient(server.url, token=TOKEN) as client:
+            assert "now" in client.clock()
+
+
+# Faults, the journal, rate limits and scenarios.
+
+def test_add_fault__returns_the_rule_and_faults_lists_it(mock):
+    rule = mock.add_fault(api="collect", method="POST", path="/v1/requests", status=503, times=1)
+    assert rule["id"] and rule["status"] == 503 and rule["remaining"] == 1
+    assert [f["id"] for f in mock.faults()] == [rule["id"]]
+    assert collect_request(mock.url, campaignId="x", contacts=["y"]).status_code == 503
+    assert mock.faults()[0]["hits"] == 1
+
+
+def test_remove_fault__and_clear_faults(mock):
+    first = mock.add_fault(api="collect", status=500)
+    mock.add_fault(api="collect", status=502)
+    mock.remove_fault(first["id"])
+    assert len(mock.faults()) == 1
+    mock.clear_faults()
+    assert mock.faults() == []
+
+
+def test_remove_fault__unknown_id_is_404(mock):
+    with pytest.raises(MockServerError) as caught:
+        mock.remove_fault("no-such-rule")
+    assert caught.value.status == 404
+
+
+def test_add_fault__bad_rule_is_400_naming_the_field(mock):
+    with pytest.raises(MockServerError) as caught:
+        mock.add_fault(api="collect", status=200)
+    assert caught.value.status == 400 and "status" in caught.value.message
+
+
+def test_fault__context_manager_removes_the_rule_on_exit(mock):
+    with mock.fault(api="collect", status=503) as rule:
+        assert [f["id"] for f in mock.faults()] == [rule["id"]]
+        assert collect_request(mock.url, campaignId="x", contacts=["y"]).status_code == 503
+    assert mock.faults() == []
+
+
+def test_fault__context_manager_tolerates_a_rule_already_gone(mock):
+    with mock.fault(api="collect", status=503):
+        mock.clear_faults()
+    assert mock.faults() == []
+
+
+def test_requests__journal_filters_and_clear(mock):
+    collect_request(mock.url, campaignId="x", contacts=["y"])
+    journal = mock.requests(api="collect")
+    assert len(journal) == 1 and journal[0]["method"] == "POST" and journal[0]["path"] == "/v1/requests"
+    assert mock.requests(api="insigner") == []
+    mock.clear_requests()
+    assert mock.requests() == []
+
+
+def test_rate_limits__read_and_change(mock):
+    limits = mock.rate_limits()
+    assert set(limits) >= {"collect", "insigner"}
+    changed = mock.set_rate_limits(insigner={"enabled": False})
+    assert changed["insigner"]["enabled"] is False
+    mock.reset()
+    assert mock.rate_limits() == limits
+
+
+def test_scenarios__lists_names_and_apply_unknown_is_404(mock):
+    scenarios = mock.scenarios()
+    assert isinstance(scenarios, list) and all("name" in s for s in scenarios)
+    with pytest.raises(MockServerError) as caught:
+        mock.apply_scenario("no-such-scenario")
+    assert caught.value.status == 404
