@@ -5,6 +5,7 @@ import random
 import threading
 from typing import TYPE_CHECKING, Any
 
+from faker import Faker
 from flask import Flask, current_app
 
 from .clock import Clock, parse_instant
@@ -39,6 +40,7 @@ class MockState:
         self.backends: dict[str, Any] = {}
         self.request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
         self.pipeline = Pipeline()
+        self.faker = Faker("en_US")  # one per app: each API's seed data reseeds it
         self.rate_limits = RateLimits()
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)

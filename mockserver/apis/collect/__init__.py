@@ -14,7 +14,7 @@ def build(state) -> CollectBackend:
     folder = state.settings.fixtures_path / "collect"
     fixtures = load_fixture_folder(folder)
     try:
-        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count)
+        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count, state.faker)
         keys = fixtures.get("apiKeys", [])
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None

@@ -197,7 +197,7 @@ def _as_utc(value: date | datetime) -> datetime:
     return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)
 
 
-def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int) -> Snapshot:
+def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
     """Return the seed data of a fresh Collect tenant: the fixtures plus `count` Faker-made of each kind."""
     team = require_object(fixtures, "team", folder)
     if not team.get("_id"):
@@ -206,7 +206,7 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int) -> S
     members = [dict(m) for m in require_list(fixtures, "members", folder)]
     campaigns = [dict(c) for c in require_list(fixtures, "campaigns", folder)]
     contacts = [dict(c) for c in require_list(fixtures, "contacts", folder)]
-    fake = make_faker(seed, "collect")
+    fake = make_faker(seed, "collect", fake)
     ids = IdFactory(tenant_random(seed, "collect", "seed-data"))
     before = parse_instant(settings.get("generatedBefore", "2022-07-03T00:00:00Z"))
     start = before - timedelta(days=365)

@@ -23,7 +23,7 @@ def build(state) -> InsignerBackend:
     folder = state.settings.fixtures_path / "insigner"
     fixtures = load_fixture_folder(folder)
     try:
-        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count)
+        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count, state.faker)
         keys = check_fixture_keys(require_list(fixtures, "apiKeys", folder), folder)
         suffix = str(fixtures.get("settings", {}).get("failingEmailDomainSuffix", FAILING_SUFFIX))
     except (KeyError, TypeError, ValueError) as exc:

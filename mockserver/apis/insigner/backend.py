@@ -320,7 +320,7 @@ def check_fixture_keys(keys: list[dict], folder) -> list[dict]:
              "revoked": bool(k.get("revoked")), "expiresAt": k.get("expiresAt")} for k in keys]
 
 
-def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int) -> Snapshot:
+def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
     """Return the seed data of a fresh organization: the fixtures plus up to `count` Faker-made of each kind."""
     organization = require_object(fixtures, "organization", folder)
     if not organization.get("id"):
@@ -334,7 +334,7 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int) -> S
             raise ValueError(f"fixture file {folder / 'bulkSends.json'}: {bulk_send.get('id')!r} "
                              f"uses an unknown template")
 
-    fake = make_faker(seed, "insigner")
+    fake = make_faker(seed, "insigner", fake)
     ids = IdFactory(tenant_random(seed, "insigner", "seed-data"))
     # Everything Faker makes is older than the vendor's examples, so they come first in lists.
     before = parse_instant(settings.get("generatedBefore", "2026-05-28T10:00:00.000Z")) - timedelta(seconds=1)
