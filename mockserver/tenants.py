@@ -34,8 +34,8 @@ class Tenant:
 
     def collection(self, name: str) -> "Collection":
         """Return this tenant's collection `name`."""
-        key, lookups = self.schema[name]
-        return self.store.collection(f"{self.api}/{self.id}/{name}", key, lookups)
+        key, lookups, *order = self.schema[name]
+        return self.store.collection(f"{self.api}/{self.id}/{name}", key, lookups, *order)
 
     def table_names(self) -> list[str]:
         return [f"{self.api}/{self.id}/{name}" for name in self.schema]

@@ -143,3 +143,27 @@ def test_file_store__no_temporary_files_left(tmp_path):
     app.test_client().post("/__mock/reset")
     app.extensions["mockserver"].close()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["state.json"]
+
+
+@pytest.mark.parametrize("kind", ["memory", "tinydb"])
+def test_collection_descending__ordered_pages_from_any_position(tmp_path, kind):
+    import random
+
+    store = Store(kind, str(tmp_path / "s.json") if kind == "tinydb" else None)
+    docs = [{"id": f"bs_{n:04d}", "createdAt": f"2026-01-01T00:00:{n % 60:02d}.000Z"} for n in range(300)]
+    random.Random(3).shuffle(docs)
+    with store.transaction():
+        coll = store.collection("t", "id", (), ("createdAt", "id"))
+        coll.insert_many(docs[:150])
+        for doc in docs[150:]:
+            coll.insert(doc)
+    expected = sorted(docs, key=lambda d: (d["createdAt"], d["id"]), reverse=True)
+    assert [d["id"] for d in coll.descending()] == [d["id"] for d in expected]
+    cursor = expected[99]
+    assert [d["id"] for d in coll.descending(below=cursor)][:5] == [d["id"] for d in expected[100:105]]
+    store.close()
+    reopened = Store(kind, str(tmp_path / "s.json")) if kind == "tinydb" else None
+    if reopened is not None:
+        again = reopened.collection("t", "id", (), ("createdAt", "id"))
+        assert [d["id"] for d in again.descending()] == [d["id"] for d in expected]
+        reopened.close()

@@ -1,6 +1,7 @@
 """TinyDB on memory or on an atomically rewritten JSON file, with the indexes TinyDB lacks."""
 from __future__ import annotations
 
+import bisect
 import json
 import os
 import tempfile
@@ -205,22 +206,36 @@ class AtomicJSONStorage(MemoryStorage):
 class Collection:
     """One TinyDB table of one tenant, with a unique key index and optional lookup indexes."""
 
-    def __init__(self, store: "Store", name: str, key: str, lookups: tuple[str, ...] = ()) -> None:
+    def __init__(self, store: "Store", name: str, key: str, lookups: tuple[str, ...] = (),
+                 order: tuple[str, ...] = ()) -> None:
         self.store = store
         self.name = name
         self.key = key
         self.lookups = lookups
+        self.order = order
         self.table = store.db.table(name, cache_size=0)
         self._by_key: dict[Any, int] = {}
         self._by_field: dict[str, dict[Any, int]] = {field: {} for field in lookups}
+        # Sorted (order fields..., doc_id) of every document, for ordered pages without a scan.
+        self._ordered: list[tuple] = []
         for doc in self.table.all():
-            self._index(doc, doc.doc_id)
+            self._index(doc, doc.doc_id, sort=False)
+        self._ordered.sort()
 
     @staticmethod
     def _norm(value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    def _index(self, doc: dict, doc_id: int) -> None:
+    def _order_key(self, doc: dict, doc_id: int) -> tuple:
+        return (*(doc.get(field) or "" for field in self.order), doc_id)
+
+    def _index(self, doc: dict, doc_id: int, sort: bool = True) -> None:
+        if self.order:
+            entry = self._order_key(doc, doc_id)
+            if sort:
+                bisect.insort(self._ordered, entry)
+            else:
+                self._ordered.append(entry)
         if self.key in doc:
             self._by_key[doc[self.key]] = doc_id
         for field in self.lookups:
@@ -247,6 +262,25 @@ class Collection:
         if doc_id is None:
             return None
         return self.table.get(doc_id=doc_id)
+
+    def descending(self, below: dict | None = None) -> Iterator[dict]:
+        """Yield documents by the collection's order fields, greatest first, after `below` if given.
+
+        Costs O(log n) to start and O(1) a document: a page reads only what it returns (and what
+        the caller skips). The order fields of a document must not change after insertion.
+        """
+        if not self.order:
+            raise TypeError(f"{self.name} has no order fields")
+        if below is None:
+            position = len(self._ordered)
+        else:
+            position = bisect.bisect_left(self._ordered, tuple(below.get(f) or "" for f in self.order))
+        get = self.table.get
+        while position > 0:
+            position -= 1
+            doc = get(doc_id=self._ordered[position][-1])
+            if doc is not None:
+                yield doc
 
     def all(self) -> list[dict]:
         """Return every document in insertion order."""
@@ -288,6 +322,11 @@ class Collection:
         self.store.check_in_transaction()
         doc_id = self._by_key.pop(key)
         doc = self.table.get(doc_id=doc_id)
+        if self.order and doc is not None:
+            entry = self._order_key(doc, doc_id)
+            at = bisect.bisect_left(self._ordered, entry)
+            if at < len(self._ordered) and self._ordered[at] == entry:
+                del self._ordered[at]
         self.table.remove(doc_ids=[doc_id])
         for field in self.lookups:
             value = doc.get(field) if doc else None
@@ -360,14 +399,15 @@ class Store:
         self._drop_all = False
         self._file.append(record)
 
-    def collection(self, name: str, key: str, lookups: tuple[str, ...] = ()) -> Collection:
+    def collection(self, name: str, key: str, lookups: tuple[str, ...] = (),
+                   order: tuple[str, ...] = ()) -> Collection:
         """Return the collection (TinyDB table) called `name`, creating its indexes on first use."""
         found = self._collections.get(name)
         if found is None:
             with self._lock:
                 found = self._collections.get(name)
                 if found is None:
-                    found = Collection(self, name, key, lookups)
+                    found = Collection(self, name, key, lookups, order)
                     self._collections[name] = found
         return found
 

@@ -1,7 +1,6 @@
 """inSigner's rules for bulk sends, keys and seed data, on plain data: no Flask here."""
 from __future__ import annotations
 
-import heapq
 from collections import OrderedDict
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
@@ -20,11 +19,12 @@ if TYPE_CHECKING:
     from ...store import Collection
     from ...tenants import Tenant
 
-COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+# name: (key field, lookup fields[, order fields]): bulk sends are listed newest first.
+COLLECTIONS: dict[str, tuple] = {
     "organizations": ("id", ()),
     "apiKeys": ("key", ()),
     "templates": ("id", ()),
-    "bulkSends": ("id", ()),
+    "bulkSends": ("id", (), ("createdAt", "id")),
     "documents": ("id", ()),
 }
 BODY_DETAIL = "The request body contains invalid fields"
@@ -59,11 +59,6 @@ def delivery_fails(email: str, suffix: str = FAILING_SUFFIX) -> bool:
     """Tell whether delivery to `email` fails: its domain ends in `.invalid` (RFC 2606), mock-defined."""
     domain = email.rpartition("@")[2].lower().rstrip(".")
     return domain == suffix.lstrip(".") or domain.endswith(suffix)
-
-
-def sort_key(doc: dict) -> tuple[str, str]:
-    """Order of every bulk-send list: createdAt, then id (both descending = newest first)."""
-    return doc["createdAt"], doc["id"]
 
 
 def describe_entity(collection: str, doc: dict) -> dict:
@@ -113,17 +108,16 @@ class InsignerBackend:
         """
         bulk_sends = tenant.collection("bulkSends")
         now = self.clock.now()
-        boundary = sort_key(after) if after is not None else None
-        candidates = []
-        for doc in bulk_sends.all():
+        page: list[dict] = []
+        for doc in bulk_sends.descending(below=after):
             if doc.get("deleted"):
-                continue
-            if boundary is not None and sort_key(doc) >= boundary:
                 continue
             doc = self._settle(bulk_sends, doc, now)
             if status is None or doc["status"] == status:
-                candidates.append(doc)
-        return heapq.nlargest(count, candidates, key=sort_key)
+                page.append(doc)
+                if len(page) == count:
+                    break
+        return page
 
     def list_bulk_sends(self, tenant: "Tenant", limit: int, cursor: str | None = None,
                         status: str | None = None) -> dict[str, Any]:
