@@ -10,6 +10,7 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
 
@@ -75,12 +76,12 @@ def redact_credentials(value: str, key: str | None) -> str:
     return f"{scheme} {shown}..."
 
 
-def journal_headers(req: Request) -> dict[str, str]:
-    """Return the request headers with credentials redacted."""
+def journal_headers(headers: list[tuple[str, str]], key: str | None) -> dict[str, str]:
+    """Return the request headers with credentials redacted (`key`: the request's API key)."""
     out: dict[str, str] = {}
-    for name, value in req.headers.items():
+    for name, value in headers:
         if name in CREDENTIAL_HEADERS:
-            value = redact_credentials(value, request_key(req) if name == "Authorization" else None)
+            value = redact_credentials(value, key if name == "Authorization" else None)
         elif name in SECRET_HEADERS:
             value = "[redacted]"
         out[name] = f"{out[name]}, {value}" if name in out else value
@@ -103,9 +104,50 @@ def journal_body(raw: bytes, size: int) -> Any:
         return text
 
 
-def query_dict(req: Request) -> dict[str, str | list[str]]:
+def query_dict(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
     """Return the query parameters: one value as a string, repeated ones as a list."""
-    return {name: values[0] if len(values) == 1 else values for name, values in req.args.lists()}
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name not in out:
+            out[name] = value
+        elif isinstance(out[name], list):
+            out[name].append(value)
+        else:
+            out[name] = [out[name], value]
+    return out
+
+
+class Entry:
+    """One journal entry: the fields filters need at once, the rest kept raw until it is read.
+
+    Redacting headers and parsing the body cost more than the request itself on a fast call,
+    so they are done when GET /__mock/requests asks, once per entry.
+    """
+
+    __slots__ = ("fields", "_raw", "_public")
+
+    def __init__(self, fields: dict[str, Any], raw: tuple) -> None:
+        self.fields = fields
+        self._raw: tuple | None = raw
+        self._public: dict[str, Any] | None = None
+
+    def __getitem__(self, name: str) -> Any:
+        return self.fields[name]
+
+    def public(self) -> dict[str, Any]:
+        """Return the entry in the control plane's shape (credentials redacted)."""
+        if self._public is None:
+            timestamp, query, headers, key, body, size = self._raw
+            f = self.fields
+            self._public = {
+                "id": f["id"], "time": iso_millis(datetime.fromtimestamp(timestamp, tz=timezone.utc)),
+                "api": f["api"], "tenant": f["tenant"], "method": f["method"], "path": f["path"],
+                "query": query_dict(query), "headers": journal_headers(headers, key),
+                "body": journal_body(body, size) if body is not None else None,
+                "status": f["status"], "faultId": f["faultId"], "durationMs": f["durationMs"],
+            }
+            self._raw = None
+        return self._public
 
 
 @dataclass(frozen=True)
@@ -169,16 +211,19 @@ class Journal:
 
     def __init__(self, size: int) -> None:
         self._lock = threading.Lock()
-        self._entries: deque[dict[str, Any]] = deque(maxlen=size)
+        self._entries: deque[Entry] = deque(maxlen=size)
         self._counter = 0
 
-    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
-        """Add an entry (it gets the next id); the oldest goes when the journal is full."""
+    def record(self, fields: dict[str, Any], raw: tuple) -> Entry:
+        """Add an entry (it gets the next id); the oldest goes when the journal is full.
+
+        `raw` is (POSIX time, query pairs, header pairs, API key, body bytes or None, body size).
+        """
         with self._lock:
             self._counter += 1
-            stored = {"id": self._counter, **entry}
-            self._entries.append(stored)
-            return stored
+            entry = Entry({"id": self._counter, **fields}, raw)
+            self._entries.append(entry)
+            return entry
 
     def entries(self, wanted: JournalFilter | None = None) -> tuple[list[dict[str, Any]], int]:
         """Return the matching entries, oldest first (the newest `limit` of them), and how many matched."""
@@ -188,7 +233,7 @@ class Journal:
         total = len(found)
         if wanted.limit is not None:
             found = found[-wanted.limit:]
-        return found, total
+        return [entry.public() for entry in found], total
 
     def clear(self) -> None:
         """Forget every entry (ids keep counting)."""
@@ -205,7 +250,7 @@ class Journal:
 # -- pipeline stages -----------------------------------------------------------------------------------
 def capture_stage(state: "MockState", api: "EmulatedApi", req: Request) -> None:
     """Note the arrival time and keep the first bytes of the body as the view reads it."""
-    g.journal_time = iso_millis(state.clock.now())
+    g.journal_time = state.clock.timestamp()
     # The stream is built from wsgi.input on first use; wrap it before anyone reads.
     if "stream" not in vars(req):
         recorder = BodyRecorder(req.environ["wsgi.input"], BODY_CAP)
@@ -225,17 +270,19 @@ def journal_stage(state: "MockState", api: "EmulatedApi", req: Request, response
             pass
     tenant = g.get("tenant")
     state.journal.record({
-        "time": g.journal_time,
         "api": api.name,
         "tenant": tenant.id if tenant is not None else None,
         "method": req.method,
         "path": req.path,
-        "query": query_dict(req),
-        "headers": journal_headers(req),
-        "body": journal_body(bytes(recorder.kept), max(recorder.size, req.content_length or 0))
-        if recorder is not None else None,
         "status": None if g.get("dropped") else response.status_code,
         "faultId": g.get("fault"),
         "durationMs": round((time.perf_counter() - g.started) * 1000, 1),
-    })
+    }, (
+        g.journal_time,
+        list(req.args.items(multi=True)) if req.query_string else [],
+        list(req.headers.items()),
+        request_key(req) if "Authorization" in req.headers else None,
+        bytes(recorder.kept) if recorder is not None else None,
+        max(recorder.size, req.content_length or 0) if recorder is not None else 0,
+    ))
     return response
