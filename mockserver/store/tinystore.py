@@ -182,7 +182,8 @@ class AtomicJSONStorage(MemoryStorage):
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(self.memory or {}, handle, ensure_ascii=False, separators=(",", ":"))
+                # json.dumps runs the C encoder; json.dump to a file would take the pure-Python path.
+                handle.write(json.dumps(self.memory or {}, ensure_ascii=False, separators=(",", ":")))
                 handle.flush()
                 os.fsync(handle.fileno())
             os.replace(tmp, self.path)
