@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import pipeline
+from . import logs, pipeline
 from .apis import api_headers_stage
 from .config import Settings
 from .control import ControlError, control, require_control_token
@@ -87,10 +87,10 @@ def _install_access_log(app: Flask, settings: Settings) -> None:
     def _log(response: Response) -> Response:
         if logger.isEnabledFor(logging.INFO):
             started = request.environ.get("mockserver.started", time.perf_counter())
-            query = redacted_query(request.args)
-            logger.info('%s "%s %s%s" %s %.1fms', request.remote_addr, request.method, request.path,
-                        f"?{query}" if query else "", response.status_code,
-                        (time.perf_counter() - started) * 1000)
+            query = redacted_query(request.args) if request.query_string else ""
+            logs.info(logger, f'{request.remote_addr} "{request.method} {request.path}'
+                              f'{"?" + query if query else ""}" {response.status_code} '
+                              f'{(time.perf_counter() - started) * 1000:.1f}ms')
         return response
 
 

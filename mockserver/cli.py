@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__
+from . import __version__, logs
 from .config import ConfigError, Settings
 
 OPTIONS = (
@@ -72,8 +71,7 @@ def serve(args: argparse.Namespace) -> int:
         settings = Settings.load(os.environ, **explicit)
     except ConfigError as exc:
         return fail(str(exc))
-    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logs.configure(settings.log_level, sys.stderr)
     from .serving import ServeError, check_bindable, serve as run
 
     try:

@@ -8,12 +8,14 @@ from __future__ import annotations
 import errno
 import http.client
 import socket
+import sys
 import threading
 import time
 from collections.abc import Callable
 
 from flask import Flask
 
+from . import logs
 from .config import Settings
 
 
@@ -81,6 +83,8 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
         log_level=LogLevels.error,
         log_access=False,
     )
+    # granian's constructor applies its own logging dictConfig, which closes existing handlers.
+    logs.configure(settings.log_level, sys.stderr)
     stop = threading.Event()
 
     def announce() -> None:

@@ -153,3 +153,17 @@ def test_serve__installed_package_serves_its_shipped_fixtures(tmp_path):
                             env={**os.environ, "PYTHONPATH": str(site)})
     assert result.returncode == 0, result.stderr
     assert Path(result.stdout.strip()) == site / "mockserver" / "_fixtures"
+
+
+def test_serve__access_log_has_one_line_per_request(tmp_path):
+    process, url = start()
+    try:
+        for _ in range(3):
+            get_json(url + "/__mock/state")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        errors = process.stderr.read()
+        process.stdout.close()
+        process.stderr.close()
+    assert errors.count('"GET /__mock/state" 200') == 3
