@@ -74,6 +74,11 @@ class FaultEngine:
         with self._lock:
             self._rules = []
 
+    @property
+    def active(self) -> bool:
+        """Whether any rule is defined (without a rule there is nothing to match)."""
+        return bool(self._rules)
+
     def decide(self, info: RequestInfo) -> FaultRule | None:
         """Return the rule that fires on this request: the oldest live matching one whose turn it is."""
         with self._lock:

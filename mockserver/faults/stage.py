@@ -56,6 +56,8 @@ def faults_stage(state: "MockState", api: "EmulatedApi", req: Request) -> Respon
         if prefer.kind == "error":
             return perform(prefer, api, req)
         actions.wait(prefer)
+    if not state.faults.active:
+        return None
     rule = state.faults.decide(request_info(state, api, req))
     if rule is None:
         return None
