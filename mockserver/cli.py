@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -97,7 +98,12 @@ def serve(args: argparse.Namespace) -> int:
         return fail(str(exc))
     finally:
         state.close()
-    return 0
+    # Everything is written now. Finalizing the interpreter while granian's runtime threads still
+    # drop Python objects aborts the process now and then (a Rust panic, exit -6), so leave without it.
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -1,11 +1,13 @@
 """Serve an app with granian: one process, HTTP in granian's Rust runtime, views on a thread pool.
 
 State lives in this process's memory, so there is one worker; a pool of Python threads runs the
-views, so a delayed or slow request does not stall the others.
+views, so a delayed or slow request does not stall the others. granian serves the app through
+its RSGI interface and bridge.py, which takes a thread only once a request's body is in.
 """
 from __future__ import annotations
 
 import errno
+import gc
 import http.client
 import socket
 import sys
@@ -16,6 +18,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from . import logs
+from .bridge import WsgiBridge
 from .config import Settings
 
 
@@ -72,13 +75,14 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
         def _check_gil(self) -> None:
             return None
 
+    # RSGI, not granian's WSGI: the bridge reads bodies before a view thread is taken (see bridge.py).
+    bridge = WsgiBridge(app, settings.threads, settings.max_body_bytes)
     server = InProcessServer(
         "mockserver.app:create_app",
         address=settings.host,
         port=port,
-        interface=Interfaces.WSGI,
+        interface=Interfaces.RSGI,
         workers=1,
-        blocking_threads=settings.threads,
         log_enabled=True,
         log_level=LogLevels.error,
         log_access=False,
@@ -91,9 +95,15 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
         if wait_healthy(settings.host, port, 30.0, stop):
             on_ready(url_for(settings.host, port))
 
+    # Everything built at start-up lives as long as the process: keep it out of the cyclic
+    # garbage collector's scans, and let a request's short-lived objects pile up longer before
+    # a collection, so full collections over a growing store do not stall requests.
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
     watcher = threading.Thread(target=announce, name="mockserver-ready", daemon=True)
     watcher.start()
     try:
-        server.serve(target_loader=lambda *args, **kwargs: app, wrap_loader=False)
+        server.serve(target_loader=lambda *args, **kwargs: bridge, wrap_loader=False)
     finally:
         stop.set()
+        bridge.close()

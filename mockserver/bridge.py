@@ -1,0 +1,154 @@
+"""Run the WSGI app under granian's RSGI interface, each request's body read before a thread is taken.
+
+granian's WSGI mode reads a request's body from inside the view's thread, so as many clients as
+there are threads, each stalling in the middle of a body, stop the server for everyone
+(granian#728, closed "wontfix"). Here the body is read on granian's event loop, where a stalled
+client costs no thread, and has a deadline; the view runs on a pool of threads once it is in.
+"""
+from __future__ import annotations
+
+import asyncio
+import io
+import queue
+import sys
+import threading
+from collections.abc import Callable
+from typing import Any
+
+# A body that has not fully arrived by then gets 408 and its connection closed (mock-defined).
+BODY_TIMEOUT_SECONDS = 30.0
+Answer = tuple[int, list[tuple[str, str]], bytes]
+
+
+class WsgiBridge:
+    """An RSGI application that serves a WSGI application on `threads` threads of its own."""
+
+    def __init__(self, app: Callable[..., Any], threads: int, max_body: int,
+                 body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
+        self.app = app
+        self.max_body = max_body
+        self.body_timeout = body_timeout
+        # A plain queue and threads: loop.run_in_executor's futures cost ~20% of fast requests' throughput.
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._threads = [threading.Thread(target=self._work, name=f"mockserver-view-{n}", daemon=True)
+                         for n in range(threads)]
+        for thread in self._threads:
+            thread.start()
+
+    async def __rsgi__(self, scope: Any, proto: Any) -> None:
+        if scope.proto != "http":
+            return
+        try:
+            body = await self.read_body(scope.headers, proto)
+        except TimeoutError:
+            answer(proto, 408, [("Content-Type", "text/plain"), ("Connection", "close")],
+                   b"The request body did not arrive in time.\n")
+            return
+        except Exception:  # noqa: BLE001 - the client went away mid-body: nobody to answer
+            return
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        self._jobs.put((wsgi_environ(scope, body), loop, done))
+        status, headers, data = await done
+        answer(proto, status, headers, data)
+
+    async def read_body(self, headers: Any, proto: Any) -> bytes:
+        """Return the body; past `max_body` bytes, none or only its start (the app answers 413 then).
+
+        Raise TimeoutError if it has not arrived within `body_timeout` seconds.
+        """
+        length = headers.get("content-length")
+        chunked = "transfer-encoding" in headers
+        if not chunked and (length is None or length == "0"):
+            return b""
+        async with asyncio.timeout(self.body_timeout):
+            if not chunked:
+                # The app answers 413 from Content-Length alone; a body within it is read in one go.
+                return await proto() if length.isdigit() and int(length) <= self.max_body else b""
+            chunks, size = [], 0
+            async for chunk in proto:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self.max_body:
+                    break
+            return b"".join(chunks)
+
+    def call(self, environ: dict[str, Any]) -> Answer:
+        """Run the WSGI app on `environ`; return its status, headers and whole body."""
+        started: list[Any] = [500, []]
+
+        def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+            started[:] = [int(status.split(" ", 1)[0]), headers]
+
+        result = self.app(environ, start_response)
+        try:
+            data = b"".join(result)
+        finally:
+            close = getattr(result, "close", None)
+            if close is not None:
+                close()
+        return started[0], started[1], data
+
+    def _work(self) -> None:
+        while (job := self._jobs.get()) is not None:
+            environ, loop, done = job
+            try:
+                result: Answer | None = self.call(environ)
+                error: BaseException | None = None
+            except BaseException as exc:  # noqa: BLE001 - raised again in the request's coroutine
+                result, error = None, exc
+            loop.call_soon_threadsafe(_settle, done, result, error)
+
+    def close(self) -> None:
+        """Let the view threads end once the requests already queued are answered."""
+        for _ in self._threads:
+            self._jobs.put(None)
+
+
+def _settle(done: asyncio.Future, result: Answer | None, error: BaseException | None) -> None:
+    if done.cancelled():
+        return
+    if error is not None:
+        done.set_exception(error)
+    else:
+        done.set_result(result)
+
+
+def answer(proto: Any, status: int, headers: list[tuple[str, str]], data: bytes) -> None:
+    """Send the answer, unless the connection is gone (the client left, or a drop fault closed it)."""
+    try:
+        proto.response_bytes(status, headers, data)
+    except RuntimeError:  # granian's RSGIProtocolClosed
+        pass
+
+
+def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
+    """Build the WSGI environ (PEP 3333) of an RSGI request scope whose body has been read."""
+    server_host, _, server_port = scope.server.rpartition(":")
+    client_host, _, client_port = scope.client.rpartition(":")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        # granian gives the path percent-decoded as text; WSGI wants its UTF-8 bytes read as Latin-1.
+        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server_host.strip("[]"),
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": client_host.strip("[]"),
+        "REMOTE_PORT": client_port,
+        "wsgi.version": (1, 0),
+        "wsgi.url_scheme": scope.scheme,
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.input_terminated": True,
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": True,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+    }
+    for name, value in scope.headers.items():
+        key = name.upper().replace("-", "_")
+        if key not in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            key = "HTTP_" + key
+        environ[key] = f"{environ[key]},{value}" if key in environ else value
+    return environ
