@@ -33,6 +33,11 @@ lint: $(STAMP)
 smoke:
 	../shared/tools/container-smoke
 
+# The property tests of tests/test_fuzz_*.py with a larger budget (make test runs them small).
+FUZZ_EXAMPLES ?= 1000
+fuzz: $(STAMP)
+	MOCKSERVER_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -q -n auto tests/test_fuzz_openapi.py tests/test_fuzz_schemas.py $(PYTEST_ARGS)
+
 bench: $(STAMP)
 	$(BIN)/python bench/run.py
 

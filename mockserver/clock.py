@@ -6,26 +6,46 @@ import time
 from datetime import datetime, timedelta, timezone
 
 
+# The span the mock's clock may show. Every date the APIs derive from it (a due date up to ten
+# years on, a time zone's local day) stays inside what datetime holds, and POSIX time stays positive.
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+
+
+def to_utc(moment: datetime) -> datetime:
+    """Return an aware `moment` in UTC; raise ValueError if UTC cannot hold it (year 0 or 10000)."""
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError(f"{moment.isoformat()} is out of range once in UTC") from None
+
+
 def parse_instant(value: str) -> datetime:
-    """Parse an ISO 8601 instant; naive values are taken as UTC."""
+    """Parse an ISO 8601 instant; naive values are taken as UTC; raise ValueError if it is not one."""
     text = value.strip()
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    return to_utc(parsed)
 
 
 def iso_seconds(moment: datetime) -> str:
-    """Format as Collect does: UTC, whole seconds, `Z`."""
-    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """Format as Collect does: UTC, whole seconds, `Z` (a four-digit year, whatever the platform)."""
+    return to_utc(moment).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def iso_millis(moment: datetime) -> str:
     """Format as inSigner does (JavaScript's toISOString): UTC, milliseconds, `Z`."""
-    utc = moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%dT%H:%M:%S.") + f"{utc.microsecond // 1000:03d}Z"
+    return to_utc(moment).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
+
+
+def check_in_range(moment: datetime) -> datetime:
+    """Return `moment` if the mock's clock may show it; else raise ValueError naming the span."""
+    if not EARLIEST <= moment < LATEST:
+        raise ValueError(f"must be from {EARLIEST.year} to {LATEST.year}, not {iso_seconds(moment)}")
+    return moment
 
 
 class Clock:
@@ -34,7 +54,7 @@ class Clock:
     def __init__(self, frozen_at: datetime | None = None, source=time.time) -> None:
         self._source = source
         self._lock = threading.Lock()
-        self._start = frozen_at
+        self._start = check_in_range(frozen_at) if frozen_at is not None else None
         self.reset()
 
     def reset(self) -> None:
@@ -57,9 +77,9 @@ class Clock:
         return self._frozen is not None
 
     def freeze(self, at: datetime | None = None) -> None:
-        """Stop the clock at `at`, or at the current mock time."""
+        """Stop the clock at `at`, or at the current mock time; raise ValueError outside EARLIEST-LATEST."""
         with self._lock:
-            self._frozen = at.timestamp() if at is not None else self.timestamp()
+            self._frozen = check_in_range(at).timestamp() if at is not None else self.timestamp()
 
     def unfreeze(self) -> None:
         """Let the clock run on from the current mock time."""
@@ -69,8 +89,10 @@ class Clock:
                 self._frozen = None
 
     def advance(self, seconds: float) -> None:
-        """Move mock time forward (or back, if negative) by `seconds`."""
+        """Move mock time forward (or back, if negative) by `seconds`; raise ValueError past EARLIEST-LATEST."""
         with self._lock:
+            if not EARLIEST.timestamp() <= self.timestamp() + seconds < LATEST.timestamp():
+                raise ValueError(f"must stay from {EARLIEST.year} to {LATEST.year}")
             if self._frozen is not None:
                 self._frozen += seconds
             else:

@@ -121,6 +121,17 @@ class Settings:
             raise ConfigError("seed-count: must not be negative")
         if self.insigner_async_seconds < 0:
             raise ConfigError("insigner-async-seconds: must not be negative")
+        if self.freeze_at:
+            from .clock import check_in_range, parse_instant
+
+            try:
+                at = parse_instant(self.freeze_at)
+            except ValueError:
+                raise ConfigError(f"freeze-at: {self.freeze_at!r} is not an ISO 8601 instant") from None
+            try:
+                check_in_range(at)
+            except ValueError as exc:
+                raise ConfigError(f"freeze-at: {exc}") from None
 
     def with_values(self, **changes: Any) -> "Settings":
         """Return a copy with some values changed."""

@@ -18,6 +18,7 @@ from flask import Request, Response, g
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from werkzeug.exceptions import HTTPException
 
+from .apis import has_lone_surrogate, nests_deeper
 from .clock import iso_millis
 from .faults.matching import tenant_id_for
 from .faults.rules import APIS, describe_problems
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 CAPTURE = 0
 # Bodies are kept up to this size; a longer one is kept as text, cut, with its full size.
 BODY_CAP = 16 * 1024
+# Headers and query parameters are kept up to this many, each value up to VALUE_CAP characters:
+# a server lets a request head reach megabytes (werkzeug: 100 lines of 64 KiB), and the journal
+# keeps --journal-size of them.
+ITEMS_CAP = 50
+VALUE_CAP = 1024
 CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization")
 SECRET_HEADERS = ("Cookie", "X-Mock-Token")
 SHOWN_KEY_CHARACTERS = 8
@@ -89,7 +95,11 @@ def journal_headers(headers: list[tuple[str, str]], key: str | None) -> dict[str
 
 
 def journal_body(raw: bytes, size: int) -> Any:
-    """Return the body as parsed JSON, else as text; a body over BODY_CAP is cut and says its size."""
+    """Return the body as parsed JSON, else as text; a body over BODY_CAP is cut and says its size.
+
+    JSON that could not be answered back as JSON is kept as its text too: nested too deeply, or
+    holding a lone surrogate escape (`"\\ud800"`), which has no UTF-8 form.
+    """
     if not size:
         return None
     if size > BODY_CAP:
@@ -99,9 +109,22 @@ def journal_body(raw: bytes, size: int) -> Any:
     except UnicodeDecodeError:
         return raw.decode("utf-8", errors="replace")
     try:
-        return json.loads(text)
+        parsed = json.loads(text)
     except (ValueError, RecursionError):
         return text
+    if nests_deeper(text, parsed) or ("\\u" in text and has_lone_surrogate(parsed)):
+        return text
+    return parsed
+
+
+def capped(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Keep the first ITEMS_CAP pairs, each value cut at VALUE_CAP characters (saying its length)."""
+    if len(pairs) > ITEMS_CAP:
+        pairs = pairs[:ITEMS_CAP]
+    if any(len(value) > VALUE_CAP for _, value in pairs):
+        pairs = [(name, value if len(value) <= VALUE_CAP else f"{value[:VALUE_CAP]}... [{len(value)} characters]")
+                 for name, value in pairs]
+    return pairs
 
 
 def query_dict(pairs: list[tuple[str, str]]) -> dict[str, str | list[str]]:
@@ -279,8 +302,8 @@ def journal_stage(state: "MockState", api: "EmulatedApi", req: Request, response
         "durationMs": round((time.perf_counter() - g.started) * 1000, 1),
     }, (
         g.journal_time,
-        list(req.args.items(multi=True)) if req.query_string else [],
-        list(req.headers.items()),
+        capped(list(req.args.items(multi=True))) if req.query_string else [],
+        capped(list(req.headers.items())),
         request_key(req) if "Authorization" in req.headers else None,
         bytes(recorder.kept) if recorder is not None else None,
         max(recorder.size, req.content_length or 0) if recorder is not None else 0,

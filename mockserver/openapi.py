@@ -40,14 +40,14 @@ PREFER = {"name": "Prefer", "in": "header", "required": False, "schema": {"type"
 
 # -- schemas of the control plane's answers (its request bodies have their own schemas elsewhere) ------
 class ControlErrorDetailSchema(Schema):
-    code = fields.String()
-    message = fields.String()
+    code = fields.String(required=True)
+    message = fields.String(required=True)
 
 
 class ControlErrorSchema(Schema):
     """Every control-plane error."""
 
-    error = fields.Nested(ControlErrorDetailSchema)
+    error = fields.Nested(ControlErrorDetailSchema, required=True)
 
 
 class HealthSchema(Schema):
@@ -167,36 +167,52 @@ class Operation:
     security: list[dict[str, list]] | None = None
     parameters: tuple[dict[str, Any], ...] = ()
     headers: dict[str, Any] = field(default_factory=dict)
+    # A request body that succeeds on a fresh server (the vendor's own example where there is one).
+    example: Any = None
 
 
 def data_of(schema: type[Schema], name: str) -> type[Schema]:
     """Return the schema of inSigner's `{"data": ...}` envelope around `schema`."""
-    return Schema.from_dict({"data": fields.Nested(schema)}, name=name)
+    return Schema.from_dict({"data": fields.Nested(schema, required=True)}, name=name)
 
 
 def header(text: str, kind: str = "string") -> dict[str, Any]:
-    return {"schema": {"type": kind}, "description": text}
+    return {"schema": {"type": kind}, "description": text, "required": True}
 
 
 INSIGNER_HEADERS = {
     "X-Request-Id": header("req_ and random characters, on every answer."),
+    # On every answer to a known key: all but a 401.
     "RateLimit-Limit": header("Requests allowed in the key's window.", "integer"),
     "RateLimit-Remaining": header("Requests left in the window.", "integer"),
     "RateLimit-Reset": header("Seconds until the window ends.", "integer"),
 }
 CONTROL_SECURITY = [{}, {"mockToken": []}]
+# The reference pages' example requests, verbatim: they succeed on a fresh server.
+COLLECT_EXAMPLE = {"campaignId": "xvr69EYLKXvTkfYuk",
+                   "contacts": ["WmTjsFknzHdmfs3Ra",
+                                {"email": "elon@example.com", "firstName": "Elon", "lastName": "Musk"}]}
+INSIGNER_EXAMPLE = {"templateId": "tpl_abc123", "name": "Q3 Vendor Agreements",
+                    "emailMessage": "Please sign your vendor agreement for Q3.",
+                    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"},
+                                {"name": "Bob Williams", "email": "bob@vendor-b.com"},
+                                {"name": "Carol Davis", "email": "carol@vendor-c.com"}]}
+# Path parameters that name something a fresh server has.
+PATH_EXAMPLES = {"bulk_send_id": "bs_abc123", "api": "insigner", "collection": "templates",
+                 "name": "collect-reference-example", "fault_id": "flt_1"}
 COLLECT = dict(tag="collect", security=[{"collectBasic": []}], parameters=(PREFER,))
 INSIGNER = dict(tag="insigner", security=[{"insignerBearer": []}], parameters=(PREFER,), headers=INSIGNER_HEADERS)
 OPERATIONS: dict[str, Operation] = {
     "collect.send_multiple_requests": Operation(
         answer=collect.SendMultipleRequestsResultSchema, body=collect.SendMultipleRequestsSchema,
-        errors=(400, 401, 403, 404, 413, 429, 500, 503), **COLLECT),
+        errors=(400, 401, 403, 404, 413, 429, 500, 503), example=COLLECT_EXAMPLE, **COLLECT),
     "insigner.list_bulk_sends": Operation(
         answer=insigner.BulkSendListSchema, query=insigner.BulkSendListArgsSchema,
         errors=(401, 403, 422, 429, 500, 502), **INSIGNER),
     "insigner.create_bulk_send": Operation(
         ok=201, answer=data_of(insigner.BulkSendCreatedSchema, "InsignerBulkSendCreatedAnswer"),
-        body=insigner.BulkSendCreateSchema, errors=(400, 401, 403, 404, 413, 422, 429, 500, 502), **INSIGNER),
+        body=insigner.BulkSendCreateSchema, errors=(400, 401, 403, 404, 413, 422, 429, 500, 502),
+        example=INSIGNER_EXAMPLE, **INSIGNER),
     "insigner.get_bulk_send": Operation(
         answer=data_of(insigner.BulkSendSchema, "InsignerBulkSendAnswer"), errors=(401, 403, 404, 429, 500, 502),
         **INSIGNER),
@@ -308,7 +324,8 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
     known = OPERATIONS.get(endpoint) or Operation(**{"collect": COLLECT, "insigner": INSIGNER}.get(blueprint, {}))
     doc = (app.view_functions[endpoint].__doc__ or endpoint).strip().splitlines()[0]
     operation: dict[str, Any] = {"operationId": endpoint.replace(".", "_"), "summary": doc, "tags": [known.tag]}
-    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
+                   **({"example": PATH_EXAMPLES[name]} if name in PATH_EXAMPLES else {})}
                   for name in sorted(arguments)]
     if known.query is not None:
         parameters.append({"in": "query", "schema": known.query})
@@ -317,8 +334,10 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
         operation["parameters"] = parameters
     operation["security"] = CONTROL_SECURITY if known.security is None else known.security
     if known.body is not None:
-        operation["requestBody"] = {"required": endpoint not in OPTIONAL_BODIES,
-                                    "content": {JSON: {"schema": known.body}}}
+        content: dict[str, Any] = {"schema": known.body}
+        if known.example is not None:
+            content["example"] = known.example
+        operation["requestBody"] = {"required": endpoint not in OPTIONAL_BODIES, "content": {JSON: content}}
     headers = known.headers
     ok: dict[str, Any] = {"description": "No content" if known.ok == 204 else "Success"}
     if known.answer is not None:
@@ -331,9 +350,17 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
                                   "content": {mimetype: {"schema": error_schema}}}
         extra = {"Retry-After": header("Seconds to wait before trying again.", "integer")} \
             if status in (429, 503) and known.tag != "control" else {}
-        if headers or extra:
-            answer["headers"] = {**headers, **extra}
+        shown = {name: value for name, value in headers.items() if not name.startswith("RateLimit-")} \
+            if status == 401 else headers
+        if shown or extra:
+            answer["headers"] = {**shown, **extra}
         responses[str(status)] = answer
+    if known.tag != "control":
+        # A fault rule or `Prefer: code=NNN` can ask for any error status, in the API's envelope.
+        for family in ("4XX", "5XX"):
+            responses[family] = {"description": "Any other status a fault asks for",
+                                 "content": {mimetype: {"schema": error_schema}},
+                                 **({"headers": headers} if headers else {})}
     operation["responses"] = responses
     return operation
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import base64
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -45,6 +46,42 @@ def bearer(key: str) -> dict[str, str]:
 def insigner_key(name: str) -> str:
     """Return a well-formed inSigner key that no fixture lists (its own organization), made from `name`."""
     return "isk_" + name.ljust(44, "0")[:44]
+
+
+def fuzz_examples(default: int) -> int:
+    """Examples per property test: `default` in `make test`, MOCKSERVER_FUZZ_EXAMPLES in `make fuzz`."""
+    return int(os.environ.get("MOCKSERVER_FUZZ_EXAMPLES") or default)
+
+
+# -- each API's error envelope, checked on any answer ----------------------------------------------
+def assert_collect_error(response) -> None:
+    """Collect's error body: `{"error": reason, "message": text, "details"?: [{field, message}]}`."""
+    assert response.mimetype == "application/json", response.mimetype
+    body = response.get_json()
+    assert set(body) <= {"error", "message", "details"} and {"error", "message"} <= set(body), body
+    assert isinstance(body["error"], str) and isinstance(body["message"], str) and body["message"], body
+    for detail in body.get("details", []):
+        assert set(detail) == {"field", "message"}, detail
+
+
+def assert_insigner_problem(response) -> None:
+    """inSigner's RFC 9457 problem: type, title, status (the answer's), detail; `errors` on 422 only."""
+    assert response.mimetype == "application/problem+json", response.mimetype
+    body = response.get_json()
+    assert {"type", "title", "status", "detail"} <= set(body) <= {"type", "title", "status", "detail", "errors"}
+    assert body["status"] == response.status_code, body
+    assert body["type"].startswith("https://docs.insigner.com/errors/"), body
+    assert ("errors" in body) == (response.status_code == 422), body
+    for error in body.get("errors", []):
+        assert set(error) == {"field", "message"}, error
+    assert response.headers["X-Request-Id"].startswith("req_")
+
+
+def assert_control_error(response) -> None:
+    """The control plane's error body: `{"error": {"code", "message"}}`."""
+    assert response.mimetype == "application/json", response.mimetype
+    body = response.get_json()
+    assert list(body) == ["error"] and set(body["error"]) == {"code", "message"}, body
 
 
 @pytest.fixture(params=["memory", "tinydb"])

@@ -16,6 +16,7 @@ import pytest
 pytestmark = pytest.mark.slow
 
 AUTH = "Basic " + base64.b64encode(b":collect_test_key").decode()
+INSIGNER_KEY = "isk_TestFullAccessKey___________________00000000"
 
 
 def start(db: Path) -> tuple[subprocess.Popen, str]:
@@ -101,3 +102,78 @@ def test_damaged_file__clear_startup_error_not_an_empty_store(tmp_path):
     assert result.returncode != 0
     assert "state.json" in result.stderr and "Traceback" not in result.stderr
     assert db.read_text() == '{"collect/x/contacts": {"1": {"_id": '
+
+
+def create_bulk_send(url: str, name: str, signers: int) -> str | None:
+    body = json.dumps({"templateId": "tpl_abc123", "name": name,
+                       "signers": [{"name": f"S{k}", "email": f"{name}-{k}@example.com"} for k in range(signers)]})
+    request = urllib.request.Request(url + "/api/v1/bulk-sends", data=body.encode(), method="POST",
+                                     headers={"Authorization": f"Bearer {INSIGNER_KEY}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return json.loads(response.read())["data"]["id"]
+    except (OSError, urllib.error.URLError, ValueError):
+        return None
+
+
+def read_state(url: str, collection: str) -> list[dict]:
+    with urllib.request.urlopen(f"{url}/__mock/state/insigner/{collection}?tenant={INSIGNER_KEY}",
+                                timeout=10) as response:
+        return json.loads(response.read())["items"]
+
+
+def test_sigkill_mid_burst__insigner_creates_are_whole_after_restart(tmp_path):
+    db = tmp_path / "state.json"
+    process, url = start(db)
+    no_limits = b'{"insigner": {"enabled": false}}'
+    request = urllib.request.Request(url + "/__mock/rate-limits", method="PUT", data=no_limits,
+                                     headers={"Content-Type": "application/json"})
+    urllib.request.urlopen(request, timeout=5).close()
+    acknowledged: list[str] = []
+    lock = threading.Lock()
+    killed = threading.Event()
+
+    def writer(n: int) -> None:
+        i = 0
+        while not killed.is_set() and i < 300:
+            bulk_send_id = create_bulk_send(url, f"burst{n}x{i}", 1 + i % 3)
+            if bulk_send_id is not None:
+                with lock:
+                    acknowledged.append(bulk_send_id)
+            i += 1
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    while True:  # kill once the burst is well under way
+        with lock:
+            if len(acknowledged) >= 40:
+                break
+        if not any(t.is_alive() for t in threads):
+            break
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    killed.set()
+    for thread in threads:
+        thread.join()
+    stop(process)
+    assert len(acknowledged) >= 40
+
+    process, url = start(db)
+    try:
+        bulk_sends = {b["id"]: b for b in read_state(url, "bulkSends") if b["name"].startswith("burst")}
+        documents = read_state(url, "documents")
+        template = next(t for t in read_state(url, "templates") if t["id"] == "tpl_abc123")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        stop(process)
+    assert set(acknowledged) <= set(bulk_sends)
+    # Each create is one transaction: a bulk send on disk has all its documents and its template count.
+    per_bulk_send = {bulk_send_id: 0 for bulk_send_id in bulk_sends}
+    for document in documents:
+        if document.get("bulkSendId") in per_bulk_send:
+            per_bulk_send[document["bulkSendId"]] += 1
+    assert all(per_bulk_send[i] == b["totalCount"] for i, b in bulk_sends.items())
+    assert all(d["bulkSendId"] in bulk_sends for d in documents if d["name"].startswith("burst"))  # no orphans
+    assert template["usageCount"] == 47 + sum(b["totalCount"] for b in bulk_sends.values())

@@ -14,6 +14,11 @@ if TYPE_CHECKING:
     from ..state import MockState
     from ..tenants import Tenant
 
+# JSON nested deeper than this is refused (400, mock-defined): no field of either API nests more than
+# a few levels, and code that walks a value recursively (copies, dumps, schemas) must never reach
+# Python's recursion limit, which json.loads alone lets a body come within a few frames of.
+MAX_JSON_DEPTH = 100
+
 
 @dataclass
 class EmulatedApi:
@@ -50,7 +55,7 @@ def read_json_body(request: Request, max_bytes: int, *, object_required: bool = 
     if length is not None and length > max_bytes:
         raise PayloadTooLarge(f"The request body exceeds {max_bytes} bytes.")
     raw = request.stream.read(max_bytes + 1)
-    if len(raw) > max_bytes:
+    if over_limit(request, raw, max_bytes):
         raise PayloadTooLarge(f"The request body exceeds {max_bytes} bytes.")
     mimetype = request.mimetype or ""
     if mimetype and mimetype != "application/json" and not mimetype.endswith("+json"):
@@ -70,6 +75,9 @@ def read_json_body(request: Request, max_bytes: int, *, object_required: bool = 
         reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
         raise BadRequest(f"Malformed JSON: {reason}.",
                          field_errors=[{"field": "body", "message": "Malformed JSON"}]) from None
+    if nests_deeper(text, payload):
+        raise BadRequest(f"The request body nests deeper than {MAX_JSON_DEPTH} levels.",
+                         field_errors=[{"field": "body", "message": "Nested too deeply"}])
     if reject_lone_surrogates and "\\u" in text and has_lone_surrogate(payload):
         raise BadRequest("The request body has an unpaired UTF-16 surrogate escape.",
                          field_errors=[{"field": "body", "message": "Invalid Unicode escape"}])
@@ -77,6 +85,32 @@ def read_json_body(request: Request, max_bytes: int, *, object_required: bool = 
         raise BadRequest("The request body must be a JSON object.",
                          field_errors=[{"field": "body", "message": "Expected object"}])
     return payload
+
+
+def over_limit(request: Request, raw: bytes, max_bytes: int) -> bool:
+    """Whether the body whose first bytes are `raw` (read up to `max_bytes` + 1) is over `max_bytes`.
+
+    werkzeug cuts a body of unknown length (chunked) at MAX_CONTENT_LENGTH, this same size, without
+    a word: then one more byte from the server's own stream tells whether there was more.
+    """
+    if len(raw) != max_bytes or request.content_length is not None:
+        return len(raw) > max_bytes
+    return bool(request.environ["wsgi.input"].read(1))
+
+
+def nests_deeper(text: str | bytes, value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether `value`, parsed from `text`, nests more than `limit` arrays and objects."""
+    opening = ("[", "{") if isinstance(text, str) else (b"[", b"{")
+    if text.count(opening[0]) + text.count(opening[1]) <= limit:
+        return False  # too few brackets to nest that deep: the common case costs two C scans
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            return True
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def has_lone_surrogate(value: Any) -> bool:

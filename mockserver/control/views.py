@@ -5,9 +5,10 @@ import json
 from typing import Any
 
 from flask import Blueprint, Response, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import __version__
-from ..apis import has_lone_surrogate
+from ..apis import MAX_JSON_DEPTH, has_lone_surrogate, nests_deeper, over_limit
 from ..clock import Clock, parse_instant
 from ..responses import json_response
 from ..state import MockState, get_state
@@ -24,6 +25,8 @@ def _control_error(exc: ControlError) -> Response:
 def control_body(required: bool = False) -> dict:
     """Return the JSON object body of a control call (empty when absent and optional)."""
     raw = request.get_data(cache=True)
+    if over_limit(request, raw, get_state().settings.max_body_bytes):
+        raise RequestEntityTooLarge()
     if not raw.strip():
         if required:
             raise ControlError(400, "bad-request", "a JSON object body is required")
@@ -34,6 +37,8 @@ def control_body(required: bool = False) -> dict:
         raise ControlError(400, "bad-request", "the body is not valid JSON") from None
     if not isinstance(body, dict):
         raise ControlError(400, "bad-request", "the body must be a JSON object")
+    if nests_deeper(raw, body):
+        raise ControlError(400, "bad-request", f"the body nests deeper than {MAX_JSON_DEPTH} levels")
     if has_lone_surrogate(body):
         raise ControlError(400, "bad-request", "body: contains a lone UTF-16 surrogate escape")
     return body
@@ -103,9 +108,13 @@ def change_clock(clock: Clock, body: dict) -> None:
             clock.freeze()
         elif isinstance(value, str):
             try:
-                clock.freeze(parse_instant(value))
+                at = parse_instant(value)
             except ValueError:
                 raise ControlError(400, "invalid-clock", "freeze: not an ISO 8601 instant") from None
+            try:
+                clock.freeze(at)
+            except ValueError as exc:
+                raise ControlError(400, "invalid-clock", f"freeze: {exc}") from None
         else:
             raise ControlError(400, "invalid-clock", "freeze: must be true or an ISO 8601 instant")
     elif action == "advance":
@@ -113,7 +122,10 @@ def change_clock(clock: Clock, body: dict) -> None:
             raise ControlError(400, "invalid-clock", "advance: must be a number of seconds")
         if abs(value) > 10 * 365 * 86400:
             raise ControlError(400, "invalid-clock", "advance: at most ten years at a time")
-        clock.advance(float(value))
+        try:
+            clock.advance(float(value))
+        except ValueError as exc:
+            raise ControlError(400, "invalid-clock", f"advance: the clock {exc}") from None
     else:
         if value is not True:
             raise ControlError(400, "invalid-clock", "unfreeze: must be true")
@@ -178,7 +190,9 @@ def create_entity(state: MockState, api: str, collection: str, body: dict, key: 
         except ValueError as exc:
             raise ControlError(400, "invalid-entity", str(exc)) from None
         except KeyError as exc:
-            raise ControlError(409, "conflict", f"{collection}: {exc.args[0]}") from None
+            # The store names the duplicate id; an API key is a credential, never shown in an error.
+            detail = "that key exists already" if collection == "apiKeys" else exc.args[0]
+            raise ControlError(409, "conflict", f"{collection}: {detail}") from None
     if collection == "apiKeys":
         tenants.register_key(tenant, created["key"])
     return emulated.describe_entity(collection, created)

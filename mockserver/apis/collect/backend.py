@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from marshmallow import ValidationError
 
-from ...clock import iso_seconds, parse_instant
-from ...errors import NotFound, flatten_messages
+from ...clock import iso_seconds, parse_instant, to_utc
+from ...errors import NotFound, ValidationFailed, flatten_messages
 from ...ids import IdFactory
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
 from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS
@@ -40,16 +40,19 @@ def team_zone(team: dict) -> ZoneInfo:
 def default_due_date(created: datetime, zone: ZoneInfo, days: int) -> datetime:
     """Return 23:59 in the team's zone, `days` days after the creation day there."""
     local_day = created.astimezone(zone).date() + timedelta(days=days)
-    return datetime.combine(local_day, time(23, 59), tzinfo=zone).astimezone(timezone.utc)
+    return to_utc(datetime.combine(local_day, time(23, 59), tzinfo=zone))
 
 
 def resolve_due_date(value: date | datetime | None, created: datetime, zone: ZoneInfo, days: int) -> datetime:
-    """Return the due date of a new request: given (naive means the team's zone) or the default."""
+    """Return the due date of a new request: given (naive means the team's zone) or the default.
+
+    Raise ValueError for a date that UTC cannot hold (the first or last day of year 1 or 9999).
+    """
     if value is None:
         return default_due_date(created, zone, days)
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(timezone.utc)
-    return datetime.combine(value, time(23, 59), tzinfo=zone).astimezone(timezone.utc)
+        return to_utc(value if value.tzinfo else value.replace(tzinfo=zone))
+    return to_utc(datetime.combine(value, time(23, 59), tzinfo=zone))
 
 
 class CollectBackend:
@@ -95,8 +98,12 @@ class CollectBackend:
         if missing:
             raise NotFound("Unknown references.", field_errors=missing)
 
-        due = iso_seconds(resolve_due_date(payload.get("dueDate"), now, team_zone(team),
-                                           int(campaign.get("dueDays", 7))))
+        try:
+            due = iso_seconds(resolve_due_date(payload.get("dueDate"), now, team_zone(team),
+                                               int(campaign.get("dueDays", 7))))
+        except ValueError:
+            raise ValidationFailed("Invalid fields.", field_errors=[
+                {"field": "dueDate", "message": "Out of range once in UTC."}]) from None
         branding = campaign.get("branding") or {"useBranding": False}
         flags = {flag: payload[flag] for flag in MESSAGE_FLAGS if flag in payload}
         portal_base = team.get("portalBaseUrl", "https://app.usecollect.com/portal").rstrip("/")

@@ -7,6 +7,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
+from ...clock import to_utc
+
 DOCUMENTED_MAX_CONTACTS = 50
 
 
@@ -34,7 +36,10 @@ class IsoDate(fields.Field):
                 return date.fromisoformat(text)
             if text.endswith(("Z", "z")):
                 text = text[:-1] + "+00:00"
-            return datetime.fromisoformat(text)
+            parsed = datetime.fromisoformat(text)
+            if parsed.tzinfo is not None:
+                to_utc(parsed)  # raises ValueError for year 0 or 10000 once in UTC
+            return parsed
         except ValueError:
             raise ValidationError("Not a valid ISO 8601 date.") from None
 
@@ -124,8 +129,8 @@ MESSAGE_FLAGS = ("sendMessage", "sendCompletionMessage", "sendRejectionMessage",
 class ContactOutSchema(Schema):
     """A contact as Collect returns it (the key order of the reference example)."""
 
-    _id = fields.String()
-    email = fields.String()
+    _id = fields.String(required=True)
+    email = fields.String(required=True)
     company = fields.String()
     phone = fields.String()
     lastName = fields.String()
@@ -150,15 +155,16 @@ class EchoedContact(fields.Field):
 class RequestOutSchema(Schema):
     """A request as the reference example shows it."""
 
-    _id = fields.String()
-    status = fields.String()
-    contact = fields.Nested(ContactOutSchema)
-    dueDate = fields.String()
-    privacy = fields.String()
-    branding = fields.Dict()
-    createdAt = fields.String()
-    portalUrl = fields.String()
-    campaignId = fields.String()
+    # `required` says what every answer has (the OpenAPI document); dumping ignores it.
+    _id = fields.String(required=True)
+    status = fields.String(required=True)
+    contact = fields.Nested(ContactOutSchema, required=True)
+    dueDate = fields.String(required=True)
+    privacy = fields.String(required=True)
+    branding = fields.Dict(required=True)
+    createdAt = fields.String(required=True)
+    portalUrl = fields.String(required=True)
+    campaignId = fields.String(required=True)
     sendMessage = fields.Boolean()
     sendCompletionMessage = fields.Boolean()
     sendRejectionMessage = fields.Boolean()
@@ -168,9 +174,9 @@ class RequestOutSchema(Schema):
 class SendMultipleRequestsResultSchema(Schema):
     """The 200 body of POST /v1/requests: errors, contacts, requests."""
 
-    errors = fields.List(fields.Dict())
-    contacts = fields.List(EchoedContact())
-    requests = fields.List(fields.Nested(RequestOutSchema))
+    errors = fields.List(fields.Dict(), required=True)
+    contacts = fields.List(EchoedContact(), required=True)
+    requests = fields.List(fields.Nested(RequestOutSchema), required=True)
 
 
 @functools.lru_cache(maxsize=8)
@@ -185,12 +191,19 @@ SAMPLES_SCHEMA = SampleSchema(many=True)
 ECHOED_CONTACT_SCHEMA = ContactOutSchema(exclude=("nbRequest", "lastActivity"))
 
 
+class DetailSchema(Schema):
+    """One entry of an error's `details`: the field (a dot path) and what is wrong with it."""
+
+    field = fields.String(required=True)
+    message = fields.String(required=True)
+
+
 class ErrorSchema(Schema):
     """Collect's error body (mock-defined: the vendor documents only the status texts)."""
 
-    error = fields.String()
-    message = fields.String()
-    details = fields.List(fields.Dict())
+    error = fields.String(required=True)
+    message = fields.String(required=True)
+    details = fields.List(fields.Nested(DetailSchema))
 
 
 # Schemas of the entities the control plane can add (fields the body omits get defaults).
