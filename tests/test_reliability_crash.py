@@ -48,28 +48,30 @@ def stop(process: subprocess.Popen) -> None:
     process.stderr.close()
 
 
-def test_sigkill_mid_burst__restart_keeps_every_acknowledged_write(tmp_path):
-    db = tmp_path / "state.json"
-    process, url = start(db)
+def burst_then_kill(process: subprocess.Popen, write, count: int, at_least: int) -> list[str]:
+    """Run 4 writers (`write(n, i)` returns an acknowledged id or None); SIGKILL the server mid-burst.
+
+    The kill comes once `at_least` writes are acknowledged, not at a fixed time. Return the ids.
+    """
     acknowledged: list[str] = []
     lock = threading.Lock()
     killed = threading.Event()
 
     def writer(n: int) -> None:
         i = 0
-        while not killed.is_set() and i < 400:
-            request_id = post(url, f"w{n}-{i}@example.com")
-            if request_id is not None:
+        while not killed.is_set() and i < count:
+            written = write(n, i)
+            if written is not None:
                 with lock:
-                    acknowledged.append(request_id)
+                    acknowledged.append(written)
             i += 1
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
-    while True:  # kill once the burst is well under way, not at a fixed time
+    while True:
         with lock:
-            if len(acknowledged) >= 60:
+            if len(acknowledged) >= at_least:
                 break
         if not any(t.is_alive() for t in threads):
             break
@@ -79,7 +81,14 @@ def test_sigkill_mid_burst__restart_keeps_every_acknowledged_write(tmp_path):
     for thread in threads:
         thread.join()
     stop(process)
-    assert len(acknowledged) >= 60
+    assert len(acknowledged) >= at_least
+    return acknowledged
+
+
+def test_sigkill_mid_burst__restart_keeps_every_acknowledged_write(tmp_path):
+    db = tmp_path / "state.json"
+    process, url = start(db)
+    acknowledged = burst_then_kill(process, lambda n, i: post(url, f"w{n}-{i}@example.com"), 400, 60)
 
     process, url = start(db)
     try:
@@ -129,35 +138,7 @@ def test_sigkill_mid_burst__insigner_creates_are_whole_after_restart(tmp_path):
     request = urllib.request.Request(url + "/__mock/rate-limits", method="PUT", data=no_limits,
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=5).close()
-    acknowledged: list[str] = []
-    lock = threading.Lock()
-    killed = threading.Event()
-
-    def writer(n: int) -> None:
-        i = 0
-        while not killed.is_set() and i < 300:
-            bulk_send_id = create_bulk_send(url, f"burst{n}x{i}", 1 + i % 3)
-            if bulk_send_id is not None:
-                with lock:
-                    acknowledged.append(bulk_send_id)
-            i += 1
-
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    while True:  # kill once the burst is well under way
-        with lock:
-            if len(acknowledged) >= 40:
-                break
-        if not any(t.is_alive() for t in threads):
-            break
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    killed.set()
-    for thread in threads:
-        thread.join()
-    stop(process)
-    assert len(acknowledged) >= 40
+    acknowledged = burst_then_kill(process, lambda n, i: create_bulk_send(url, f"burst{n}x{i}", 1 + i % 3), 300, 40)
 
     process, url = start(db)
     try:
