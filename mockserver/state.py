@@ -58,9 +58,17 @@ class MockState:
                 return api
         return None
 
-    def add_tenants(self, tenants: Tenants) -> None:
-        """Register the tenants of one API (called by the API's `build`)."""
-        self.tenants[tenants.api] = tenants
+    def use_tenants(self, api: str, collections: dict, snapshot, fixture_tenant_id: str, fixture_keys: list[dict],
+                    **options) -> None:
+        """Create the tenants of one API, or give existing ones a new seed snapshot (a reseed).
+
+        Called by each API's `build`; `options` go to Tenants (default_key, accepts).
+        """
+        if api in self.tenants:
+            self.tenants[api].snapshot = snapshot
+            return
+        self.tenants[api] = Tenants(api, self.store, collections, snapshot, fixture_tenant_id, fixture_keys,
+                                    self.seed, self.settings.max_tenants, self.settings.strict_auth, **options)
 
     def reset(self, seed: int | None = None) -> dict:
         """Return to the start-up state, optionally with a new seed."""

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from ...apis import EmulatedApi
 from ...seeding import FixtureError, load_fixture_folder
-from ...tenants import Tenants
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
 from .views import authenticate, blueprint
@@ -19,11 +18,7 @@ def build(state) -> CollectBackend:
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
     backend = CollectBackend(state.clock, snapshot)
-    if "collect" not in state.tenants:
-        state.add_tenants(Tenants("collect", state.store, COLLECTIONS, snapshot, backend.team_id, keys,
-                                  state.seed, state.settings.max_tenants, state.settings.strict_auth))
-    else:
-        state.tenants["collect"].snapshot = snapshot
+    state.use_tenants("collect", COLLECTIONS, snapshot, backend.team_id, keys)
     return backend
 
 

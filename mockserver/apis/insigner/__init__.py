@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from ...apis import EmulatedApi
 from ...seeding import FixtureError, load_fixture_folder, require_list
-from ...tenants import Tenants
 from .backend import (
     COLLECTIONS,
     FAILING_SUFFIX,
@@ -30,12 +29,8 @@ def build(state) -> InsignerBackend:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
     backend = InsignerBackend(state.clock, snapshot, state.rate_limits, state.settings.insigner_async_seconds,
                               suffix)
-    if "insigner" not in state.tenants:
-        state.add_tenants(Tenants("insigner", state.store, COLLECTIONS, snapshot, backend.org_id, keys,
-                                  state.seed, state.settings.max_tenants, state.settings.strict_auth,
-                                  default_key=default_key, accepts=is_well_formed_key))
-    else:
-        state.tenants["insigner"].snapshot = snapshot
+    state.use_tenants("insigner", COLLECTIONS, snapshot, backend.org_id, keys,
+                      default_key=default_key, accepts=is_well_formed_key)
     return backend
 
 
