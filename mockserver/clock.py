@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 
 # The span the mock's clock may show. Every date the APIs derive from it (a due date up to ten
@@ -97,10 +97,6 @@ class Clock:
                 self._frozen += seconds
             else:
                 self._offset += seconds
-
-    def shifted(self, **delta: float) -> datetime:
-        """Return now plus a timedelta."""
-        return self.now() + timedelta(**delta)
 
     def describe(self, formatter=iso_millis) -> dict:
         """Return the control plane's view of the clock."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,6 @@ class Settings:
     freeze_at: str | None = None
     insigner_async_seconds: float = 0.0
     threads: int = 32
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def fixtures_path(self) -> Path:
@@ -66,8 +65,6 @@ class Settings:
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
         for spec in fields(cls):
-            if spec.name == "extra":
-                continue
             raw = env.get(f"MOCKSERVER_{spec.name.upper()}")
             if raw is not None and raw != "":
                 values[spec.name] = raw

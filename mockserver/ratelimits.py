@@ -137,9 +137,6 @@ class RateLimits:
             self._requests.clear()
             self._bulk_sends.clear()
 
-    def enabled(self, api: str) -> bool:
-        return bool(self.settings.get(api, {}).get("enabled"))
-
     # -- requests per key -------------------------------------------------------------------------
     def hit_request(self, api: str, tenant_id: str, key: str, now: float) -> Decision | None:
         """Count one request of `key` (None: the API has no per-key limit)."""

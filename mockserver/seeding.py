@@ -1,7 +1,6 @@
 """Seed data: the vendors' example entities from the fixtures, plus a Faker-made set from the seed."""
 from __future__ import annotations
 
-import copy
 import json
 import random
 from pathlib import Path
@@ -55,9 +54,6 @@ class Snapshot:
     def fresh(self) -> dict[str, list[dict]]:
         """Return a deep copy of the documents, safe to store."""
         return json.loads(self._frozen)
-
-    def copy(self) -> "Snapshot":
-        return Snapshot(copy.deepcopy(self.collections), copy.deepcopy(self.first_ids))
 
 
 def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict]:

@@ -358,10 +358,6 @@ class Store:
             raise StoreError(f"unknown store {kind!r} (expected memory or tinydb)")
         self._collections: dict[str, Collection] = {}
 
-    @property
-    def empty(self) -> bool:
-        return not self.db.tables()
-
     def check_in_transaction(self) -> None:
         if self._depth == 0:
             raise RuntimeError("store writes must happen inside Store.transaction()")
@@ -411,10 +407,6 @@ class Store:
                     found = Collection(self, name, key, lookups, order)
                     self._collections[name] = found
         return found
-
-    def table_names(self) -> set[str]:
-        """Return the names of the tables that hold data."""
-        return set(self.db.tables())
 
     def drop(self, names: list[str]) -> None:
         """Remove these tables and their indexes."""
