@@ -146,3 +146,18 @@ def freeze(client: FlaskClient):
         assert response.status_code == 200, response.get_data(as_text=True)
 
     return _freeze
+
+
+def start_serve(*options: str, cwd=None, env=None):
+    """Start `python -m mockserver serve --port 0 OPTIONS` as users do; return the process and its URL."""
+    import subprocess
+    import sys
+
+    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *options],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
+    line = process.stdout.readline()
+    if "http://" not in line:
+        process.kill()
+        process.wait()
+        pytest.fail(f"no ready line: {line!r} {process.stderr.read()!r}")
+    return process, line.split("serving ", 1)[1].split()[0]

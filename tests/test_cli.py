@@ -12,18 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from conftest import start_serve
+
 pytestmark = pytest.mark.slow
-
-
-def start(*args: str, cwd: Path | None = None) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *args],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=cwd)
-    line = process.stdout.readline()
-    if "http://" not in line:
-        process.kill()
-        process.wait()
-        pytest.fail(f"no ready line: {line!r} {process.stderr.read()!r}")
-    return process, line.split("serving ", 1)[1].split()[0]
 
 
 def get_json(url: str) -> dict:
@@ -32,7 +23,7 @@ def get_json(url: str) -> dict:
 
 
 def test_serve__ready_line_health_and_clean_sigterm(tmp_path):
-    process, url = start("--store", "tinydb", "--db", str(tmp_path / "db.json"), "--seed", "7")
+    process, url = start_serve("--store", "tinydb", "--db", str(tmp_path / "db.json"), "--seed", "7")
     try:
         health = get_json(url + "/__mock/health")
         assert health["store"] == "tinydb" and health["seed"] == 7
@@ -45,7 +36,7 @@ def test_serve__ready_line_health_and_clean_sigterm(tmp_path):
 
 
 def test_serve__from_another_directory_serves_shipped_fixtures(tmp_path):
-    process, url = start(cwd=tmp_path)
+    process, url = start_serve(cwd=tmp_path)
     try:
         assert get_json(url + "/__mock/state/collect/campaigns")["items"]
     finally:
@@ -156,7 +147,7 @@ def test_serve__installed_package_serves_its_shipped_fixtures(tmp_path):
 
 
 def test_serve__access_log_has_one_line_per_request(tmp_path):
-    process, url = start()
+    process, url = start_serve()
     try:
         for _ in range(3):
             get_json(url + "/__mock/state")

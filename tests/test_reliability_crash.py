@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import start_serve
+
 pytestmark = pytest.mark.slow
 
 AUTH = "Basic " + base64.b64encode(b":collect_test_key").decode()
@@ -20,16 +22,7 @@ INSIGNER_KEY = "isk_TestFullAccessKey___________________00000000"
 
 
 def start(db: Path) -> tuple[subprocess.Popen, str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--store", "tinydb", "--db", str(db),
-         "--log-level", "warning"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    if "http://" not in line:
-        process.kill()
-        process.wait()
-        pytest.fail(f"no ready line: {line!r}")
-    return process, line.split("serving ", 1)[1].split()[0]
+    return start_serve("--store", "tinydb", "--db", str(db), "--log-level", "warning")
 
 
 def post(url: str, email: str) -> str | None:
