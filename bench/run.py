@@ -256,7 +256,7 @@ def measure_level(session, url, n, get_ids, max_s):
     lat, st = bl.timed_calls(session, n, lambda s, i: s.get(
         f"{url}/api/v1/bulk-sends", params={"limit": 25}, headers=ah, timeout=30), max_s)
     out["list"] = {"latencies_ms": lat, "statuses": dict(st)}
-    for k, v in out.items():
+    for v in out.values():
         v["p50_ms"] = bl.percentile(v["latencies_ms"], 50)
         v["p99_ms"] = bl.percentile(v["latencies_ms"], 99)
         v["non2xx"] = sum(c for s, c in v["statuses"].items() if not 200 <= s <= 299)
@@ -397,7 +397,7 @@ def main(argv=None):
         wrk = bl.bench_calls(srv.url, duration, cfg["warmup_s"],
                              before_each=lambda call: bl.mock_prepare(s, srv.url))
         details["wrk"] = wrk
-        for key, r in wrk.items():
+        for r in wrk.values():
             name = f"{r['call']} c{r['conns']}"
             rep.add(f"{name} req/s", r["rps"], "req/s")
             rep.add(f"{name} p50", r["p50_ms"], "ms")

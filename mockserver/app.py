@@ -1,23 +1,29 @@
 """create_app(): the one place where settings, state, the emulated APIs and the control plane meet."""
 from __future__ import annotations
 
-import logging
-import time
 from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-from . import logs, pipeline
-from .apis import api_headers_stage
+from . import pipeline
 from .config import Settings
-from .control import ControlError, control, require_control_token
-from .errors import ApiError, MethodNotAllowed, NotFound, PayloadTooLarge
-from .faults.stage import faults_stage
-from .journal import CAPTURE, capture_stage, journal_stage
-from .ratelimits import rate_limit_stage
-from .scenarios import Scenarios, ScenarioError
-from .state import EXTENSION, MockState, get_state
+from .context import EXTENSION, get_state
+from .control.errors import control_error, render_control_error
+from .control.token import require_control_token
+from .control.views import blueprint as control_calls
+from .errors import ApiError, ControlError, MethodNotAllowed, NotFound, PayloadTooLarge
+from .faults.views import blueprint as fault_calls
+from .journal.views import blueprint as journal_calls
+from .openapi.views import blueprint as openapi_calls
+from .ratelimits.views import blueprint as rate_limit_calls
+from .scenarios.model import ScenarioError, Scenarios
+from .scenarios.views import blueprint as scenario_calls
+from .serving.accesslog import install_access_log
+from .state import MockState
+
+# The /__mock calls, one blueprint per concern.
+CONTROL_BLUEPRINTS = (control_calls, fault_calls, journal_calls, rate_limit_calls, scenario_calls, openapi_calls)
 
 
 def _load_apis() -> list:
@@ -42,10 +48,13 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     app.extensions[EXTENSION] = state
     for api in apis:
         app.register_blueprint(api.blueprint)
-    app.register_blueprint(control)
-    _install_access_log(app, settings)  # first, so its timer also covers faulted answers
-    app.before_request(require_control_token)
-    _assemble_pipeline(app, state)
+    for blueprint in CONTROL_BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    # Hooks run in the order they are registered (after-request ones in reverse).
+    pipeline.open_contexts(app, state)               # every request gets its context first
+    install_access_log(app, settings.log_level)      # its timer covers faulted answers too
+    app.before_request(require_control_token)        # /__mock only
+    pipeline.run_stages(app)                         # the emulated APIs' stages around their views
     state.scenarios = Scenarios.load(settings.fixtures_path / "scenarios", state.apis)
     try:
         state.apply_startup_scenario()
@@ -55,57 +64,18 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     return app
 
 
-def _assemble_pipeline(app: Flask, state: MockState) -> None:
-    """Register every stage of the request pipeline, in its fixed order."""
-    pipeline.install(app, state)
-    state.pipeline.before(CAPTURE, capture_stage)
-    state.pipeline.before(pipeline.FAULTS, faults_stage)
-    state.pipeline.before(pipeline.RATE_LIMITS, rate_limit_stage)
-    state.pipeline.after(pipeline.API_HEADERS, api_headers_stage)
-    state.pipeline.after(pipeline.JOURNAL, journal_stage)
-
-
-def redacted_query(args) -> str:
-    """Return the query string with API keys (the control plane's `tenant`) cut to 8 characters."""
-    parts = []
-    for name, value in args.items(multi=True):
-        if name == "tenant" and len(value) > 8:
-            value = value[:8] + "..."
-        parts.append(f"{name}={value}")
-    return "&".join(parts)
-
-
-def _install_access_log(app: Flask, settings: Settings) -> None:
-    logger = logging.getLogger("mockserver.access")
-    logger.setLevel(settings.log_level.upper())
-
-    @app.before_request
-    def _start_clock() -> None:
-        request.environ["mockserver.started"] = time.perf_counter()
-
-    @app.after_request
-    def _log(response: Response) -> Response:
-        if logger.isEnabledFor(logging.INFO):
-            started = request.environ.get("mockserver.started", time.perf_counter())
-            query = redacted_query(request.args) if request.query_string else ""
-            logs.info(logger, f'{request.remote_addr} "{request.method} {request.path}'
-                              f'{"?" + query if query else ""}" {response.status_code} '
-                              f'{(time.perf_counter() - started) * 1000:.1f}ms')
-        return response
-
-
 def owning_api(path: str):
     """Return the emulated API whose prefix `path` is under, or None."""
     return get_state().api_for_path(path)
 
 
 def _install_error_handlers(app: Flask) -> None:
+    app.register_error_handler(ControlError, render_control_error)
+
     @app.errorhandler(ApiError)
     def api_error(exc: ApiError) -> Response:
         api = owning_api(request.path)
         if api is None:
-            from .control.errors import control_error
-
             return control_error(exc.status, "error", exc.detail or "error")
         return api.render_error(exc)
 
@@ -116,8 +86,6 @@ def _install_error_handlers(app: Flask) -> None:
         if exc.code == 405:
             allow = ", ".join(sorted(getattr(exc, "valid_methods", None) or []))
         if api is None:
-            from .control.errors import control_error
-
             response = control_error(exc.code or 500, _slug(exc), exc.description or exc.name)
         else:
             mapped: ApiError
@@ -140,8 +108,6 @@ def _install_error_handlers(app: Flask) -> None:
         app.logger.exception("unexpected error on %s %s", request.method, request.path)
         api = owning_api(request.path)
         if api is None:
-            from .control.errors import control_error
-
             return control_error(500, "internal-error", "unexpected server error")
         return api.render_error(ApiError("Unexpected error in the mock server.", status=500))
 

@@ -7,8 +7,9 @@ import os
 import sys
 from collections.abc import Sequence
 
-from . import __version__, logs
+from . import __version__
 from .config import ConfigError, Settings
+from .serving import logs
 
 OPTIONS = (
     # flag, setting, help
@@ -73,7 +74,8 @@ def serve(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         return fail(str(exc))
     logs.configure(settings.log_level, sys.stderr)
-    from .serving import ServeError, check_bindable, serve as run
+    from .serving.server import ServeError, check_bindable
+    from .serving.server import serve as run
 
     try:
         port = check_bindable(settings.host, settings.port)
@@ -98,12 +100,8 @@ def serve(args: argparse.Namespace) -> int:
         return fail(str(exc))
     finally:
         state.close()
-    # Everything is written now. Finalizing the interpreter while granian's runtime threads still
-    # drop Python objects aborts the process now and then (a Rust panic, exit -6), so leave without it.
     logging.shutdown()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+    return 0
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ import threading
 import time
 from datetime import datetime, timezone
 
-
 # The span the mock's clock may show. Every date the APIs derive from it (a due date up to ten
 # years on, a time zone's local day) stays inside what datetime holds, and POSIX time stays positive.
 EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -101,3 +100,39 @@ class Clock:
     def describe(self, formatter=iso_millis) -> dict:
         """Return the control plane's view of the clock."""
         return {"now": formatter(self.now()), "frozen": self.frozen}
+
+
+def change_clock(clock: Clock, body: dict) -> None:
+    """Freeze, advance or unfreeze `clock` as a POST /__mock/clock body says; raise ValueError naming the field."""
+    actions = [k for k in ("freeze", "advance", "unfreeze") if k in body]
+    if len(actions) != 1:
+        raise ValueError("give exactly one of freeze, advance, unfreeze")
+    action = actions[0]
+    value = body[action]
+    if action == "freeze":
+        if value is True:
+            clock.freeze()
+        elif isinstance(value, str):
+            try:
+                at = parse_instant(value)
+            except ValueError:
+                raise ValueError("freeze: not an ISO 8601 instant") from None
+            try:
+                clock.freeze(at)
+            except ValueError as exc:
+                raise ValueError(f"freeze: {exc}") from None
+        else:
+            raise ValueError("freeze: must be true or an ISO 8601 instant")
+    elif action == "advance":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+            raise ValueError("advance: must be a number of seconds")
+        if abs(value) > 10 * 365 * 86400:
+            raise ValueError("advance: at most ten years at a time")
+        try:
+            clock.advance(float(value))
+        except ValueError as exc:
+            raise ValueError(f"advance: the clock {exc}") from None
+    else:
+        if value is not True:
+            raise ValueError("unfreeze: must be true")
+        clock.unfreeze()

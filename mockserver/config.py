@@ -18,19 +18,8 @@ class ConfigError(ValueError):
 
 
 def shipped_fixtures() -> Path:
-    """Return the folder of fixtures that ships with the package."""
-    import importlib
-
-    try:
-        package = importlib.import_module("mockserver._fixtures")
-        # A data-only package (no __init__.py) is a namespace package: take its folder.
-        for entry in getattr(package, "__path__", []):
-            folder = Path(entry)
-            if (folder / "collect").is_dir():
-                return folder
-    except ModuleNotFoundError:
-        pass
-    return Path(__file__).resolve().parent.parent / "fixtures"
+    """Return the folder of fixtures that ships with the package (a link to fixtures/ in a checkout)."""
+    return Path(__file__).resolve().parent / "_fixtures"
 
 
 @dataclass(frozen=True)

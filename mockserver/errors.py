@@ -1,4 +1,4 @@
-"""The exceptions backends raise; each API's renderer turns them into its own error body."""
+"""The exceptions of the emulated APIs and of the control plane; each envelope's renderer draws them."""
 from __future__ import annotations
 
 
@@ -55,6 +55,20 @@ class RateLimited(ApiError):
     status = 429
 
 
+class ControlError(Exception):
+    """A control call that cannot be done: a status (400, 401, 403, 404, 405, 409, 413, 429), a slug, a message.
+
+    Raised by models and views alike; only the control plane's renderer knows its envelope.
+    """
+
+    def __init__(self, status: int, code: str, message: str, headers: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.headers = headers or {}
+
+
 def flatten_messages(messages: object, prefix: str = "") -> list[dict]:
     """Turn marshmallow's nested error messages into `[{field: "a.0.b", message}]`."""
     out: list[dict] = []
@@ -72,3 +86,8 @@ def flatten_messages(messages: object, prefix: str = "") -> list[dict]:
     else:
         out.append({"field": prefix or "body", "message": str(messages)})
     return out
+
+
+def describe_problems(messages: object) -> str:
+    """Return marshmallow's error messages as one line naming each field: `status: ...; times: ...`."""
+    return "; ".join(f"{p['field']}: {p['message'].rstrip('.')}" for p in flatten_messages(messages))

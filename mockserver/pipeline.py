@@ -1,83 +1,86 @@
-"""The fixed request pipeline of the emulated APIs.
+"""The request pipeline of the emulated APIs: the stage order, written once, and how it meets Flask.
 
-Every request under an API's prefix goes through the same stages, in this order:
-authenticate (10) -> faults (20) -> rate limits (30) -> the view; then, on the way out,
-the API's own headers (10) -> the journal (90). A stage that returns a response answers
-the request; a stage that raises an ApiError gets that API's error body. `/__mock` never
-enters the pipeline.
+Every request gets one RequestContext when it arrives. A request under an API's prefix then
+goes through BEFORE_VIEW in order, then the view, then AFTER_VIEW in order. A stage that
+returns a response answers the request (the rest of BEFORE_VIEW and the view are skipped); a
+stage that raises an ApiError gets that API's error body. AFTER_VIEW runs on every answer of
+the API, the view's, a stage's or an error's. `/__mock` never enters the pipeline.
 """
 from __future__ import annotations
 
-import bisect
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from flask import Flask, Request, Response, g, request
+from flask import Flask, Response, request
+
+from .context import RequestContext, context_or_none, open_context
+from .credentials import read_credentials
+from .faults.stage import decide_fault
+from .journal.stage import capture_body, write_journal
+from .ratelimits.stage import count_request
 
 if TYPE_CHECKING:
-    from .apis import EmulatedApi
     from .state import MockState
 
-BeforeStage = Callable[["MockState", "EmulatedApi", Request], "Response | None"]
-AfterStage = Callable[["MockState", "EmulatedApi", Request, Response], Response]
-
-AUTHENTICATE, FAULTS, RATE_LIMITS = 10, 20, 30
-API_HEADERS, JOURNAL = 10, 90
+BeforeStage = Callable[[RequestContext], "Response | None"]
+AfterStage = Callable[[RequestContext, Response], Response]
 
 
-class Pipeline:
-    """Ordered before- and after-stages; components register themselves when the app is built."""
+def authenticate(ctx: RequestContext) -> None:
+    """Read the credentials once; the API judges them and names the tenant (raises Unauthorized)."""
+    ctx.credentials = read_credentials(ctx.request.headers.get("Authorization"))
+    ctx.tenant, ctx.credentials = ctx.api.authenticate(ctx.state, ctx.credentials)
 
-    def __init__(self) -> None:
-        self._before: list[tuple[int, int, BeforeStage]] = []
-        self._after: list[tuple[int, int, AfterStage]] = []
 
-    def before(self, order: int, stage: BeforeStage) -> None:
-        """Run `stage` before the view, at position `order`."""
-        bisect.insort(self._before, (order, len(self._before), stage), key=lambda s: (s[0], s[1]))
+def add_api_headers(ctx: RequestContext, response: Response) -> Response:
+    """Let the API add its own headers to any of its answers (inSigner: X-Request-Id, RateLimit-*)."""
+    return ctx.api.decorate(ctx, response) if ctx.api.decorate is not None else response
 
-    def after(self, order: int, stage: AfterStage) -> None:
-        """Run `stage` on the response, at position `order`."""
-        bisect.insort(self._after, (order, len(self._after), stage), key=lambda s: (s[0], s[1]))
 
-    def run_before(self, state: "MockState", api: "EmulatedApi", req: Request) -> Response | None:
-        for _, _, stage in self._before:
-            answer = stage(state, api, req)
+# The order of the stages: each is named after what it does and lives with its concern.
+BEFORE_VIEW: tuple[BeforeStage, ...] = (
+    capture_body,     # journal: arrival time; keep the body's first bytes as the view reads it
+    authenticate,     # credentials -> tenant (401 here, whatever the fault rules say)
+    decide_fault,     # Prefer: code/delay, then the oldest live matching fault rule
+    count_request,    # the key's rate-limit window (429 past the limit)
+)
+AFTER_VIEW: tuple[AfterStage, ...] = (
+    add_api_headers,  # the API's own headers on every answer
+    write_journal,    # the journal entry: request, answer, fault, duration
+)
+
+
+def open_contexts(app: Flask, state: MockState) -> None:
+    """Give every request its context when it arrives (register before every other hook)."""
+
+    @app.before_request
+    def _open() -> None:
+        # The proxied object itself, as Flask's docs on proxies say to take it: the stages read it
+        # dozens of times per request, and each read through the proxy is a context-variable lookup.
+        req = request._get_current_object()
+        open_context(RequestContext(state, req, state.api_for_path(req.path), time.perf_counter()))
+
+
+def run_stages(app: Flask) -> None:
+    """Run BEFORE_VIEW and AFTER_VIEW around the views of the emulated APIs."""
+
+    @app.before_request
+    def _before() -> Response | None:
+        ctx = context_or_none()
+        if ctx is None or ctx.api is None:
+            return None
+        for stage in BEFORE_VIEW:
+            answer = stage(ctx)
             if answer is not None:
                 return answer
         return None
 
-    def run_after(self, state: "MockState", api: "EmulatedApi", req: Request, response: Response) -> Response:
-        for _, _, stage in self._after:
-            response = stage(state, api, req, response)
-        return response
-
-
-def authenticate_stage(state: "MockState", api: "EmulatedApi", req: Request) -> None:
-    """Resolve the request's tenant from its credentials (raises Unauthorized)."""
-    g.tenant = api.authenticate(state, req)
-    return None
-
-
-def install(app: Flask, state: "MockState") -> None:
-    """Hook the pipeline into the app."""
-    state.pipeline.before(AUTHENTICATE, authenticate_stage)
-
-    @app.before_request
-    def _before() -> Response | None:
-        api = state.api_for_path(request.path)
-        g.api = api
-        if api is None:
-            return None
-        g.started = time.perf_counter()
-        g.tenant = None
-        g.fault = None
-        return state.pipeline.run_before(state, api, request)
-
     @app.after_request
     def _after(response: Response) -> Response:
-        api = g.get("api")
-        if api is None:
+        ctx = context_or_none()
+        if ctx is None or ctx.api is None:
             return response
-        return state.pipeline.run_after(state, api, request, response)
+        for stage in AFTER_VIEW:
+            response = stage(ctx, response)
+        return response

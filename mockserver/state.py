@@ -1,4 +1,13 @@
-"""Per-app state (settings, store, clock, tenants, limits, faults, journal, scenarios) in app.extensions."""
+"""Per-app state (settings, store, clock, tenants, limits, faults, journal, scenarios) in app.extensions.
+
+Lock order, outermost first; a thread that holds one may take only those below it:
+1. the store's transaction (`Store.transaction()`, one re-entrant lock for every table);
+2. a `Tenants` registry's lock (one per API);
+3. leaf locks, which call out to nothing while held: the clock's, the rate limits', the fault
+   engine's, the journal's, the request-id sequence's.
+A reset takes the store's transaction first, so it never waits for a registry lock while a
+request that holds that lock waits for the store.
+"""
 from __future__ import annotations
 
 import random
@@ -6,23 +15,22 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 from faker import Faker
-from flask import Flask, current_app
 
 from .clock import Clock, parse_instant
 from .config import Settings
+from .errors import ControlError
 from .faults.engine import FaultEngine
 from .ids import IdFactory
-from .journal import Journal
-from .pipeline import Pipeline
-from .ratelimits import RateLimits
+from .journal.model import Journal
+from .ratelimits.model import RateLimits
 from .store import Store
-from .tenants import Tenants
+from .tenants import Tenant, Tenants
 
 if TYPE_CHECKING:
     from .apis import EmulatedApi
-    from .scenarios import Scenarios
+    from .scenarios.model import Scenarios
 
-EXTENSION = "mockserver"
+REQUEST_ID_LENGTH = 20
 
 
 class MockState:
@@ -35,16 +43,15 @@ class MockState:
         self.store = Store(settings.store, settings.db if settings.store == "tinydb" else None)
         frozen = parse_instant(settings.freeze_at) if settings.freeze_at else None
         self.clock = Clock(frozen)
-        self.lock = threading.RLock()
         self.tenants: dict[str, Tenants] = {}
         self.backends: dict[str, Any] = {}
-        self.request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
-        self.pipeline = Pipeline()
+        self._request_ids_lock = threading.Lock()
+        self._request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
         self.faker = Faker("en_US")  # one per app: each API's seed data reseeds it
         self.rate_limits = RateLimits()
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
-        # Read by create_app once the APIs are built (scenarios name their collections).
+        # Set by create_app once the APIs are built (scenarios name their collections).
         self.scenarios: Scenarios | None = None
         for api in apis:
             self.backends[api.name] = api.build(self)
@@ -70,13 +77,20 @@ class MockState:
         self.tenants[api] = Tenants(api, self.store, collections, snapshot, fixture_tenant_id, fixture_keys,
                                     self.seed, self.settings.max_tenants, self.settings.strict_auth, **options)
 
+    def next_request_id(self) -> str:
+        """Return the next `req_...` id of the answers' X-Request-Id headers."""
+        with self._request_ids_lock:
+            return "req_" + self._request_ids.token(REQUEST_ID_LENGTH)
+
+    # -- the control plane's operations -----------------------------------------------------------
     def reset(self, seed: int | None = None) -> dict:
         """Return to the start-up state, optionally with a new seed."""
-        with self.lock, self.store.transaction():
+        with self.store.transaction():
             if seed is not None:
                 self.seed = seed
             self.store.drop_all()
-            self.request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
+            with self._request_ids_lock:
+                self._request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
             for name, api in self.apis.items():
                 if seed is not None:
                     self.backends[name] = api.build(self)
@@ -86,7 +100,7 @@ class MockState:
             self.faults.reset(self.seed)
             self.journal.reset()
             self.apply_startup_scenario()
-        return self.summary()
+            return self.summary()
 
     def apply_startup_scenario(self) -> None:
         """Apply the scenario of --scenario, if any (the start-up state includes it)."""
@@ -96,18 +110,45 @@ class MockState:
     def summary(self) -> dict:
         """Count entities per API, tenant and collection."""
         out: dict[str, Any] = {}
-        for name, tenants in self.tenants.items():
-            out[name] = {
-                tenant.id: {coll: len(tenant.collection(coll)) for coll in tenant.schema}
-                for tenant in tenants.all()
-            }
+        with self.store.transaction():
+            for name, tenants in self.tenants.items():
+                out[name] = {
+                    tenant.id: {coll: len(tenant.collection(coll)) for coll in tenant.schema}
+                    for tenant in tenants.all()
+                }
         return out
+
+    def tenant_ids(self, value: str) -> dict[str, str | None]:
+        """Return, per API, the id of the tenant that `value` (an API key or a tenant id) names; create none."""
+        return {name: tenants.id_for(value) for name, tenants in self.tenants.items()}
+
+    def collection(self, api: str, collection: str) -> tuple["EmulatedApi", Tenants]:
+        """Return the API and its tenants for `api`/`collection`; raise ControlError 404 if either is unknown."""
+        if api not in self.apis:
+            raise ControlError(404, "not-found", f"unknown api {api!r}")
+        if collection not in self.apis[api].collections:
+            raise ControlError(404, "not-found", f"unknown collection {collection!r} of {api}")
+        return self.apis[api], self.tenants[api]
+
+    def add_entity(self, api: str, collection: str, body: dict, key: str | None = None) -> dict:
+        """Add an entity to the tenant of API key `key` (default: the fixture tenant); return it as listed."""
+        emulated, tenants = self.collection(api, collection)
+        tenant: Tenant | None = tenants.for_key(key) if key else tenants.fixture_tenant
+        if tenant is None:
+            raise ControlError(404, "not-found", "unknown tenant (strict auth accepts fixture keys only)")
+        with self.store.transaction():
+            try:
+                created = self.backends[api].add_entity(tenant, collection, body)
+            except ValueError as exc:
+                raise ControlError(400, "invalid-entity", str(exc)) from None
+            except KeyError as exc:
+                # The store names the duplicate id; an API key is a credential, never shown in an error.
+                detail = "that key exists already" if collection == "apiKeys" else exc.args[0]
+                raise ControlError(409, "conflict", f"{collection}: {detail}") from None
+            if collection == "apiKeys":
+                tenants.register_key(tenant, created["key"])
+        return emulated.describe_entity(collection, created)
 
     def close(self) -> None:
         """Flush and close the store."""
         self.store.close()
-
-
-def get_state(app: Flask | None = None) -> MockState:
-    """Return the state of `app` (default: the current app)."""
-    return (app or current_app).extensions[EXTENSION]

@@ -31,6 +31,8 @@ class Tenant:
     ids: IdFactory
     fixture: bool
     counters: dict[str, Any] = field(default_factory=dict)
+    # Set when a reset or an eviction drops the tenant: a request that holds it must look again.
+    dropped: bool = False
 
     def collection(self, name: str) -> "Collection":
         """Return this tenant's collection `name`."""
@@ -94,7 +96,7 @@ class Tenants:
 
     def start(self) -> None:
         """Create the fixture tenant, or reopen the tenants a file store already holds."""
-        with self._lock, self.store.transaction():
+        with self.store.transaction(), self._lock:
             known = [row for row in self._registry().all() if row.get("api") == self.api]
             if known:
                 for row in known:
@@ -109,9 +111,11 @@ class Tenants:
 
     def reset(self, seed: int | None = None) -> None:
         """Drop every tenant and seed the fixture tenant again (the store is already emptied)."""
-        with self._lock:
+        with self.store.transaction(), self._lock:
             if seed is not None:
                 self.seed = seed
+            for tenant in self._tenants.values():
+                tenant.dropped = True
             self._tenants.clear()
             self._keys.clear()
             tenant = self._new(self.fixture_tenant_id, True)
@@ -141,7 +145,8 @@ class Tenants:
 
     def for_key(self, key: str, create: bool = True) -> Tenant | None:
         """Return the key's tenant, creating a fresh seeded one for an unknown key in lenient mode."""
-        with self._lock:
+        # The lock order of state.py: the store's transaction first, then this registry's lock.
+        with self.store.transaction(), self._lock:
             tenant_id = self._keys.get(key)
             if tenant_id is not None and tenant_id in self._tenants:
                 self._tenants.move_to_end(tenant_id)
@@ -149,16 +154,28 @@ class Tenants:
             if self.strict or not create or not self.accepts(key):
                 return None
             tenant_id = derived_tenant_id(self.api, key)
-            with self.store.transaction():
-                tenant = self._tenants.get(tenant_id)
-                if tenant is None:
-                    tenant = self._new(tenant_id, False)
-                    self._tenants[tenant_id] = tenant
-                    self._seed(tenant, key)
-                    self._evict()
-                else:
-                    self._keys[key] = tenant_id
+            tenant = self._tenants.get(tenant_id)
+            if tenant is None:
+                tenant = self._new(tenant_id, False)
+                self._tenants[tenant_id] = tenant
+                self._seed(tenant, key)
+                self._evict()
+            else:
+                self._keys[key] = tenant_id
             return tenant
+
+    def id_for(self, value: str) -> str | None:
+        """Return the id of the tenant that `value` (a tenant id or an API key) names, without creating it.
+
+        An unseen key names the tenant a first call with it would create (lenient mode, a key the API
+        accepts); otherwise it names none.
+        """
+        if self.get(value) is not None:
+            return value
+        tenant = self.for_key(value, create=False)
+        if tenant is not None:
+            return tenant.id
+        return None if self.strict or not self.accepts(value) else derived_tenant_id(self.api, value)
 
     def authenticate(self, key: str, now: datetime) -> tuple[Tenant, dict]:
         """Return the key's tenant and key entity; raise Unauthorized if the key may not be used.
@@ -166,24 +183,25 @@ class Tenants:
         A revoked or expired key is refused; an unknown key gets a fresh tenant, unless auth is
         strict or the API does not accept its format.
         """
-        known = self.key_record(key)
-        if known is not None:
-            tenant, record = known
-            if record.get("revoked"):
-                raise Unauthorized("The API key has been revoked.")
-            expires = record.get("expiresAt")
-            if expires and parse_instant(expires) <= now:
-                raise Unauthorized("The API key has expired.")
-            self.for_key(key)  # marks the tenant as recently used
-            return tenant, record
-        tenant = self.for_key(key)
-        if tenant is None:
-            raise Unauthorized("Unknown API key (strict auth accepts fixture keys only).")
-        return tenant, tenant.collection("apiKeys").get(key) or {}
+        with self.store.transaction():  # a reset running now must not drop the tenant under us
+            known = self.key_record(key)
+            if known is not None:
+                tenant, record = known
+                if record.get("revoked"):
+                    raise Unauthorized("The API key has been revoked.")
+                expires = record.get("expiresAt")
+                if expires and parse_instant(expires) <= now:
+                    raise Unauthorized("The API key has expired.")
+                self.for_key(key)  # marks the tenant as recently used
+                return tenant, record
+            tenant = self.for_key(key)
+            if tenant is None:
+                raise Unauthorized("Unknown API key (strict auth accepts fixture keys only).")
+            return tenant, tenant.collection("apiKeys").get(key) or {}
 
     def register_key(self, tenant: Tenant, key: str) -> None:
         """Let `key` reach `tenant` (after the control plane added it)."""
-        with self._lock:
+        with self.store.transaction(), self._lock:
             self._keys[key] = tenant.id
 
     def _evict(self) -> None:
@@ -191,6 +209,7 @@ class Tenants:
             victim = next((t for t in self._tenants.values() if not t.fixture), None)
             if victim is None:
                 return
+            victim.dropped = True
             del self._tenants[victim.id]
             self._keys = {k: v for k, v in self._keys.items() if v != victim.id}
             self.store.drop(victim.table_names())

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from conftest import GOLDEN_COLLECT_TIME, basic
+from helpers import GOLDEN_COLLECT_TIME, basic
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "collect-send-multiple-requests.txt"
 EXAMPLE_REQUEST = {

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import pytest
+from helpers import basic
 
-from conftest import basic
 from mockserver import __version__
 
 

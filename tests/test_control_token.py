@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import COLLECT_KEY, basic
+from helpers import COLLECT_KEY, basic
 
 TOKEN = "s3cret-token"
 CALLS = [

@@ -1,7 +1,8 @@
 """Same seed, same calls: same IDs and bytes; another seed: other IDs."""
 from __future__ import annotations
 
-from conftest import basic
+from helpers import basic
+
 from mockserver.app import create_app
 
 BODY = {"campaignId": "xvr69EYLKXvTkfYuk",

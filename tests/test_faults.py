@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key
 
-from conftest import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key
+from mockserver.apis import API_NAMES as APIS
 from mockserver.apis.collect.errors import DOCUMENTED_TEXTS
-from mockserver.faults.rules import APIS
 
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
 BULK_SEND = {"templateId": "tpl_abc123", "name": "Q3", "signers": [{"name": "Jane", "email": "jane@example.com"}]}

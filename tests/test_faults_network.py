@@ -5,15 +5,12 @@ The delays here are the feature under test, so these are the only tests that wai
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import threading
 import time
 
 import pytest
 import requests
-
-from conftest import COLLECT_KEY, basic
+from helpers import COLLECT_KEY, basic, start_serve
 
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
 
@@ -45,25 +42,25 @@ def journal(url: str) -> list[dict]:
 
 def test_fault_delay__does_not_stall_other_clients(url):
     add(url, api="collect", kind="delay", delayMs=1500, times=1)
-    slow: dict[str, float | int] = {}
+    # Two clients send at once: whichever arrives first is delayed, and the other arrives during
+    # that delay. A server that held it up would make both slow.
+    start = threading.Barrier(2)
+    answers: list[tuple[float, int]] = []
 
-    def delayed() -> None:
+    def client() -> None:
+        start.wait(timeout=5)
         started = time.monotonic()
-        slow["status"] = send(url).status_code
-        slow["seconds"] = time.monotonic() - started
+        status = send(url).status_code
+        answers.append((time.monotonic() - started, status))
 
-    worker = threading.Thread(target=delayed)
-    worker.start()
-    # The delayed request is in flight once its rule shows a hit.
-    deadline = time.monotonic() + 5
-    while requests.get(f"{url}/__mock/faults", timeout=5).json()["faults"][0]["hits"] == 0:
-        assert time.monotonic() < deadline
-    started = time.monotonic()
-    assert send(url).status_code == 200
-    fast = time.monotonic() - started
-    worker.join(timeout=10)
-    assert slow["status"] == 200 and slow["seconds"] >= 1.5
-    assert fast < 1.0, f"a delayed request stalled another client for {fast:.2f}s"
+    workers = [threading.Thread(target=client) for _ in range(2)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=10)
+    (fast, fast_status), (slow, slow_status) = sorted(answers)
+    assert slow_status == 200 and slow >= 1.5
+    assert fast_status == 200 and fast < 1.0, f"a delayed request stalled another client for {fast:.2f}s"
     delayed_entry = next(entry for entry in journal(url) if entry["faultId"] == "flt_1")
     assert delayed_entry["durationMs"] >= 1500 and delayed_entry["status"] == 200
 
@@ -100,12 +97,9 @@ def test_fault_malformed__unparseable_json_over_the_socket(url):
 
 @pytest.mark.slow
 def test_fault_drop__under_serve(tmp_path):
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    served = start_serve(cwd=tmp_path)
     try:
-        line = process.stdout.readline()
-        assert "http://" in line, line
-        url = line.split("serving ", 1)[1].split()[0]
+        url = served.url
         add(url, api="collect", kind="drop", times=1)
         with requests.Session() as idle, requests.Session() as session:
             # An idle keep-alive connection from the same address must survive the drop.
@@ -116,6 +110,4 @@ def test_fault_drop__under_serve(tmp_path):
             assert send(url, session).status_code == 200
         assert [entry["status"] for entry in journal(url)] == [None, 200]
     finally:
-        process.terminate()
-        process.communicate(timeout=10)
-    assert process.returncode == 0
+        served.stop()

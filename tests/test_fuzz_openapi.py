@@ -14,6 +14,7 @@ import copy
 
 import pytest
 import schemathesis
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, fuzz_examples
 from schemathesis.checks import not_a_server_error
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import (
@@ -23,11 +24,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from conftest import COLLECT_KEY, INSIGNER_KEY, basic, bearer, fuzz_examples
 from mockserver.app import create_app
 from mockserver.errors import ApiError
 from mockserver.faults.stage import prefer_rule
-from mockserver.openapi import document
+from mockserver.openapi.document import document
 
 SEED = 20240705
 EXAMPLES = fuzz_examples(25)

@@ -13,11 +13,7 @@ import re
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-from marshmallow import Schema, ValidationError
-
-from conftest import (
+from helpers import (
     COLLECT_KEY,
     INSIGNER_KEY,
     assert_collect_error,
@@ -27,13 +23,17 @@ from conftest import (
     bearer,
     fuzz_examples,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from marshmallow import Schema, ValidationError
+
 from mockserver.apis.collect import schemas as collect_schemas
 from mockserver.apis.collect.errors import error_body
 from mockserver.apis.insigner import schemas as insigner_schemas
 from mockserver.apis.insigner.errors import problem
 from mockserver.app import create_app
 from mockserver.faults.rules import FaultRuleError, load_rule
-from mockserver.journal import JournalQuerySchema
+from mockserver.journal.model import JournalQuerySchema
 
 FUZZ = settings(max_examples=fuzz_examples(40), derandomize=True, database=None, deadline=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])

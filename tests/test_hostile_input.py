@@ -7,8 +7,16 @@ import json
 import re
 
 import pytest
+from helpers import (
+    INSIGNER_KEY,
+    assert_collect_error,
+    assert_control_error,
+    assert_insigner_problem,
+    basic,
+    bearer,
+    start_serve,
+)
 
-from conftest import INSIGNER_KEY, assert_collect_error, assert_control_error, assert_insigner_problem, basic, bearer
 from mockserver.app import create_app
 from mockserver.testing.server import ServerThread
 
@@ -539,14 +547,9 @@ SERVE_CASES = [
 
 @pytest.mark.slow
 def test_hostile_input__through_serve(tmp_path):
-    import signal
-    import subprocess
-    import sys
-
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--log-level", "warning"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    served = start_serve("--log-level", "warning", cwd=tmp_path)
+    port = served.port
     try:
-        port = int(process.stdout.readline().split("serving ", 1)[1].split()[0].rsplit(":", 1)[1])
         for case in SERVE_CASES:
             method, path, headers, body, status = case.values
             conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -563,6 +566,5 @@ def test_hostile_input__through_serve(tmp_path):
                 assert {"error"} <= set(envelope) or {"type", "title", "status", "detail"} <= set(envelope), case.id
             conn.close()
     finally:
-        process.send_signal(signal.SIGTERM)
-        _, err = process.communicate(timeout=15)
-    assert process.returncode == 0 and "Traceback" not in err, err[-2000:]
+        _, err = served.stop()
+    assert "Traceback" not in err, err[-2000:]

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import INSIGNER_KEY
+from helpers import INSIGNER_KEY
 from test_insigner_create import create, items, signer, valid
 
 ASYNC_SECONDS = 30

@@ -4,10 +4,10 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from conftest import INSIGNER_KEY, INSIGNER_KEYS, bearer, insigner_key
-from mockserver.app import create_app
+from helpers import INSIGNER_KEY, INSIGNER_KEYS, bearer, insigner_key
 from test_insigner_create import PROBLEM, TYPES, valid
+
+from mockserver.app import create_app
 
 REQUEST_ID = re.compile(r"req_[A-Za-z0-9_-]{20}")
 OPERATIONS = {

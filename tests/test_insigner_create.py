@@ -5,8 +5,7 @@ import json
 from pathlib import Path
 
 import pytest
-
-from conftest import GOLDEN_INSIGNER_TIME, INSIGNER_KEYS, bearer, insigner_key
+from helpers import GOLDEN_INSIGNER_TIME, INSIGNER_KEYS, bearer, insigner_key
 
 REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "insigner-bulk-send.txt"
 DATA = Path(__file__).parent / "data"

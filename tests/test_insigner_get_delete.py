@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import INSIGNER_KEY, bearer, insigner_key
+from helpers import INSIGNER_KEY, bearer, insigner_key
 from test_insigner_create import TYPES, compact, create, items, valid, vendor_example
 
 

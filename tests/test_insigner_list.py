@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import pytest
-
-from conftest import INSIGNER_KEY, bearer, insigner_key
+from helpers import INSIGNER_KEY, bearer, insigner_key
 from test_insigner_create import PROBLEM, TYPES, compact, create, valid, vendor_example
 
 LIST_FIELDS = ["id", "name", "status", "totalCount", "sentCount", "failedCount", "templateId", "createdAt",

@@ -4,10 +4,10 @@ from __future__ import annotations
 import json
 
 import pytest
-
-from conftest import INSIGNER_KEY, bearer, insigner_key
-from mockserver.app import create_app
+from helpers import INSIGNER_KEY, bearer, insigner_key
 from test_insigner_create import compact, create, items, valid, vendor_example
+
+from mockserver.app import create_app
 
 COLLECTIONS = ("organizations", "apiKeys", "templates", "bulkSends", "documents")
 

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import pytest
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer
 
-from conftest import COLLECT_KEY, INSIGNER_KEY, basic, bearer
-from mockserver.journal import BODY_CAP
+from mockserver.journal.model import BODY_CAP
 
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
 ENTRY_FIELDS = ["id", "time", "api", "tenant", "method", "path", "query", "headers", "body", "status", "faultId",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import logging
 
-from mockserver.logs import BatchingHandler
+from mockserver.serving.logs import BatchingHandler
 
 
 def test_batching_handler__writes_every_line_in_order_on_flush_and_close():
@@ -31,7 +31,7 @@ def test_batching_handler__writes_every_line_in_order_on_flush_and_close():
 def test_info__goes_straight_to_the_batching_buffer_in_the_logging_format(monkeypatch):
     import re
 
-    from mockserver import logs
+    from mockserver.serving import logs
 
     stream = io.StringIO()
     handler = BatchingHandler(stream, interval=3600)
@@ -46,7 +46,7 @@ def test_info__goes_straight_to_the_batching_buffer_in_the_logging_format(monkey
 
 
 def test_info__without_the_batching_handler_uses_logging(caplog):
-    from mockserver import logs
+    from mockserver.serving import logs
 
     caplog.set_level(logging.INFO, logger="mockserver.access")
     logs.info(logging.getLogger("mockserver.access"), "through logging")

@@ -7,7 +7,7 @@ from openapi_spec_validator import validate
 from mockserver.apis.collect.schemas import SendMultipleRequestsSchema
 from mockserver.apis.insigner.schemas import BulkSendCreateSchema, BulkSendListArgsSchema
 from mockserver.faults.rules import FaultRuleSchema
-from mockserver.openapi import OPERATIONS, document
+from mockserver.openapi.document import OPERATIONS, document
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from helpers import INSIGNER_KEY, INSIGNER_KEYS, basic, bearer, insigner_key
 
-from conftest import INSIGNER_KEY, INSIGNER_KEYS, basic, bearer, insigner_key
-from mockserver import ratelimits
-from mockserver.ratelimits import FixedWindows, RateLimits, seconds_left
+from mockserver.errors import RateLimited
+from mockserver.ratelimits.model import FixedWindows, RateLimits, seconds_left
 
 DEFAULTS = {"insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1,
                          "bulkSendWindowSeconds": 300},
@@ -160,16 +160,19 @@ def test_insigner_requests__clock_moved_back_starts_a_new_window(client, frozen)
     assert get(client).status_code == 200
 
 
-def test_headers_for__reads_without_counting(app, client, frozen):
+def test_peek_request__reads_without_counting(app, client, frozen):
     get(client)
     state = app.extensions["mockserver"]
     tenant = state.tenants["insigner"].for_key(INSIGNER_KEY)
-    with app.app_context():
-        assert ratelimits.headers_for(state, tenant, INSIGNER_KEY) == {
-            "RateLimit-Limit": "120", "RateLimit-Remaining": "119", "RateLimit-Reset": "60"}
-        assert ratelimits.headers_for(state, tenant, INSIGNER_KEY)["RateLimit-Remaining"] == "119"
-        other = ratelimits.headers_for(state, tenant, INSIGNER_KEYS["read"])
-        assert other == {"RateLimit-Limit": "120", "RateLimit-Remaining": "120", "RateLimit-Reset": "60"}
+
+    def headers_for(key: str) -> dict[str, str]:
+        return state.rate_limits.peek_request("insigner", tenant.id, key, state.clock.timestamp()).headers()
+
+    assert headers_for(INSIGNER_KEY) == {"RateLimit-Limit": "120", "RateLimit-Remaining": "119",
+                                         "RateLimit-Reset": "60"}
+    assert headers_for(INSIGNER_KEY)["RateLimit-Remaining"] == "119"
+    other = headers_for(INSIGNER_KEYS["read"])
+    assert other == {"RateLimit-Limit": "120", "RateLimit-Remaining": "120", "RateLimit-Reset": "60"}
     assert limits_of(get(client))[1] == 118
 
 
@@ -227,7 +230,7 @@ def test_rate_limits__bulk_window_unit():
     limits = RateLimits()
     limits.check_bulk_send("org", 0.0)
     limits.record_bulk_send("org", 0.0)
-    with pytest.raises(ratelimits.RateLimited) as refused:
+    with pytest.raises(RateLimited) as refused:
         limits.check_bulk_send("org", 299.2)
     assert refused.value.headers == {"Retry-After": "1"}
     limits.check_bulk_send("other-org", 1.0)

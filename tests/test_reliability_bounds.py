@@ -10,20 +10,17 @@ import asyncio
 import base64
 import http.client
 import json
-import signal
 import socket
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import ExitStack
 from types import SimpleNamespace
 
 import pytest
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key, start_serve
 
-from conftest import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key
 from mockserver.app import create_app
-from mockserver.bridge import WsgiBridge
-from mockserver.journal import BODY_CAP
+from mockserver.journal.model import BODY_CAP
+from mockserver.serving.bridge import WsgiBridge
 from mockserver.tenants import derived_tenant_id
 from mockserver.testing.server import ServerThread
 
@@ -32,25 +29,6 @@ STALLED = 3 * SERVE_THREADS
 COLLECT_BODY = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}).encode()
 JSON = {"Content-Type": "application/json"}
 MIB = 1024 * 1024
-
-
-def serve(*options: str) -> tuple[subprocess.Popen, int]:
-    """Start `mockserver serve` on a free port; return the process and its port."""
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *options],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    line = process.stdout.readline()
-    if "http://" not in line:
-        process.kill()
-        pytest.fail(f"no ready line: {line!r} {process.communicate()[1][-2000:]}")
-    return process, int(line.split("serving ", 1)[1].split()[0].rsplit(":", 1)[1])
-
-
-def stop(process: subprocess.Popen) -> str:
-    """Stop a `serve` process with SIGTERM; return its stderr."""
-    process.send_signal(signal.SIGTERM)
-    _, err = process.communicate(timeout=15)
-    assert process.returncode == 0, err[-2000:]
-    return err
 
 
 def rss_mib(pid: int) -> int:
@@ -65,9 +43,9 @@ def port(request) -> Iterator[int]:
         with ServerThread(create_app({"store": "memory"})) as server:
             yield server.port
     else:
-        process, port = serve("--threads", str(SERVE_THREADS), "--log-level", "warning")
-        yield port
-        stop(process)
+        served = start_serve("--threads", str(SERVE_THREADS), "--log-level", "warning")
+        yield served.port
+        served.stop()
 
 
 def answers_within(port: int, seconds: float = 5.0) -> int:
@@ -252,9 +230,9 @@ def test_tenants__least_recently_used_go_first():
 
 @pytest.mark.slow
 def test_tenants__300_keys_per_api_stay_bounded_in_count_and_memory():
-    process, port = serve("--log-level", "warning", "--journal-size", "50")
+    served = start_serve("--log-level", "warning", "--journal-size", "50")
     try:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
 
         def send(method: str, path: str, headers: dict, body: bytes | None = None) -> int:
             conn.request(method, path, body=body, headers=headers)
@@ -263,19 +241,19 @@ def test_tenants__300_keys_per_api_stay_bounded_in_count_and_memory():
             return response.status
 
         send("GET", "/__mock/health", {})
-        before = rss_mib(process.pid)
+        before = rss_mib(served.process.pid)
         for n in range(300):
             collect = {"Authorization": "Basic " + base64.b64encode(f":bounds-{n}".encode()).decode(), **JSON}
             assert send("POST", "/v1/requests", collect, COLLECT_BODY) == 200
             assert send("GET", "/api/v1/bulk-sends?limit=1", bearer(insigner_key(f"bounds{n}"))) == 200
-        grown = rss_mib(process.pid) - before
+        grown = rss_mib(served.process.pid) - before
         conn.request("GET", "/__mock/state")
         counts = {api: len(tenants) for api, tenants in json.loads(conn.getresponse().read())["apis"].items()}
         conn.request("GET", "/__mock/requests")
         journal = json.loads(conn.getresponse().read())
         conn.close()
     finally:
-        stop(process)
+        served.stop()
     assert counts == {"collect": 200, "insigner": 200}  # --max-tenants' default, per API
     assert grown < 150, f"{grown} MiB for 600 tenants"
     assert journal["total"] == 50 and len(journal["requests"]) == 50  # --journal-size

@@ -3,17 +3,13 @@ from __future__ import annotations
 
 import base64
 import json
-import signal
-import subprocess
-import sys
 import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
-
-from conftest import start_serve
+from helpers import Served, run_serve, start_serve
 
 pytestmark = pytest.mark.slow
 
@@ -21,7 +17,7 @@ AUTH = "Basic " + base64.b64encode(b":collect_test_key").decode()
 INSIGNER_KEY = "isk_TestFullAccessKey___________________00000000"
 
 
-def start(db: Path) -> tuple[subprocess.Popen, str]:
+def start(db: Path) -> Served:
     return start_serve("--store", "tinydb", "--db", str(db), "--log-level", "warning")
 
 
@@ -36,61 +32,53 @@ def post(url: str, email: str) -> str | None:
         return None
 
 
-def stop(process: subprocess.Popen) -> None:
-    process.stdout.close()
-    process.stderr.close()
-
-
-def burst_then_kill(process: subprocess.Popen, write, count: int, at_least: int) -> list[str]:
+def burst_then_kill(served: Served, write, count: int, at_least: int) -> list[str]:
     """Run 4 writers (`write(n, i)` returns an acknowledged id or None); SIGKILL the server mid-burst.
 
     The kill comes once `at_least` writes are acknowledged, not at a fixed time. Return the ids.
     """
     acknowledged: list[str] = []
-    lock = threading.Lock()
+    progress = threading.Condition()
     killed = threading.Event()
+    running = [4]
 
     def writer(n: int) -> None:
         i = 0
         while not killed.is_set() and i < count:
             written = write(n, i)
             if written is not None:
-                with lock:
+                with progress:
                     acknowledged.append(written)
+                    progress.notify_all()
             i += 1
+        with progress:
+            running[0] -= 1
+            progress.notify_all()
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
     for thread in threads:
         thread.start()
-    while True:
-        with lock:
-            if len(acknowledged) >= at_least:
-                break
-        if not any(t.is_alive() for t in threads):
-            break
-    process.send_signal(signal.SIGKILL)
-    process.wait()
+    with progress:
+        progress.wait_for(lambda: len(acknowledged) >= at_least or not running[0], timeout=120)
+    served.kill()
     killed.set()
     for thread in threads:
         thread.join()
-    stop(process)
     assert len(acknowledged) >= at_least
     return acknowledged
 
 
 def test_sigkill_mid_burst__restart_keeps_every_acknowledged_write(tmp_path):
     db = tmp_path / "state.json"
-    process, url = start(db)
-    acknowledged = burst_then_kill(process, lambda n, i: post(url, f"w{n}-{i}@example.com"), 400, 60)
+    served = start(db)
+    acknowledged = burst_then_kill(served, lambda n, i: post(served.url, f"w{n}-{i}@example.com"), 400, 60)
 
-    process, url = start(db)
+    served = start(db)
     try:
-        with urllib.request.urlopen(url + "/__mock/state/collect/requests?tenant=collect_test_key") as response:
-            stored = {item["_id"] for item in json.loads(response.read())["items"]}
+        with urllib.request.urlopen(served.url + "/__mock/state/collect/requests?tenant=collect_test_key") as answer:
+            stored = {item["_id"] for item in json.loads(answer.read())["items"]}
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-        stop(process)
+        served.stop()
     assert set(acknowledged) <= stored
     assert json.loads(db.read_text())  # a whole TinyDB file after the clean stop
     assert not (tmp_path / "state.json.wal").exists()
@@ -99,8 +87,7 @@ def test_sigkill_mid_burst__restart_keeps_every_acknowledged_write(tmp_path):
 def test_damaged_file__clear_startup_error_not_an_empty_store(tmp_path):
     db = tmp_path / "state.json"
     db.write_text('{"collect/x/contacts": {"1": {"_id": ')
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--store", "tinydb",
-                             "--db", str(db)], capture_output=True, text=True, timeout=30)
+    result = run_serve("--port", "0", "--store", "tinydb", "--db", str(db))
     assert result.returncode != 0
     assert "state.json" in result.stderr and "Traceback" not in result.stderr
     assert db.read_text() == '{"collect/x/contacts": {"1": {"_id": '
@@ -109,8 +96,8 @@ def test_damaged_file__clear_startup_error_not_an_empty_store(tmp_path):
 def create_bulk_send(url: str, name: str, signers: int) -> str | None:
     body = json.dumps({"templateId": "tpl_abc123", "name": name,
                        "signers": [{"name": f"S{k}", "email": f"{name}-{k}@example.com"} for k in range(signers)]})
-    request = urllib.request.Request(url + "/api/v1/bulk-sends", data=body.encode(), method="POST",
-                                     headers={"Authorization": f"Bearer {INSIGNER_KEY}", "Content-Type": "application/json"})
+    headers = {"Authorization": f"Bearer {INSIGNER_KEY}", "Content-Type": "application/json"}
+    request = urllib.request.Request(url + "/api/v1/bulk-sends", data=body.encode(), method="POST", headers=headers)
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())["data"]["id"]
@@ -126,22 +113,21 @@ def read_state(url: str, collection: str) -> list[dict]:
 
 def test_sigkill_mid_burst__insigner_creates_are_whole_after_restart(tmp_path):
     db = tmp_path / "state.json"
-    process, url = start(db)
+    served = start(db)
     no_limits = b'{"insigner": {"enabled": false}}'
-    request = urllib.request.Request(url + "/__mock/rate-limits", method="PUT", data=no_limits,
+    request = urllib.request.Request(served.url + "/__mock/rate-limits", method="PUT", data=no_limits,
                                      headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=5).close()
-    acknowledged = burst_then_kill(process, lambda n, i: create_bulk_send(url, f"burst{n}x{i}", 1 + i % 3), 300, 40)
+    url = served.url
+    acknowledged = burst_then_kill(served, lambda n, i: create_bulk_send(url, f"burst{n}x{i}", 1 + i % 3), 300, 40)
 
-    process, url = start(db)
+    served = start(db)
     try:
-        bulk_sends = {b["id"]: b for b in read_state(url, "bulkSends") if b["name"].startswith("burst")}
-        documents = read_state(url, "documents")
-        template = next(t for t in read_state(url, "templates") if t["id"] == "tpl_abc123")
+        bulk_sends = {b["id"]: b for b in read_state(served.url, "bulkSends") if b["name"].startswith("burst")}
+        documents = read_state(served.url, "documents")
+        template = next(t for t in read_state(served.url, "templates") if t["id"] == "tpl_abc123")
     finally:
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-        stop(process)
+        served.stop()
     assert set(acknowledged) <= set(bulk_sends)
     # Each create is one transaction: a bulk send on disk has all its documents and its template count.
     per_bulk_send = {bulk_send_id: 0 for bulk_send_id in bulk_sends}

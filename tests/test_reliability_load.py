@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key
 
-from conftest import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key
 from mockserver.app import create_app
 from mockserver.testing.server import ServerThread
 

@@ -3,16 +3,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, run_serve
 
-from conftest import COLLECT_KEY, INSIGNER_KEY, basic, bearer
 from mockserver.app import create_app
 from mockserver.config import shipped_fixtures
-from mockserver.scenarios import ScenarioError
+from mockserver.scenarios.model import ScenarioError
 
 SHIPPED = sorted(path.stem for path in (shipped_fixtures() / "scenarios").glob("*.json"))
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
@@ -176,7 +174,6 @@ def test_startup__fixtures_without_scenarios_folder_has_none(fixtures_copy):
 
 @pytest.mark.slow
 def test_serve__unknown_scenario_exits_with_one_line():
-    result = subprocess.run([sys.executable, "-m", "mockserver", "serve", "--port", "0", "--scenario", "nope"],
-                            capture_output=True, text=True, timeout=30)
+    result = run_serve("--port", "0", "--scenario", "nope")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "unknown scenario 'nope'" in result.stderr

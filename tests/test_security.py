@@ -7,16 +7,13 @@ import json
 import logging
 import os
 import re
-import signal
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import COLLECT_KEY, INSIGNER_KEY, INSIGNER_KEYS, insigner_key, start_serve
 
-from conftest import COLLECT_KEY, INSIGNER_KEY, INSIGNER_KEYS, insigner_key
 from mockserver.app import create_app
 from mockserver.config import Settings
 from mockserver.testing.server import ServerThread
@@ -123,12 +120,9 @@ def test_credentials__short_keys_are_never_whole_in_the_journal(client):
 
 @pytest.mark.slow
 def test_credentials__in_no_line_of_serve_at_debug(tmp_path):
-    process = subprocess.Popen(
-        [sys.executable, "-m", "mockserver", "serve", "--port", "0", "--log-level", "debug", "--control-token", TOKEN],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    served = start_serve("--log-level", "debug", "--control-token", TOKEN, cwd=tmp_path)
+    url, line = served.url, served.ready_line
     try:
-        line = process.stdout.readline()
-        url = line.split("serving ", 1)[1].split()[0]
         for method, path, headers, body in CALLS + CONTROL_CALLS:
             data = json.dumps(body).encode() if body is not None else None
             request = urllib.request.Request(url + path, data=data, method=method,
@@ -139,20 +133,18 @@ def test_credentials__in_no_line_of_serve_at_debug(tmp_path):
                 assert error.code < 500 or "Prefer" in headers
                 error.close()
     finally:
-        process.send_signal(signal.SIGTERM)
-        out, err = process.communicate(timeout=15)
-    assert process.returncode == 0
+        out, err = served.stop()
     assert err.count("mockserver.access") >= len(CALLS + CONTROL_CALLS)  # the debug run logged every call
     assert_no_secret(line + out + err, "serve's output")
 
 
 # -- the control token ------------------------------------------------------------------------------
 def control_routes() -> list[tuple[str, str]]:
-    """Every (method, path) of the control blueprint, read from the app's url_map: new routes are covered."""
+    """Every (method, path) under /__mock, read from the app's url_map: new routes are covered."""
     app = create_app({"store": "memory"})
     routes = []
     for rule in app.url_map.iter_rules():
-        if rule.endpoint.startswith("control."):
+        if rule.rule.startswith("/__mock"):
             path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: {"api": "collect", "collection": "contacts",
                                                                   "name": "slow-network"}.get(m[1], "x1"), rule.rule)
             routes += [(method, path) for method in sorted(rule.methods)]
@@ -222,19 +214,15 @@ ANY_IPV4 = "00000000"
 ])
 def test_serve__binds_127_0_0_1_unless_told_otherwise(tmp_path, options, expected):
     environ = {name: value for name, value in os.environ.items() if not name.startswith("MOCKSERVER_")}
-    process = subprocess.Popen([sys.executable, "-m", "mockserver", "serve", "--port", "0", *options],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path, env=environ)
+    served = start_serve(*options, cwd=tmp_path, env=environ)
+    url = served.url
     try:
-        line = process.stdout.readline()
-        url = line.split("serving ", 1)[1].split()[0]
         assert url.startswith("http://127.0.0.1:")
         with urllib.request.urlopen(url + "/__mock/health", timeout=5) as response:
             assert response.status == 200
-        assert listening_addresses(int(url.rsplit(":", 1)[1])) == expected
+        assert listening_addresses(served.port) == expected
     finally:
-        process.send_signal(signal.SIGTERM)
-        process.communicate(timeout=15)
-    assert process.returncode == 0
+        served.stop()
 
 
 def test_defaults__bind_127_0_0_1():

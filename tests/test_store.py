@@ -4,8 +4,8 @@ from __future__ import annotations
 import threading
 
 import pytest
+from helpers import basic
 
-from conftest import basic
 from mockserver.app import create_app
 from mockserver.store import Store, StoreError
 

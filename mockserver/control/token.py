@@ -5,7 +5,7 @@ import hmac
 
 from flask import Response, request
 
-from ..state import get_state
+from ..context import get_state
 from .errors import control_error
 
 PREFIX = "/__mock"

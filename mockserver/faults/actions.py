@@ -9,7 +9,7 @@ from flask import Response
 
 from ..errors import ApiError
 from ..responses import dumps
-from .connections import drop_connection
+from ..serving import DROP_CONNECTION
 from .rules import FaultRule
 
 if TYPE_CHECKING:
@@ -52,11 +52,13 @@ def malformed_answer(rule: FaultRule) -> Response:
     return with_headers(Response(text, status=200, mimetype="application/json"), rule)
 
 
-def drop(rule: FaultRule, environ: Mapping[str, Any], started: float) -> tuple[Response, bool]:
+def drop(rule: FaultRule, environ: Mapping[str, Any]) -> tuple[Response, bool]:
     """Close the client's connection; return the answer (not delivered then) and whether it closed.
 
-    Without a connection to close (the Flask test client), the answer is what the client gets:
-    502 with an empty body, what a proxy reports when its upstream hangs up.
+    The server puts the way to close its connection in the environ. Without a connection to
+    close (the Flask test client), the answer is what the client gets: 502 with an empty body,
+    what a proxy reports when its upstream hangs up.
     """
-    closed = drop_connection(environ, started)
+    close = environ.get(DROP_CONNECTION)
+    closed = bool(close()) if close is not None else False
     return with_headers(Response(b"", status=502), rule), closed

@@ -4,13 +4,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING
 
-from ..tenants import derived_tenant_id
 from .rules import ANY, FaultRule
-
-if TYPE_CHECKING:
-    from ..tenants import Tenants
 
 Match = tuple[bool, str]
 
@@ -63,17 +58,3 @@ def matches(rule: FaultRule, info: RequestInfo) -> Match:
         if not matched:
             return False, reason
     return True, ""
-
-
-def tenant_id_for(tenants: "Tenants", value: str) -> str | None:
-    """Return the id of the tenant that `value` (a tenant id or an API key) names, without creating it.
-
-    An unseen key names the tenant a first call with it would create (lenient mode, a key the API
-    accepts); otherwise it names none.
-    """
-    if tenants.get(value) is not None:
-        return value
-    tenant = tenants.for_key(value, create=False)
-    if tenant is not None:
-        return tenant.id
-    return None if tenants.strict or not tenants.accepts(value) else derived_tenant_id(tenants.api, value)

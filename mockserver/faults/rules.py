@@ -1,16 +1,16 @@
 """A fault rule as data: the dataclass the engine keeps and the schema that validates and lists it."""
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from ..errors import flatten_messages
+from ..apis import API_NAMES
+from ..errors import describe_problems
+from ..fields import StrictInteger, StrictNumber
 
-APIS = ("collect", "insigner")
 KINDS = ("error", "delay", "drop", "malformed")
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ANY = "*"
@@ -52,24 +52,6 @@ class FaultRule:
     def as_data(self) -> dict[str, Any]:
         """Return the rule as the control plane lists it (without live counters)."""
         return RULE_SCHEMA.dump(asdict(self))
-
-
-class StrictInteger(fields.Integer):
-    """A JSON integer and nothing else (no strings, booleans or 2.0)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValidationError("Not a valid integer.")
-        return value
-
-
-class StrictNumber(fields.Float):
-    """A finite JSON number and nothing else."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-            raise ValidationError("Not a valid number.")
-        return float(value)
 
 
 class HttpMethod(fields.String):
@@ -118,7 +100,7 @@ class FaultRuleSchema(Schema):
         unknown = RAISE
 
     id = fields.String(dump_only=True, metadata={"description": "Given by the mock (flt_1, flt_2, ...)."})
-    api = fields.String(load_default=ANY, validate=validate.OneOf((*APIS, ANY)),
+    api = fields.String(load_default=ANY, validate=validate.OneOf((*API_NAMES, ANY)),
                         metadata={"description": "collect, insigner or * (any)."})
     method = HttpMethod(load_default=ANY, metadata={"description": "An HTTP method or * (any)."})
     path = PathGlob(load_default=ANY, validate=validate.Length(max=2000),
@@ -174,9 +156,4 @@ def load_rule(body: Any) -> FaultRule:
     try:
         return RULE_SCHEMA.load(body)
     except ValidationError as exc:
-        raise FaultRuleError(describe_problems(exc)) from None
-
-
-def describe_problems(exc: ValidationError) -> str:
-    """Return marshmallow's errors as one line naming each field: `status: ...; times: ...`."""
-    return "; ".join(f"{p['field']}: {p['message'].rstrip('.')}" for p in flatten_messages(exc.messages))
+        raise FaultRuleError(describe_problems(exc.messages)) from None

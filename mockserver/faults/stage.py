@@ -1,4 +1,4 @@
-"""The one place that decides, before a view runs, whether a fault answers a request (pipeline stage 20).
+"""The one place that decides, before a view runs, whether a fault answers a request.
 
 A request's own `Prefer: code=NNN` answers it first (rule counters do not move); `Prefer:
 delay=MS` adds a wait. Otherwise the oldest live matching rule fires. An answered request
@@ -8,19 +8,17 @@ runs before this stage: a request with bad credentials gets its 401 whatever the
 """
 from __future__ import annotations
 
-from functools import partial
 from typing import TYPE_CHECKING
-
-from flask import Request, Response, g
 
 from ..errors import BadRequest
 from . import actions
-from .matching import RequestInfo, tenant_id_for
+from .matching import RequestInfo
 from .rules import MAX_DELAY_MS, FaultRule
 
 if TYPE_CHECKING:
-    from ..apis import EmulatedApi
-    from ..state import MockState
+    from flask import Response
+
+    from ..context import RequestContext
 
 PREFER_ID = "prefer"
 
@@ -48,31 +46,29 @@ def prefer_rule(values: list[str]) -> FaultRule | None:
     return FaultRule(id=PREFER_ID, kind="delay", delay_ms=found["delay"])
 
 
-def faults_stage(state: "MockState", api: "EmulatedApi", req: Request) -> Response | None:
+def decide_fault(ctx: "RequestContext") -> "Response | None":
     """Answer the request with a fault if its Prefer header or a rule says so; else let it pass."""
+    req = ctx.request
     prefer = prefer_rule(req.headers.getlist("Prefer"))
     if prefer is not None:
-        g.fault = prefer.id
+        ctx.fault = prefer.id
         if prefer.kind == "error":
-            return perform(prefer, api, req)
+            return perform(ctx, prefer)
         actions.wait(prefer)
-    if not state.faults.active:
+    faults = ctx.state.faults
+    if not faults.active:
         return None
-    rule = state.faults.decide(request_info(state, api, req))
+    tenants = ctx.state.tenants[ctx.api.name]
+    info = RequestInfo(ctx.api.name, req.method, req.path, ctx.tenant.id if ctx.tenant is not None else None,
+                       tenants.id_for)
+    rule = faults.decide(info)
     if rule is None:
         return None
-    g.fault = rule.id
-    return perform(rule, api, req)
+    ctx.fault = rule.id
+    return perform(ctx, rule)
 
 
-def request_info(state: "MockState", api: "EmulatedApi", req: Request) -> RequestInfo:
-    """Return what matching needs of the current request (its tenant is known: authentication ran)."""
-    tenant = g.get("tenant")
-    return RequestInfo(api.name, req.method, req.path, tenant.id if tenant is not None else None,
-                       partial(tenant_id_for, state.tenants[api.name]))
-
-
-def perform(rule: FaultRule, api: "EmulatedApi", req: Request) -> Response | None:
+def perform(ctx: "RequestContext", rule: FaultRule) -> "Response | None":
     """Do what the rule says; None lets the request go on (kind delay)."""
     actions.wait(rule)
     if rule.kind == "delay":
@@ -80,7 +76,7 @@ def perform(rule: FaultRule, api: "EmulatedApi", req: Request) -> Response | Non
     if rule.kind == "malformed":
         return actions.malformed_answer(rule)
     if rule.kind == "drop":
-        answer, g.dropped = actions.drop(rule, req.environ, g.started)
+        answer, ctx.dropped = actions.drop(rule, ctx.request.environ)
         return answer
     # The API's own after-stage adds what it puts on every answer (inSigner: X-Request-Id, RateLimit-*).
-    return actions.error_answer(rule, api)
+    return actions.error_answer(rule, ctx.api)

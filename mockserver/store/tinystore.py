@@ -301,7 +301,7 @@ class Collection:
         """Store several new documents at once."""
         self.store.check_in_transaction()
         doc_ids = self.table.insert_multiple(docs)
-        for doc, doc_id in zip(docs, doc_ids):
+        for doc, doc_id in zip(docs, doc_ids, strict=True):
             self._index(doc, doc_id)
             self.store.changed(self.name, doc_id)
 

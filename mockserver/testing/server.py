@@ -7,12 +7,25 @@ from typing import Any
 from flask import Flask
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
+from ..serving import DROP_CONNECTION
+from ..serving.drop import abort
+
 
 class QuietRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler without its access line: the app logs one per request already."""
+    """werkzeug's handler without its access line (the app logs one per request), with the drop hook."""
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         return None
+
+    def make_environ(self) -> dict[str, Any]:
+        environ = super().make_environ()
+        environ[DROP_CONNECTION] = self._drop
+        return environ
+
+    def _drop(self) -> bool:
+        """End this handler's own connection with no answer (the drop fault)."""
+        abort(self.connection)
+        return True
 
 
 class ServerThread:

@@ -1,8 +1,8 @@
 """Collect's "send multiple requests" (POST /v1/requests), emulated."""
 from __future__ import annotations
 
-from ...apis import EmulatedApi
 from ...seeding import FixtureError, load_fixture_folder
+from .. import EmulatedApi
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
 from .views import authenticate, blueprint

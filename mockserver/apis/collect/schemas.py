@@ -8,20 +8,9 @@ from typing import Any
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ...clock import to_utc
+from ...fields import FieldErrorSchema, StrictBoolean
 
 DOCUMENTED_MAX_CONTACTS = 50
-
-
-class StrictBoolean(fields.Field):
-    """A JSON boolean and nothing else (marshmallow's Boolean also takes 1, "yes", ...)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise ValidationError("Not a valid boolean.")
-        return value
-
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
-        return value
 
 
 class IsoDate(fields.Field):
@@ -191,19 +180,12 @@ SAMPLES_SCHEMA = SampleSchema(many=True)
 ECHOED_CONTACT_SCHEMA = ContactOutSchema(exclude=("nbRequest", "lastActivity"))
 
 
-class DetailSchema(Schema):
-    """One entry of an error's `details`: the field (a dot path) and what is wrong with it."""
-
-    field = fields.String(required=True)
-    message = fields.String(required=True)
-
-
 class ErrorSchema(Schema):
     """Collect's error body (mock-defined: the vendor documents only the status texts)."""
 
     error = fields.String(required=True)
     message = fields.String(required=True)
-    details = fields.List(fields.Nested(DetailSchema))
+    details = fields.List(fields.Nested(FieldErrorSchema))
 
 
 # Schemas of the entities the control plane can add (fields the body omits get defaults).

@@ -1,8 +1,8 @@
 """inSigner's Bulk Send API (/api/v1/bulk-sends), emulated."""
 from __future__ import annotations
 
-from ...apis import EmulatedApi
 from ...seeding import FixtureError, load_fixture_folder, require_list
+from .. import EmulatedApi
 from .backend import (
     COLLECTIONS,
     FAILING_SUFFIX,

@@ -15,7 +15,7 @@ from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES
 
 if TYPE_CHECKING:
     from ...clock import Clock
-    from ...ratelimits import RateLimits
+    from ...ratelimits.model import RateLimits
     from ...store import Collection
     from ...tenants import Tenant
 

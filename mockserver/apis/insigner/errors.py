@@ -7,7 +7,7 @@ from http import HTTPStatus
 from flask import Response
 
 from ...errors import ApiError
-from ...ratelimits import RATE_LIMITED_DETAIL
+from ...ratelimits.model import RATE_LIMITED_DETAIL
 from ...responses import json_response
 from .schemas import ProblemSchema
 

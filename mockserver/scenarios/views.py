@@ -1,24 +1,25 @@
-"""Control calls for scenarios: list the shipped ones, apply one."""
+"""/__mock/scenarios: list the shipped scenarios, apply one."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Blueprint, Response
 
+from ..context import get_state
+from ..errors import ControlError
 from ..responses import json_response
-from ..state import get_state
-from .errors import ControlError
-from .views import control
+
+blueprint = Blueprint("scenarios", __name__, url_prefix="/__mock")
 
 
-@control.get("/scenarios")
+@blueprint.get("/scenarios")
 def list_scenarios() -> Response:
     """List the scenarios of fixtures/scenarios with their descriptions."""
     return json_response({"scenarios": get_state().scenarios.list()})
 
 
-@control.post("/scenarios/<name>")
+@blueprint.post("/scenarios/<name>")
 def apply_scenario(name: str) -> Response:
     """Apply one scenario: its entities, rate-limit settings, clock and fault rules."""
-    scenarios = get_state().scenarios
-    if scenarios.get(name) is None:
+    state = get_state()
+    if state.scenarios.get(name) is None:
         raise ControlError(404, "not-found", f"no scenario {name!r} (GET /__mock/scenarios lists them)")
-    return json_response(scenarios.apply(get_state(), name))
+    return json_response(state.scenarios.apply(state, name))

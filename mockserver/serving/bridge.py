@@ -13,7 +13,11 @@ import queue
 import sys
 import threading
 from collections.abc import Callable
+from functools import partial
 from typing import Any
+
+from . import DROP_CONNECTION
+from .drop import close_peer
 
 # A body that has not fully arrived by then gets 408 and its connection closed (mock-defined).
 BODY_TIMEOUT_SECONDS = 30.0
@@ -145,6 +149,8 @@ def wsgi_environ(scope: Any, body: bytes) -> dict[str, Any]:
         "wsgi.multithread": True,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
+        # The drop fault's way to end exactly this request's connection with no answer.
+        DROP_CONNECTION: partial(close_peer, scope.server, scope.client),
     }
     for name, value in scope.headers.items():
         key = name.upper().replace("-", "_")

@@ -1,21 +1,23 @@
-"""Control calls for rate limits: read and change the settings of both APIs."""
+"""/__mock/rate-limits: read and change the rate-limit settings of both APIs."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Blueprint, Response
 
+from ..context import get_state
+from ..control.body import control_body
+from ..errors import ControlError
 from ..responses import json_response
-from ..state import get_state
-from .errors import ControlError
-from .views import control, control_body
+
+blueprint = Blueprint("ratelimits", __name__, url_prefix="/__mock")
 
 
-@control.get("/rate-limits")
+@blueprint.get("/rate-limits")
 def rate_limits() -> Response:
     """Show the rate-limit settings of both APIs."""
     return json_response(get_state().rate_limits.describe())
 
 
-@control.put("/rate-limits")
+@blueprint.put("/rate-limits")
 def set_rate_limits() -> Response:
     """Change some rate-limit settings (a partial body); answer with all of them."""
     body = control_body(required=True)

@@ -1,14 +1,17 @@
-"""Serve an app with granian: one process, HTTP in granian's Rust runtime, views on a thread pool.
+"""Serve an app with granian's embedded server: one process, HTTP in granian's Rust runtime, views on threads.
 
-State lives in this process's memory, so there is one worker; a pool of Python threads runs the
-views, so a delayed or slow request does not stall the others. granian serves the app through
-its RSGI interface and bridge.py, which takes a thread only once a request's body is in.
+State lives in this process's memory, so there is one server in it. granian's embedded server
+(`granian.server.embed`, its public in-process API) runs on this thread's asyncio loop and
+serves the app through its RSGI interface and bridge.py, which takes a view thread only once
+a request's body is in, so a delayed or slow request stalls no other.
 """
 from __future__ import annotations
 
+import asyncio
 import errno
 import gc
 import http.client
+import signal
 import socket
 import sys
 import threading
@@ -17,9 +20,12 @@ from collections.abc import Callable
 
 from flask import Flask
 
+from ..config import Settings
 from . import logs
 from .bridge import WsgiBridge
-from .config import Settings
+
+# Connections served at once; past it, a new connection waits in the listen backlog.
+CONNECTIONS = 4096
 
 
 class ServeError(Exception):
@@ -59,7 +65,7 @@ def wait_healthy(host: str, port: int, timeout: float, stop: threading.Event) ->
             conn.close()
         except OSError:
             pass
-        time.sleep(0.005)
+        stop.wait(0.005)
     return False
 
 
@@ -67,26 +73,14 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
     """Serve `app` until SIGINT or SIGTERM."""
     from granian.constants import Interfaces
     from granian.log import LogLevels
-    from granian.server.mt import MTServer
-
-    class InProcessServer(MTServer):
-        # granian runs thread workers only on free-threaded builds by default; with one worker
-        # and the GIL the thread worker is what keeps the app (and its state) in this process.
-        def _check_gil(self) -> None:
-            return None
+    from granian.server.embed import Server
 
     # RSGI, not granian's WSGI: the bridge reads bodies before a view thread is taken (see bridge.py).
     bridge = WsgiBridge(app, settings.threads, settings.max_body_bytes)
-    server = InProcessServer(
-        "mockserver.app:create_app",
-        address=settings.host,
-        port=port,
-        interface=Interfaces.RSGI,
-        workers=1,
-        log_enabled=True,
-        log_level=LogLevels.error,
-        log_access=False,
-    )
+    # granian admits `backpressure` connections at once (default 128, idle keep-alive ones included):
+    # the views' threads bound the work, so only a file-descriptor budget should bound connections.
+    server = Server(bridge, address=settings.host, port=port, interface=Interfaces.RSGI, backlog=1024,
+                    backpressure=CONNECTIONS, log_enabled=True, log_level=LogLevels.error, log_access=False)
     # granian's constructor applies its own logging dictConfig, which closes existing handlers.
     logs.configure(settings.log_level, sys.stderr)
     stop = threading.Event()
@@ -94,6 +88,12 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
     def announce() -> None:
         if wait_healthy(settings.host, port, 30.0, stop):
             on_ready(url_for(settings.host, port))
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, server.stop)
+        await server.serve()
 
     # Everything built at start-up lives as long as the process: keep it out of the cyclic
     # garbage collector's scans, and let a request's short-lived objects pile up longer before
@@ -103,7 +103,7 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
     watcher = threading.Thread(target=announce, name="mockserver-ready", daemon=True)
     watcher.start()
     try:
-        server.serve(target_loader=lambda *args, **kwargs: bridge, wrap_loader=False)
+        asyncio.run(run())
     finally:
         stop.set()
         bridge.close()

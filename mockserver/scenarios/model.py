@@ -11,19 +11,18 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from .clock import Clock
-from .control.errors import ControlError
-from .control.views import change_clock, create_entity
-from .faults.rules import FaultRule, FaultRuleSchema, describe_problems
-from .ratelimits import RateLimits
+from ..clock import Clock, change_clock
+from ..errors import ControlError, describe_problems
+from ..faults.engine import FaultEngine
+from ..faults.rules import FaultRule, FaultRuleSchema
+from ..ratelimits.model import RateLimits
 
 if TYPE_CHECKING:
-    from .apis import EmulatedApi
-    from .state import MockState
+    from ..apis import EmulatedApi
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -66,13 +65,23 @@ class ScenarioSchema(Schema):
         if data.get("clock") is not None:
             try:
                 change_clock(Clock(), data["clock"])
-            except ControlError as exc:
-                raise ValidationError(exc.message, field_name="clock") from None
+            except ValueError as exc:
+                raise ValidationError(str(exc), field_name="clock") from None
         if data.get("rate_limits") is not None:
             try:
                 RateLimits().update(data["rate_limits"])
             except ValueError as exc:
                 raise ValidationError(str(exc), field_name="rateLimits") from None
+
+
+class ScenarioTarget(Protocol):
+    """What a scenario changes: the state of one app."""
+
+    clock: Clock
+    rate_limits: RateLimits
+    faults: FaultEngine
+
+    def add_entity(self, api: str, collection: str, body: dict, key: str | None = None) -> dict: ...
 
 
 @dataclass(frozen=True)
@@ -103,7 +112,7 @@ def load_scenario(path: Path, apis: Mapping[str, "EmulatedApi"]) -> Scenario:
     try:
         data = ScenarioSchema().load(raw)
     except ValidationError as exc:
-        raise ScenarioError(f"scenario file {path}: {describe_problems(exc)}") from None
+        raise ScenarioError(f"scenario file {path}: {describe_problems(exc.messages)}") from None
     if data["name"] != path.stem:
         raise ScenarioError(f"scenario file {path}: name: {data['name']!r} must be the file's name, {path.stem!r}")
     for index, entity in enumerate(data["entities"]):
@@ -139,7 +148,7 @@ class Scenarios:
     def names(self) -> list[str]:
         return list(self._scenarios)
 
-    def apply(self, state: "MockState", name: str) -> dict[str, Any]:
+    def apply(self, state: ScenarioTarget, name: str) -> dict[str, Any]:
         """Apply scenario `name`: entities, rate-limit settings, clock, then fault rules.
 
         Raises ScenarioError for an unknown name and ControlError when an entity is refused
@@ -152,13 +161,16 @@ class Scenarios:
         applied: dict[str, Any] = {"name": scenario.name, "description": scenario.description}
         if scenario.entities:
             applied["entities"] = [
-                create_entity(state, entity["api"], entity["collection"], entity["entity"], entity["tenant"])
+                state.add_entity(entity["api"], entity["collection"], entity["entity"], entity["tenant"])
                 for entity in scenario.entities
             ]
         if scenario.rate_limits is not None:
             applied["rateLimits"] = state.rate_limits.update(scenario.rate_limits)
         if scenario.clock is not None:
-            change_clock(state.clock, scenario.clock)
+            try:
+                change_clock(state.clock, scenario.clock)
+            except ValueError as exc:  # checked at load; a clock that moved since may still refuse it
+                raise ControlError(400, "invalid-clock", str(exc)) from None
             applied["clock"] = state.clock.describe()
         applied["faults"] = [state.faults.add(rule) for rule in scenario.faults]
         return applied

@@ -1,35 +1,23 @@
 """The journal: every request to an emulated API with its answer, bounded, credentials redacted.
 
-Two pipeline stages feed it: one before everything else wraps the request body so its first
-bytes are kept while the view reads it, one after everything else writes the entry.
+Its pipeline stages (journal/stage.py) feed it; GET /__mock/requests (journal/views.py) reads it.
 """
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from fnmatch import fnmatchcase
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Request, Response, g
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
-from werkzeug.exceptions import HTTPException
+from marshmallow import RAISE, Schema, fields, validate
 
-from .apis import has_lone_surrogate, nests_deeper
-from .clock import iso_millis
-from .faults.matching import tenant_id_for
-from .faults.rules import APIS, describe_problems
-from .ratelimits import request_key
+from ..apis import API_NAMES
+from ..bodies import has_lone_surrogate, nests_deeper
+from ..clock import iso_millis
 
-if TYPE_CHECKING:
-    from .apis import EmulatedApi
-    from .state import MockState
-
-# Runs before authentication (10), so even a request that gets a 401 shows its body.
-CAPTURE = 0
 # Bodies are kept up to this size; a longer one is kept as text, cut, with its full size.
 BODY_CAP = 16 * 1024
 # Headers and query parameters are kept up to this many, each value up to VALUE_CAP characters:
@@ -40,37 +28,6 @@ VALUE_CAP = 1024
 CREDENTIAL_HEADERS = ("Authorization", "Proxy-Authorization")
 SECRET_HEADERS = ("Cookie", "X-Mock-Token")
 SHOWN_KEY_CHARACTERS = 8
-
-
-class BodyRecorder:
-    """A WSGI input stream that passes everything through and keeps the first `cap` + 1 bytes."""
-
-    def __init__(self, stream: Any, cap: int) -> None:
-        self._stream = stream
-        self.cap = cap
-        self.kept = bytearray()
-        self.size = 0
-
-    def _keep(self, data: bytes) -> bytes:
-        self.size += len(data)
-        room = self.cap + 1 - len(self.kept)
-        if room > 0:
-            self.kept += data[:room]
-        return data
-
-    def read(self, size: int | None = -1) -> bytes:
-        return self._keep(self._stream.read() if size is None or size < 0 else self._stream.read(size))
-
-    def readline(self, size: int | None = -1) -> bytes:
-        return self._keep(self._stream.readline() if size is None or size < 0 else self._stream.readline(size))
-
-    def __iter__(self):
-        return iter(self.readline, b"")
-
-    def close(self) -> None:
-        close = getattr(self._stream, "close", None)
-        if close is not None:
-            close()
 
 
 def redact_credentials(value: str, key: str | None) -> str:
@@ -206,7 +163,7 @@ class JournalQuerySchema(Schema):
     class Meta:
         unknown = RAISE
 
-    api = fields.String(validate=validate.OneOf(APIS), metadata={"description": "collect or insigner."})
+    api = fields.String(validate=validate.OneOf(API_NAMES), metadata={"description": "collect or insigner."})
     method = fields.String(validate=validate.Length(min=1, max=20))
     path = fields.String(validate=validate.Length(min=1, max=2000),
                          metadata={"description": "An exact path or a glob (/api/v1/bulk-sends/*)."})
@@ -215,18 +172,6 @@ class JournalQuerySchema(Schema):
                            metadata={"description": "The API key the client uses (or a tenant id)."})
     limit = fields.Integer(validate=validate.Range(min=1),
                            metadata={"description": "Only the newest N matching entries (still oldest first)."})
-
-
-def parse_filter(state: "MockState", args: dict[str, Any]) -> JournalFilter:
-    """Validate query parameters into a filter; raise ValueError naming the field."""
-    try:
-        values = JournalQuerySchema().load(args)
-    except ValidationError as exc:
-        raise ValueError(describe_problems(exc)) from None
-    tenant = values.pop("tenant", None)
-    if tenant is not None:
-        values["tenants"] = {name: tenant_id_for(tenants, tenant) for name, tenants in state.tenants.items()}
-    return JournalFilter(**values)
 
 
 class Journal:
@@ -268,44 +213,3 @@ class Journal:
         with self._lock:
             self._entries.clear()
             self._counter = 0
-
-
-# -- pipeline stages -----------------------------------------------------------------------------------
-def capture_stage(state: "MockState", api: "EmulatedApi", req: Request) -> None:
-    """Note the arrival time and keep the first bytes of the body as the view reads it."""
-    g.journal_time = state.clock.timestamp()
-    # The stream is built from wsgi.input on first use; wrap it before anyone reads.
-    if "stream" not in vars(req):
-        recorder = BodyRecorder(req.environ["wsgi.input"], BODY_CAP)
-        req.environ["wsgi.input"] = recorder
-        g.journal_body = recorder
-    return None
-
-
-def journal_stage(state: "MockState", api: "EmulatedApi", req: Request, response: Response) -> Response:
-    """Write the journal entry of this request and its answer."""
-    recorder: BodyRecorder | None = g.get("journal_body")
-    if recorder is not None and len(recorder.kept) <= BODY_CAP:
-        # Bodies the view did not read (a 401, a fault) are read here, up to the cap.
-        try:
-            req.stream.read(BODY_CAP + 1 - len(recorder.kept))
-        except (HTTPException, OSError, ValueError):
-            pass
-    tenant = g.get("tenant")
-    state.journal.record({
-        "api": api.name,
-        "tenant": tenant.id if tenant is not None else None,
-        "method": req.method,
-        "path": req.path,
-        "status": None if g.get("dropped") else response.status_code,
-        "faultId": g.get("fault"),
-        "durationMs": round((time.perf_counter() - g.started) * 1000, 1),
-    }, (
-        g.journal_time,
-        capped(list(req.args.items(multi=True))) if req.query_string else [],
-        capped(list(req.headers.items())),
-        request_key(req) if "Authorization" in req.headers else None,
-        bytes(recorder.kept) if recorder is not None else None,
-        max(recorder.size, req.content_length or 0) if recorder is not None else 0,
-    ))
-    return response

@@ -4,27 +4,18 @@ inSigner: 120 requests per API key per 60-second window, and 1 bulk send per org
 per 5 minutes (its rate-limits page and Bulk Send page). Collect documents no limit: an
 optional per-key requests-per-minute limit, off by default. A window starts at the first
 hit after the previous window ended; every number the headers show is whole seconds,
-rounded up, at least 1. The pipeline stage at RATE_LIMITS (30) counts a request; requests
+rounded up, at least 1. Its pipeline stage (ratelimits/stage.py) counts a request; requests
 that an earlier stage answered (401, a fault) never reach it, so they never count.
 """
 from __future__ import annotations
 
-import base64
-import binascii
 import copy
 import math
 import threading
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from flask import Request, g
-
-from .errors import RateLimited
-
-if TYPE_CHECKING:
-    from .apis import EmulatedApi
-    from .state import MockState
-    from .tenants import Tenant
+from ..errors import RateLimited
 
 REQUEST_WINDOW_SECONDS = 60
 # The documented body text of inSigner's 429 (rate-limits page); Collect has its own.
@@ -184,42 +175,3 @@ class RateLimits:
             if config["enabled"]:
                 self._bulk_sends.hit(tenant_id, now, int(config["bulkSendWindowSeconds"]),
                                      int(config["bulkSendsPerWindow"]))
-
-
-def headers_for(state: "MockState", tenant: "Tenant", key: str) -> dict[str, str]:
-    """Return the current inSigner `RateLimit-*` headers of `key`, WITHOUT counting a request.
-
-    For answers that do not pass the rate-limit stage (fault answers) but must carry the headers.
-    """
-    decision = state.rate_limits.peek_request("insigner", tenant.id, key, state.clock.timestamp())
-    return decision.headers() if decision is not None else {}
-
-
-def request_key(req: Request) -> str | None:
-    """Return the API key of an authenticated request: a Bearer token or a Basic password."""
-    scheme, _, value = (req.headers.get("Authorization") or "").strip().partition(" ")
-    value = value.strip()
-    if scheme.lower() == "bearer":
-        return value or None
-    if scheme.lower() == "basic":
-        try:
-            decoded = base64.b64decode(value, validate=True).decode("utf-8")
-        except (binascii.Error, ValueError):
-            return None
-        return decoded.partition(":")[2] or None
-    return None
-
-
-def rate_limit_stage(state: "MockState", api: "EmulatedApi", req: Request) -> None:
-    """Count the request in its key's window; over the limit, raise RateLimited with Retry-After."""
-    tenant = g.get("tenant")
-    key = g.get("api_key") or request_key(req)
-    if tenant is None or key is None:
-        return None
-    decision = state.rate_limits.hit_request(api.name, tenant.id, key, state.clock.timestamp())
-    if decision is None:
-        return None
-    g.rate_limit = decision
-    if not decision.allowed:
-        raise RateLimited(RATE_LIMITED_DETAIL, headers={"Retry-After": str(decision.reset)})
-    return None

@@ -16,13 +16,15 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Flask
 from marshmallow import Schema, fields
 
-from . import __version__
-from .apis.collect import schemas as collect
-from .apis.insigner import schemas as insigner
-from .apis.insigner.errors import PROBLEM_MIMETYPE
-from .faults.rules import FaultRuleSchema
-from .journal import JournalQuerySchema
-from .ratelimits import DEFAULTS as RATE_LIMIT_DEFAULTS
+from .. import __version__
+from ..apis.collect import schemas as collect
+from ..apis.insigner import schemas as insigner
+from ..apis.insigner import zod
+from ..apis.insigner.errors import PROBLEM_MIMETYPE
+from ..faults.rules import FaultRuleSchema
+from ..fields import StrictBoolean
+from ..journal.model import JournalQuerySchema
+from ..ratelimits.model import DEFAULTS as RATE_LIMIT_DEFAULTS
 
 EXTENSION = "mockserver.openapi"
 OPENAPI_VERSION = "3.1.0"
@@ -219,23 +221,23 @@ OPERATIONS: dict[str, Operation] = {
     "insigner.delete_bulk_send": Operation(ok=204, errors=(401, 403, 404, 409, 429, 500, 502), **INSIGNER),
     "control.health": Operation(answer=HealthSchema, security=[]),
     "control.reset": Operation(answer=ResetSchema, body=ResetBodySchema, errors=(400,)),
-    "control.add_fault": Operation(ok=201, answer=FaultSchema, body=FaultRuleSchema, errors=(400,)),
-    "control.list_faults": Operation(answer=FaultListSchema),
-    "control.remove_fault": Operation(ok=204, errors=(404,)),
-    "control.clear_faults": Operation(ok=204),
-    "control.list_requests": Operation(answer=JournalSchema, query=JournalQuerySchema, errors=(400,)),
-    "control.clear_requests": Operation(ok=204),
+    "faults.add_fault": Operation(ok=201, answer=FaultSchema, body=FaultRuleSchema, errors=(400,)),
+    "faults.list_faults": Operation(answer=FaultListSchema),
+    "faults.remove_fault": Operation(ok=204, errors=(404,)),
+    "faults.clear_faults": Operation(ok=204),
+    "journal.list_requests": Operation(answer=JournalSchema, query=JournalQuerySchema, errors=(400,)),
+    "journal.clear_requests": Operation(ok=204),
     "control.clock": Operation(answer=ClockSchema),
     "control.set_clock": Operation(answer=ClockSchema, body=ClockChangeSchema, errors=(400,)),
-    "control.rate_limits": Operation(answer=RateLimitsSchema),
-    "control.set_rate_limits": Operation(answer=RateLimitsSchema, body=RateLimitsSchema, errors=(400,)),
+    "ratelimits.rate_limits": Operation(answer=RateLimitsSchema),
+    "ratelimits.set_rate_limits": Operation(answer=RateLimitsSchema, body=RateLimitsSchema, errors=(400,)),
     "control.state_overview": Operation(answer=StateSchema, query=TenantQuerySchema),
     "control.state_collection": Operation(answer=ItemsSchema, query=TenantQuerySchema, errors=(404,)),
     "control.add_entity": Operation(ok=201, answer={"type": "object"}, body={"type": "object"},
                                     query=TenantQuerySchema, errors=(400, 404, 409)),
-    "control.list_scenarios": Operation(answer=ScenarioListSchema),
-    "control.apply_scenario": Operation(answer=ScenarioAppliedSchema, errors=(404, 409)),
-    "control.openapi_document": Operation(answer={"type": "object"}),
+    "scenarios.list_scenarios": Operation(answer=ScenarioListSchema),
+    "scenarios.apply_scenario": Operation(answer=ScenarioAppliedSchema, errors=(404, 409)),
+    "openapi.openapi_document": Operation(answer={"type": "object"}),
 }
 ERROR_ANSWERS = {
     "collect": (JSON, collect.ErrorSchema),
@@ -256,29 +258,28 @@ def schema_name(schema: Any) -> str:
 # -- the APIs' own field types ---------------------------------------------------------------------
 def _register_fields(plugin: MarshmallowPlugin) -> None:
     """Teach apispec the custom field types of both APIs' schemas."""
-    for cls in (collect.StrictBoolean, insigner.StrictBoolean):
-        plugin.map_to_openapi_type(cls, "boolean", None)
+    plugin.map_to_openapi_type(StrictBoolean, "boolean", None)
     plugin.map_to_openapi_type(collect.IsoDate, "string", None)
     plugin.map_to_openapi_type(insigner.Instant, "string", "date-time")
-    plugin.map_to_openapi_type(insigner.Text, "string", None)
-    plugin.map_to_openapi_type(insigner.Items, "array", None)
-    plugin.map_to_openapi_type(insigner.QueryInt, "integer", None)
-    plugin.map_to_openapi_type(insigner.Choice, "string", None)
+    plugin.map_to_openapi_type(zod.Text, "string", None)
+    plugin.map_to_openapi_type(zod.Items, "array", None)
+    plugin.map_to_openapi_type(zod.QueryInt, "integer", None)
+    plugin.map_to_openapi_type(zod.Choice, "string", None)
 
     def custom_field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
-        if isinstance(field, insigner.Text):
+        if isinstance(field, zod.Text):
             found = {"minLength": field.min_length, "maxLength": field.max_length,
                      "format": "email" if field.email else None}
             return {k: v for k, v in found.items() if v is not None}
-        if isinstance(field, insigner.Items):
+        if isinstance(field, zod.Items):
             found = {"items": self.field2property(field.inner), "minItems": field.min_items or None,
                      "maxItems": field.max_items}
             return {k: v for k, v in found.items() if v is not None}
-        if isinstance(field, insigner.Obj):
+        if isinstance(field, zod.Obj):
             return self.resolve_nested_schema(field.schema)
-        if isinstance(field, insigner.QueryInt):
+        if isinstance(field, zod.QueryInt):
             return {"minimum": field.minimum, "maximum": field.maximum}
-        if isinstance(field, insigner.Choice):
+        if isinstance(field, zod.Choice):
             return {"enum": list(field.choices)}
         if isinstance(field, collect.IsoDate):
             return {"description": "An ISO 8601 date or date-time (without offset: the team's time zone)."}
@@ -323,7 +324,9 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
     blueprint = endpoint.partition(".")[0]
     known = OPERATIONS.get(endpoint) or Operation(**{"collect": COLLECT, "insigner": INSIGNER}.get(blueprint, {}))
     doc = (app.view_functions[endpoint].__doc__ or endpoint).strip().splitlines()[0]
-    operation: dict[str, Any] = {"operationId": endpoint.replace(".", "_"), "summary": doc, "tags": [known.tag]}
+    # Every /__mock call is an operation of the control plane, whichever concern serves it.
+    operation_id = f"control_{endpoint.partition('.')[2]}" if known.tag == "control" else endpoint.replace(".", "_")
+    operation: dict[str, Any] = {"operationId": operation_id, "summary": doc, "tags": [known.tag]}
     parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
                    **({"example": PATH_EXAMPLES[name]} if name in PATH_EXAMPLES else {})}
                   for name in sorted(arguments)]

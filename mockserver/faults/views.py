@@ -1,16 +1,18 @@
-"""Control calls for fault rules: add, list, remove one, remove all."""
+"""/__mock/faults: add, list, remove one, remove all."""
 from __future__ import annotations
 
-from flask import Response
+from flask import Blueprint, Response
 
-from ..faults.rules import FaultRuleError, load_rule
+from ..context import get_state
+from ..control.body import control_body
+from ..errors import ControlError
 from ..responses import json_response
-from ..state import get_state
-from .errors import ControlError
-from .views import control, control_body
+from .rules import FaultRuleError, load_rule
+
+blueprint = Blueprint("faults", __name__, url_prefix="/__mock")
 
 
-@control.post("/faults")
+@blueprint.post("/faults")
 def add_fault() -> Response:
     """Add a fault rule; 201 with it, its id, hits and remaining."""
     body = control_body(required=True)
@@ -21,13 +23,13 @@ def add_fault() -> Response:
     return json_response(get_state().faults.add(rule), status=201)
 
 
-@control.get("/faults")
+@blueprint.get("/faults")
 def list_faults() -> Response:
     """List the fault rules, oldest first, with live hits and remaining."""
     return json_response({"faults": get_state().faults.list()})
 
 
-@control.delete("/faults/<fault_id>")
+@blueprint.delete("/faults/<fault_id>")
 def remove_fault(fault_id: str) -> Response:
     """Remove one fault rule."""
     if not get_state().faults.remove(fault_id):
@@ -35,7 +37,7 @@ def remove_fault(fault_id: str) -> Response:
     return Response(status=204)
 
 
-@control.delete("/faults")
+@blueprint.delete("/faults")
 def clear_faults() -> Response:
     """Remove every fault rule."""
     get_state().faults.clear()

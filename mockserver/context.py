@@ -1,0 +1,88 @@
+"""The one object a request carries through the pipeline, and how views reach it and the app's state.
+
+`flask.g` holds this object and nothing else; every stage reads and writes its fields, so what a
+request learned on its way (its API, credentials, tenant, the fault that answered it, its rate
+limit) is in one typed place.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from flask import Flask, current_app, g
+
+if TYPE_CHECKING:
+    from flask import Request
+
+    from .apis import EmulatedApi
+    from .bodies import BodyRecorder
+    from .credentials import Credentials
+    from .ratelimits.model import Decision
+    from .state import MockState
+    from .tenants import Tenant
+
+
+# The key of the app's MockState in `app.extensions`.
+EXTENSION = "mockserver"
+
+
+def get_state(app: Flask | None = None) -> "MockState":
+    """Return the state of `app` (default: the current app)."""
+    return (app or current_app).extensions[EXTENSION]
+
+
+@dataclass(slots=True)
+class RequestContext:
+    """What one request learned on its way; created when it arrives, handed to every stage."""
+
+    state: "MockState"
+    request: "Request"
+    # The emulated API whose prefix the path is under; None for /__mock and other paths.
+    api: "EmulatedApi | None"
+    # time.perf_counter() at arrival (durations) and the mock clock's POSIX time (the journal's `time`).
+    started: float
+    arrived: float = 0.0
+    credentials: "Credentials | None" = None
+    tenant: "Tenant | None" = None
+    # The id of the fault rule (or "prefer") that answered or delayed the request.
+    fault: str | None = None
+    rate_limit: "Decision | None" = None
+    # True when a drop fault closed the connection: no answer reached the client.
+    dropped: bool = False
+    # The first bytes of the body, kept as the view reads it (the journal's `body`).
+    body: "BodyRecorder | None" = None
+
+    @property
+    def key(self) -> str | None:
+        """The API key the request carries, if one could be read."""
+        return self.credentials.key if self.credentials is not None else None
+
+    @contextmanager
+    def transaction(self) -> Iterator["Tenant"]:
+        """Hold the store's transaction for a view's work and yield the request's tenant as it is now.
+
+        A reset (or an eviction) between authentication and now dropped the tenant the request was
+        authenticated into: its credentials are judged again, against the state after the reset.
+        """
+        with self.state.store.transaction():
+            if self.tenant is not None and self.tenant.dropped:
+                self.tenant, self.credentials = self.api.authenticate(self.state, self.credentials)
+            yield self.tenant
+
+
+def current_context() -> RequestContext:
+    """Return the context of the request being handled."""
+    return g.mock_context
+
+
+def open_context(context: RequestContext) -> RequestContext:
+    """Make `context` the current request's context."""
+    g.mock_context = context
+    return context
+
+
+def context_or_none() -> RequestContext | None:
+    """Return the current request's context, or None if it was never opened (a request refused earlier)."""
+    return g.get("mock_context")

@@ -1,0 +1,1 @@
+"""The journal of requests to the emulated APIs: model, pipeline stages and /__mock/requests."""

@@ -1,0 +1,54 @@
+"""The journal's two pipeline stages: keep the body's first bytes on the way in, write the entry on the way out."""
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from werkzeug.exceptions import HTTPException
+
+from ..bodies import BodyRecorder
+from .model import BODY_CAP, capped
+
+if TYPE_CHECKING:
+    from flask import Response
+
+    from ..context import RequestContext
+
+
+def capture_body(ctx: "RequestContext") -> None:
+    """Note the arrival time and keep the first bytes of the body as the view reads it."""
+    ctx.arrived = ctx.state.clock.timestamp()
+    req = ctx.request
+    # The stream is built from wsgi.input on first use; wrap it before anyone reads.
+    if "stream" not in vars(req):
+        recorder = BodyRecorder(req.environ["wsgi.input"], BODY_CAP)
+        req.environ["wsgi.input"] = recorder
+        ctx.body = recorder
+
+
+def write_journal(ctx: "RequestContext", response: "Response") -> "Response":
+    """Write the journal entry of this request and its answer."""
+    req, recorder = ctx.request, ctx.body
+    if recorder is not None and len(recorder.kept) <= BODY_CAP:
+        # Bodies the view did not read (a 401, a fault) are read here, up to the cap.
+        try:
+            req.stream.read(BODY_CAP + 1 - len(recorder.kept))
+        except (HTTPException, OSError, ValueError):
+            pass
+    ctx.state.journal.record({
+        "api": ctx.api.name,
+        "tenant": ctx.tenant.id if ctx.tenant is not None else None,
+        "method": req.method,
+        "path": req.path,
+        "status": None if ctx.dropped else response.status_code,
+        "faultId": ctx.fault,
+        "durationMs": round((time.perf_counter() - ctx.started) * 1000, 1),
+    }, (
+        ctx.arrived,
+        capped(list(req.args.items(multi=True))) if req.query_string else [],
+        capped(list(req.headers.items())),
+        ctx.key,
+        bytes(recorder.kept) if recorder is not None else None,
+        max(recorder.size, req.content_length or 0) if recorder is not None else 0,
+    ))
+    return response

@@ -1,0 +1,34 @@
+"""/__mock/requests: read and empty the journal of requests to the emulated APIs."""
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+from marshmallow import ValidationError
+
+from ..context import get_state
+from ..errors import ControlError, describe_problems
+from ..responses import json_response
+from .model import JournalFilter, JournalQuerySchema
+
+blueprint = Blueprint("journal", __name__, url_prefix="/__mock")
+QUERY = JournalQuerySchema()
+
+
+@blueprint.get("/requests")
+def list_requests() -> Response:
+    """List journal entries, oldest first, filtered by api, method, path, status, tenant and limit."""
+    state = get_state()
+    try:
+        values = QUERY.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise ControlError(400, "invalid-filter", describe_problems(exc.messages)) from None
+    tenant = values.pop("tenant", None)
+    wanted = JournalFilter(**values, tenants=state.tenant_ids(tenant) if tenant is not None else None)
+    entries, total = state.journal.entries(wanted)
+    return json_response({"requests": entries, "total": total})
+
+
+@blueprint.delete("/requests")
+def clear_requests() -> Response:
+    """Empty the journal."""
+    get_state().journal.clear()
+    return Response(status=204)

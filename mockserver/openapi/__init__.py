@@ -1,0 +1,1 @@
+"""The OpenAPI document of both emulated APIs and of /__mock, and the call that serves it."""

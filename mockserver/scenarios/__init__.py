@@ -1,0 +1,1 @@
+"""Scenarios: named bundles of fault rules, clock, rate limits and entities (model), /__mock/scenarios."""
