@@ -35,9 +35,7 @@ REPO_DIR = BENCH_DIR.parent
 
 COLLECT_KEY = "bench-collect-key"
 # inSigner: "isk_" + 44 URL-safe characters (33 bytes -> 44 base64 chars, no padding).
-INSIGNER_KEY = "isk_" + base64.urlsafe_b64encode(
-    hashlib.sha256(b"mockserver-bench").digest() + b"\x00"
-).decode()
+INSIGNER_KEY = "isk_" + base64.urlsafe_b64encode(hashlib.sha256(b"mockserver-bench").digest() + b"\x00").decode()
 assert len(INSIGNER_KEY) == 48 and "=" not in INSIGNER_KEY
 
 COLLECT_AUTH = "Basic " + base64.b64encode((":" + COLLECT_KEY).encode()).decode()
@@ -71,8 +69,7 @@ def bulk_body(n_signers: int, name: str = "Bench bulk send") -> dict:
         "name": name,
         "emailMessage": "Please sign your vendor agreement for Q3.",
         "signers": [
-            {"name": f"Signer {i}", "email": f"signer{i}@vendor-{i % 97}.example.com"}
-            for i in range(n_signers)
+            {"name": f"Signer {i}", "email": f"signer{i}@vendor-{i % 97}.example.com"} for i in range(n_signers)
         ],
     }
 
@@ -114,6 +111,7 @@ RATE_LIMITS_OFF = {"insigner": {"enabled": False}, "collect": {"enabled": False}
 # --------------------------------------------------------------------------
 # Small utilities
 # --------------------------------------------------------------------------
+
 
 def log(msg: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {msg}", file=sys.stderr, flush=True)
@@ -212,8 +210,7 @@ class ServerProcess:
     ``health_path`` (polled every 5 ms).
     """
 
-    def __init__(self, cmd, health_path, url=None, env=None, cwd=None,
-                 timeout=60.0, name="server"):
+    def __init__(self, cmd, health_path, url=None, env=None, cwd=None, timeout=60.0, name="server"):
         self.cmd = list(cmd)
         self.name = name
         self.health_path = health_path
@@ -226,8 +223,12 @@ class ServerProcess:
             full_env.update(env)
         self.t0 = time.perf_counter()
         self.proc = subprocess.Popen(
-            self.cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            stdin=subprocess.DEVNULL, env=full_env, cwd=cwd,
+            self.cmd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            env=full_env,
+            cwd=cwd,
             start_new_session=True,
         )
         self._threads = [
@@ -251,16 +252,14 @@ class ServerProcess:
                 if m:
                     u = m.group(0).rstrip(".,;:)]}/")
                     # only ever send traffic to 127.0.0.1
-                    u = re.sub(r"^http://(localhost|0\.0\.0\.0|\[::\]|\[::1\])(?=[:/]|$)",
-                               "http://127.0.0.1", u)
+                    u = re.sub(r"^http://(localhost|0\.0\.0\.0|\[::\]|\[::1\])(?=[:/]|$)", "http://127.0.0.1", u)
                     self.url = u
                     self._url_event.set()
         stream.close()
 
     def _fail(self, why):
         tail = "\n".join(self.tail)
-        raise RuntimeError(f"{self.name}: {why}\ncommand: {shlex.join(self.cmd)}\n"
-                           f"last output:\n{tail}")
+        raise RuntimeError(f"{self.name}: {why}\ncommand: {shlex.join(self.cmd)}\nlast output:\n{tail}")
 
     def _wait_healthy(self, timeout):
         deadline = self.t0 + timeout
@@ -328,6 +327,7 @@ def default_server_cmd() -> list[str]:
     mockserver (a note is printed).
     """
     import importlib.util
+
     py = sys.executable
     if importlib.util.find_spec("mockserver") is None:
         venv_py = REPO_DIR / ".venv" / "bin" / "python"
@@ -342,8 +342,9 @@ def server_cmd_from_arg(arg: str | None) -> list[str]:
 
 
 def start_mockserver(cmd, extra_args=(), env=None, timeout=60.0):
-    return ServerProcess(list(cmd) + list(extra_args), "/__mock/health", env=env,
-                         cwd=str(REPO_DIR), timeout=timeout, name="mockserver")
+    return ServerProcess(
+        list(cmd) + list(extra_args), "/__mock/health", env=env, cwd=str(REPO_DIR), timeout=timeout, name="mockserver"
+    )
 
 
 _warned = set()
@@ -370,22 +371,29 @@ def mock_prepare(session: requests.Session, url: str, reset=True) -> bool:
     r = session.put(url + "/__mock/rate-limits", json=RATE_LIMITS_OFF, timeout=30)
     if r.status_code != 200:
         ok = False
-        _warn_once("rate-limits", f"PUT /__mock/rate-limits answered {r.status_code}: "
-                                  f"{r.text[:200]} (rate limits may still be on)")
+        _warn_once(
+            "rate-limits",
+            f"PUT /__mock/rate-limits answered {r.status_code}: {r.text[:200]} (rate limits may still be on)",
+        )
     return ok
 
 
 def check_call(session: requests.Session, url: str, call: dict):
     """One request of a benchmark call; returns (status, first 300 chars of body)."""
-    r = session.request(call["method"], url + call["path"], headers=call["headers"],
-                        data=None if call["body"] is None else json.dumps(call["body"]),
-                        timeout=30)
+    r = session.request(
+        call["method"],
+        url + call["path"],
+        headers=call["headers"],
+        data=None if call["body"] is None else json.dumps(call["body"]),
+        timeout=30,
+    )
     return r.status_code, r.text[:300]
 
 
 # --------------------------------------------------------------------------
 # wrk
 # --------------------------------------------------------------------------
+
 
 def ensure_wrk() -> str:
     path = shutil.which("wrk")
@@ -457,12 +465,12 @@ def write_lua(call: dict, directory: str) -> str:
     body = ""
     if call["body"] is not None:
         body = "wrk.body = " + _lua_string(json.dumps(call["body"], separators=(",", ":")))
-    headers = "\n".join(
-        f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in call["headers"].items()
-    )
+    headers = "\n".join(f"wrk.headers[ {_lua_string(k)} ] = {_lua_string(v)}" for k, v in call["headers"].items())
     text = LUA_TEMPLATE % {
-        "name": call["name"], "method": _lua_string(call["method"]),
-        "body": body, "headers": headers,
+        "name": call["name"],
+        "method": _lua_string(call["method"]),
+        "body": body,
+        "headers": headers,
     }
     path = os.path.join(directory, call["key"] + ".lua")
     with open(path, "w") as f:
@@ -506,10 +514,18 @@ def parse_wrk(out: str) -> dict:
     return res
 
 
-def run_wrk(url: str, lua: str, threads: int, conns: int, duration: float,
-            timeout_s: int = 5) -> dict:
-    cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{max(1, round(duration))}s",
-           "--latency", f"--timeout={timeout_s}s", "-s", lua, url]
+def run_wrk(url: str, lua: str, threads: int, conns: int, duration: float, timeout_s: int = 5) -> dict:
+    cmd = [
+        "wrk",
+        f"-t{threads}",
+        f"-c{conns}",
+        f"-d{max(1, round(duration))}s",
+        "--latency",
+        f"--timeout={timeout_s}s",
+        "-s",
+        lua,
+        url,
+    ]
     p = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
     if p.returncode != 0:
         raise RuntimeError(f"wrk failed ({p.returncode}): {shlex.join(cmd)}\n{p.stdout}\n{p.stderr}")
@@ -522,8 +538,7 @@ def run_wrk(url: str, lua: str, threads: int, conns: int, duration: float,
     return res
 
 
-def bench_calls(url: str, duration: float, warmup: float, before_each=None,
-                label: str = "") -> dict:
+def bench_calls(url: str, duration: float, warmup: float, before_each=None, label: str = "") -> dict:
     """wrk each call at each concurrency. before_each() runs before every
     measurement (e.g. reset + rate limits off); a warm-up run precedes it."""
     results = {}
@@ -536,17 +551,19 @@ def bench_calls(url: str, duration: float, warmup: float, before_each=None,
                 if warmup > 0:
                     run_wrk(url + call["path"], lua, threads, conns, warmup)
                 r = run_wrk(url + call["path"], lua, threads, conns, duration)
-                results[f"{call['key']}@c{conns}"] = dict(r, call=call["name"], conns=conns,
-                                                          threads=threads)
-                log(f"{label}{call['name']} c={conns}: {r['rps']:.0f} req/s "
+                results[f"{call['key']}@c{conns}"] = dict(r, call=call["name"], conns=conns, threads=threads)
+                log(
+                    f"{label}{call['name']} c={conns}: {r['rps']:.0f} req/s "
                     f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms non-2xx {r['non2xx']}"
-                    + (f" (first: {r['first_bad']})" if r.get("first_bad") else ""))
+                    + (f" (first: {r['first_bad']})" if r.get("first_bad") else "")
+                )
     return results
 
 
 # --------------------------------------------------------------------------
 # Output
 # --------------------------------------------------------------------------
+
 
 def fmt_num(v, unit=""):
     if v is None:
@@ -595,8 +612,9 @@ def machine_info() -> dict:
     except OSError:
         pass
     try:
-        info["wrk"] = subprocess.run(["wrk", "--version"], capture_output=True,
-                                     text=True).stdout.splitlines()[0].strip()
+        info["wrk"] = (
+            subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[0].strip()
+        )
     except (OSError, IndexError):
         pass
     return info

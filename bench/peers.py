@@ -69,16 +69,22 @@ import benchlib as bl  # noqa: E402
 WIREMOCK_VERSION = "3.13.2"
 WIREMOCK_PREFIX = bl.BENCH_DIR / ".cache" / "wiremock"
 WIREMOCK_ROOT = bl.BENCH_DIR / "wiremock"
-WIREMOCK_OPTIONS = ["--disable-banner", "--bind-address", "127.0.0.1",
-                    "--max-request-journal-entries", "1000"]
+WIREMOCK_OPTIONS = ["--disable-banner", "--bind-address", "127.0.0.1", "--max-request-journal-entries", "1000"]
 
 
 def wiremock_jar() -> Path:
     build = WIREMOCK_PREFIX / "node_modules" / "wiremock" / "build"
     jar = build / f"wiremock-standalone-{WIREMOCK_VERSION}.jar"
     if not jar.exists():
-        cmd = ["npm", "install", "--no-audit", "--no-fund", "--prefix", str(WIREMOCK_PREFIX),
-               f"wiremock@{WIREMOCK_VERSION}"]
+        cmd = [
+            "npm",
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+            str(WIREMOCK_PREFIX),
+            f"wiremock@{WIREMOCK_VERSION}",
+        ]
         print("WireMock jar not found; installing it:\n  $ " + shlex.join(cmd), flush=True)
         subprocess.run(cmd, check=True)
     if not jar.exists():
@@ -93,10 +99,8 @@ def java_version() -> str:
 
 def start_wiremock(jar: Path) -> bl.ServerProcess:
     port = bl.free_port()
-    cmd = ["java", "-jar", str(jar), "--port", str(port), "--root-dir", str(WIREMOCK_ROOT),
-           *WIREMOCK_OPTIONS]
-    return bl.ServerProcess(cmd, "/__admin/health", url=f"http://127.0.0.1:{port}",
-                            timeout=60, name="wiremock")
+    cmd = ["java", "-jar", str(jar), "--port", str(port), "--root-dir", str(WIREMOCK_ROOT), *WIREMOCK_OPTIONS]
+    return bl.ServerProcess(cmd, "/__admin/health", url=f"http://127.0.0.1:{port}", timeout=60, name="wiremock")
 
 
 def sanity(session, url, label):
@@ -116,8 +120,7 @@ def measure_mockserver(cmd, duration, warmup):
 
         bl.mock_prepare(s, srv.url)
         sanity(s, srv.url, "mockserver")
-        calls = bl.bench_calls(srv.url, duration, warmup, before_each=before,
-                               label="mockserver: ")
+        calls = bl.bench_calls(srv.url, duration, warmup, before_each=before, label="mockserver: ")
         return {"startup_s": srv.startup_s, "calls": calls, "rss_mb_end": srv.rss_mb()}
     finally:
         srv.stop()
@@ -144,14 +147,16 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
-    ap.add_argument("--warmup", type=float, default=2.0,
-                    help="seconds of unmeasured wrk warm-up before each run (0: none)")
-    ap.add_argument("--server-cmd", default=None,
-                    help='mockserver command (default: "<this python> -m mockserver serve '
-                         '--port 0 --seed 42")')
+    ap.add_argument(
+        "--warmup", type=float, default=2.0, help="seconds of unmeasured wrk warm-up before each run (0: none)"
+    )
+    ap.add_argument(
+        "--server-cmd",
+        default=None,
+        help='mockserver command (default: "<this python> -m mockserver serve --port 0 --seed 42")',
+    )
     ap.add_argument("--out", default=str(bl.BENCH_DIR / "peers.json"))
-    ap.add_argument("--servers", default="mockserver,wiremock",
-                    help="comma-separated subset of mockserver,wiremock")
+    ap.add_argument("--servers", default="mockserver,wiremock", help="comma-separated subset of mockserver,wiremock")
     args = ap.parse_args(argv)
 
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
@@ -163,17 +168,34 @@ def main(argv=None):
     jar = wiremock_jar() if "wiremock" in servers else None
 
     meta = bl.machine_info()
-    meta.update({
-        "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "rounds": args.rounds, "duration_s": args.duration, "warmup_s": args.warmup,
-        "mockserver_cmd": shlex.join(cmd) if cmd else None,
-        "wiremock_version": WIREMOCK_VERSION if jar else None,
-        "wiremock_cmd": (shlex.join(["java", "-jar", str(jar), "--port", "<free port>",
-                                     "--root-dir", str(WIREMOCK_ROOT), *WIREMOCK_OPTIONS])
-                         if jar else None),
-        "java": java_version() if jar else None,
-        "concurrency": [{"threads": t, "connections": c} for t, c in bl.CONCURRENCY],
-    })
+    meta.update(
+        {
+            "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            "rounds": args.rounds,
+            "duration_s": args.duration,
+            "warmup_s": args.warmup,
+            "mockserver_cmd": shlex.join(cmd) if cmd else None,
+            "wiremock_version": WIREMOCK_VERSION if jar else None,
+            "wiremock_cmd": (
+                shlex.join(
+                    [
+                        "java",
+                        "-jar",
+                        str(jar),
+                        "--port",
+                        "<free port>",
+                        "--root-dir",
+                        str(WIREMOCK_ROOT),
+                        *WIREMOCK_OPTIONS,
+                    ]
+                )
+                if jar
+                else None
+            ),
+            "java": java_version() if jar else None,
+            "concurrency": [{"threads": t, "connections": c} for t, c in bl.CONCURRENCY],
+        }
+    )
     bl.log("WireMock " + (meta["wiremock_cmd"] or "-"))
     bl.log("mockserver " + (meta["mockserver_cmd"] or "-"))
 
@@ -231,38 +253,71 @@ def main(argv=None):
             # per-round ratios, to show the spread
             d["rps_ratio_per_round"] = [
                 ratio(r["mockserver"]["calls"][key]["rps"], r["wiremock"]["calls"][key]["rps"])
-                for r in rounds if "mockserver" in r and "wiremock" in r]
+                for r in rounds
+                if "mockserver" in r and "wiremock" in r
+            ]
             summary["calls"][key] = d
             bad = any(d[f"{s}_non2xx_total"] for s in ("mockserver", "wiremock"))
             d["comparable"] = not bad
             star = " *" if bad else ""
-            rows.append([
-                call["name"], f"c{conns}",
-                bl.fmt_num(d["mockserver_rps"]), bl.fmt_num(d["wiremock_rps"]),
-                (bl.fmt_num(d["rps_ratio"]) if d["rps_ratio"] is not None else "n/a") + star,
-                bl.fmt_num(d["mockserver_p50_ms"], "ms"), bl.fmt_num(d["wiremock_p50_ms"], "ms"),
-                bl.fmt_num(d["mockserver_p99_ms"], "ms"), bl.fmt_num(d["wiremock_p99_ms"], "ms"),
-                (bl.fmt_num(d["p99_ratio"]) if d["p99_ratio"] is not None else "n/a") + star,
-                f"{bl.fmt_num(d['mockserver_non2xx_total'])}/{bl.fmt_num(d['wiremock_non2xx_total'])}",
-            ])
+            rows.append(
+                [
+                    call["name"],
+                    f"c{conns}",
+                    bl.fmt_num(d["mockserver_rps"]),
+                    bl.fmt_num(d["wiremock_rps"]),
+                    (bl.fmt_num(d["rps_ratio"]) if d["rps_ratio"] is not None else "n/a") + star,
+                    bl.fmt_num(d["mockserver_p50_ms"], "ms"),
+                    bl.fmt_num(d["wiremock_p50_ms"], "ms"),
+                    bl.fmt_num(d["mockserver_p99_ms"], "ms"),
+                    bl.fmt_num(d["wiremock_p99_ms"], "ms"),
+                    (bl.fmt_num(d["p99_ratio"]) if d["p99_ratio"] is not None else "n/a") + star,
+                    f"{bl.fmt_num(d['mockserver_non2xx_total'])}/{bl.fmt_num(d['wiremock_non2xx_total'])}",
+                ]
+            )
     print()
-    print(f"mockserver vs WireMock {WIREMOCK_VERSION} (static stubs) - medians of "
-          f"{args.rounds} round(s), wrk {args.duration:g} s per run after {args.warmup:g} s warm-up")
+    print(
+        f"mockserver vs WireMock {WIREMOCK_VERSION} (static stubs) - medians of "
+        f"{args.rounds} round(s), wrk {args.duration:g} s per run after {args.warmup:g} s warm-up"
+    )
     print("ratio = mockserver / WireMock (req/s: >1 mockserver faster; p99, startup: <1 mockserver faster)")
     print()
     bl.print_table(
-        ["call", "conns", "mock req/s", "WM req/s", "req/s ratio", "mock p50", "WM p50",
-         "mock p99", "WM p99", "p99 ratio", "non-2xx m/WM"],
-        rows)
+        [
+            "call",
+            "conns",
+            "mock req/s",
+            "WM req/s",
+            "req/s ratio",
+            "mock p50",
+            "WM p50",
+            "mock p99",
+            "WM p99",
+            "p99 ratio",
+            "non-2xx m/WM",
+        ],
+        rows,
+    )
     if any(not d["comparable"] for d in summary["calls"].values()):
         print("* non-2xx answers during the run: that ratio compares error answers, not the call")
     print()
     bl.print_table(
         ["median over rounds", "mockserver", "WireMock", "ratio"],
-        [["spawn -> first 200 from health", bl.fmt_num(m_st, "s"), bl.fmt_num(w_st, "s"),
-          bl.fmt_num(summary["startup_s"]["ratio"])],
-         ["RSS after the wrk runs", bl.fmt_num(m_rss, "MB"), bl.fmt_num(w_rss, "MB"),
-          bl.fmt_num(summary["rss_mb_end"]["ratio"])]])
+        [
+            [
+                "spawn -> first 200 from health",
+                bl.fmt_num(m_st, "s"),
+                bl.fmt_num(w_st, "s"),
+                bl.fmt_num(summary["startup_s"]["ratio"]),
+            ],
+            [
+                "RSS after the wrk runs",
+                bl.fmt_num(m_rss, "MB"),
+                bl.fmt_num(w_rss, "MB"),
+                bl.fmt_num(summary["rss_mb_end"]["ratio"]),
+            ],
+        ],
+    )
 
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     bl.write_json(args.out, {"meta": meta, "summary": summary, "rounds": rounds})

@@ -83,8 +83,14 @@ import requests
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib as bl  # noqa: E402
 
-ENTITY_BODY = {"name": "b", "templateId": "tpl_abc123", "status": "completed",
-               "totalCount": 1, "sentCount": 1, "failedCount": 0}
+ENTITY_BODY = {
+    "name": "b",
+    "templateId": "tpl_abc123",
+    "status": "completed",
+    "totalCount": 1,
+    "sentCount": 1,
+    "failedCount": 0,
+}
 
 
 class Report:
@@ -94,8 +100,7 @@ class Report:
         self.rows = []
 
     def add(self, metric, value, unit="", target=None, ok=None, note=None):
-        self.rows.append({"metric": metric, "value": value, "unit": unit,
-                          "target": target, "pass": ok, "note": note})
+        self.rows.append({"metric": metric, "value": value, "unit": unit, "target": target, "pass": ok, "note": note})
 
     def print(self):
         table = []
@@ -117,6 +122,7 @@ def le(value, limit):
 # phases
 # --------------------------------------------------------------------------
 
+
 def phase_startup(cmd, starts):
     times, rss = [], []
     for i in range(starts):
@@ -133,8 +139,7 @@ def phase_startup(cmd, starts):
 
 
 def phase_reset(session, url, n):
-    lat, statuses = bl.timed_calls(session, n, lambda s, i: s.post(url + "/__mock/reset",
-                                                                   timeout=30))
+    lat, statuses = bl.timed_calls(session, n, lambda s, i: s.post(url + "/__mock/reset", timeout=30))
     return {"latencies_ms": lat, "statuses": dict(statuses)}
 
 
@@ -158,8 +163,7 @@ def phase_bulk(session, url, n, signers=500):
                     first_bad = f"totalCount {total} != {signers}"
             except (ValueError, KeyError, TypeError):
                 first_bad = f"unexpected body {r.text[:200]}"
-    return {"signers": signers, "latencies_ms": lat, "statuses": statuses,
-            "first_bad": first_bad}
+    return {"signers": signers, "latencies_ms": lat, "statuses": statuses, "first_bad": first_bad}
 
 
 def _entity_id(doc):
@@ -183,14 +187,13 @@ class Filler:
     def __init__(self, url, workers=8):
         u = urllib.parse.urlsplit(url)
         self.host, self.port = u.hostname, u.port
-        self.path = "/__mock/state/insigner/bulkSends?" + urllib.parse.urlencode(
-            {"tenant": bl.INSIGNER_KEY})
+        self.path = "/__mock/state/insigner/bulkSends?" + urllib.parse.urlencode({"tenant": bl.INSIGNER_KEY})
         self.workers = workers
         self.local = threading.local()
         self.added = 0
         self.failed = 0
         self.first_error = None
-        self.ids = []          # a sample of ids + the newest
+        self.ids = []  # a sample of ids + the newest
         self.newest = None
         self.elapsed = 0.0
         self.body = json.dumps(ENTITY_BODY).encode()
@@ -200,8 +203,7 @@ class Filler:
         for attempt in (1, 2):
             conn = getattr(self.local, "conn", None)
             if conn is None:
-                conn = self.local.conn = http.client.HTTPConnection(self.host, self.port,
-                                                                    timeout=120)
+                conn = self.local.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
             try:
                 conn.request("POST", self.path, body=self.body, headers=self.headers)
                 r = conn.getresponse()
@@ -247,14 +249,20 @@ def measure_level(session, url, n, get_ids, max_s):
     ch = dict(ah, **{"Content-Type": "application/json"})
     create_body = json.dumps(bl.INSIGNER_EXAMPLE_BODY)
     out = {}
-    lat, st = bl.timed_calls(session, n, lambda s, i: s.get(
-        f"{url}/api/v1/bulk-sends/{get_ids[i % len(get_ids)]}", headers=ah, timeout=30), max_s)
+    lat, st = bl.timed_calls(
+        session,
+        n,
+        lambda s, i: s.get(f"{url}/api/v1/bulk-sends/{get_ids[i % len(get_ids)]}", headers=ah, timeout=30),
+        max_s,
+    )
     out["get"] = {"latencies_ms": lat, "statuses": dict(st)}
-    lat, st = bl.timed_calls(session, n, lambda s, i: s.post(
-        f"{url}/api/v1/bulk-sends", data=create_body, headers=ch, timeout=30), max_s)
+    lat, st = bl.timed_calls(
+        session, n, lambda s, i: s.post(f"{url}/api/v1/bulk-sends", data=create_body, headers=ch, timeout=30), max_s
+    )
     out["create"] = {"latencies_ms": lat, "statuses": dict(st)}
-    lat, st = bl.timed_calls(session, n, lambda s, i: s.get(
-        f"{url}/api/v1/bulk-sends", params={"limit": 25}, headers=ah, timeout=30), max_s)
+    lat, st = bl.timed_calls(
+        session, n, lambda s, i: s.get(f"{url}/api/v1/bulk-sends", params={"limit": 25}, headers=ah, timeout=30), max_s
+    )
     out["list"] = {"latencies_ms": lat, "statuses": dict(st)}
     for v in out.values():
         v["p50_ms"] = bl.percentile(v["latencies_ms"], 50)
@@ -278,8 +286,7 @@ def phase_growth(cmd, store, levels, n, budget, tmpdir, max_s):
             bl.log(f"WARNING: asked for store {store}, health says {health.get('store')}")
         bl.mock_prepare(s, srv.url, reset=False)
         # first API call creates the bench tenant (a seeded copy)
-        r = s.get(srv.url + "/api/v1/bulk-sends/bs_abc123",
-                  headers={"Authorization": bl.INSIGNER_AUTH}, timeout=30)
+        r = s.get(srv.url + "/api/v1/bulk-sends/bs_abc123", headers={"Authorization": bl.INSIGNER_AUTH}, timeout=30)
         if r.status_code != 200:
             raise RuntimeError(f"GET bs_abc123 answered {r.status_code}: {r.text[:300]}")
         res["rss_idle_mb"] = srv.rss_mb()
@@ -289,22 +296,32 @@ def phase_growth(cmd, store, levels, n, budget, tmpdir, max_s):
             reached = filler.fill_to(level, budget)
             label = f"{level // 1000}k"
             if not reached:
-                bl.log(f"{store}: {label} not reached within the {budget:.0f} s fill budget "
-                       f"({filler.added} added in {filler.elapsed:.1f} s)")
-                res["not_reached"] = {"level": level, "added": filler.added,
-                                      "fill_s": filler.elapsed}
+                bl.log(
+                    f"{store}: {label} not reached within the {budget:.0f} s fill budget "
+                    f"({filler.added} added in {filler.elapsed:.1f} s)"
+                )
+                res["not_reached"] = {"level": level, "added": filler.added, "fill_s": filler.elapsed}
                 if filler.added < 2 * prev:
                     break
                 # measure where the fill stopped anyway, labelled with the count reached
                 label = f"{filler.added // 1000}k (of {label})"
             ids = [i for i in ["bs_abc123"] + filler.ids[-20:] + [filler.newest] if i]
             m = measure_level(s, srv.url, n, ids, max_s)
-            m.update({"entities_added": filler.added, "fill_s_cumulative": filler.elapsed,
-                      "rss_mb": srv.rss_mb(), "target_level": level, "reached": reached})
+            m.update(
+                {
+                    "entities_added": filler.added,
+                    "fill_s_cumulative": filler.elapsed,
+                    "rss_mb": srv.rss_mb(),
+                    "target_level": level,
+                    "reached": reached,
+                }
+            )
             res["levels"][label] = m
-            bl.log(f"{store} {label}: fill {filler.elapsed:.1f} s; get p50 "
-                   f"{m['get']['p50_ms']:.2f} ms, create p50 {m['create']['p50_ms']:.2f} ms, "
-                   f"list p50 {m['list']['p50_ms']:.2f} ms, RSS {m['rss_mb']:.0f} MB")
+            bl.log(
+                f"{store} {label}: fill {filler.elapsed:.1f} s; get p50 "
+                f"{m['get']['p50_ms']:.2f} ms, create p50 {m['create']['p50_ms']:.2f} ms, "
+                f"list p50 {m['list']['p50_ms']:.2f} ms, RSS {m['rss_mb']:.0f} MB"
+            )
             prev = level
             if not reached:
                 break
@@ -319,8 +336,7 @@ def phase_growth(cmd, store, levels, n, budget, tmpdir, max_s):
 
 def server_help_mentions_preload(cmd):
     try:
-        p = subprocess.run(list(cmd) + ["--help"], capture_output=True, text=True, timeout=60,
-                           cwd=str(bl.REPO_DIR))
+        p = subprocess.run(list(cmd) + ["--help"], capture_output=True, text=True, timeout=60, cwd=str(bl.REPO_DIR))
     except (OSError, subprocess.TimeoutExpired):
         return False
     return "--preload" in p.stdout or "MOCKSERVER_PRELOAD" in p.stdout
@@ -328,25 +344,35 @@ def server_help_mentions_preload(cmd):
 
 # --------------------------------------------------------------------------
 
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--server-cmd", default=None,
-                    help='server command (default: "<this python> -m mockserver serve '
-                         '--port 0 --seed 42")')
+    ap.add_argument(
+        "--server-cmd",
+        default=None,
+        help='server command (default: "<this python> -m mockserver serve --port 0 --seed 42")',
+    )
     ap.add_argument("--out", default=str(bl.BENCH_DIR / "results.json"))
-    ap.add_argument("--duration", type=float, default=None,
-                    help="seconds per wrk run (default 5; 2 with --quick)")
+    ap.add_argument("--duration", type=float, default=None, help="seconds per wrk run (default 5; 2 with --quick)")
     ap.add_argument("--quick", action="store_true", help="a short smoke run")
-    ap.add_argument("--fill-budget", type=float, default=None,
-                    help="seconds allowed to add entities, per store (default 110; 15 quick)")
+    ap.add_argument(
+        "--fill-budget",
+        type=float,
+        default=None,
+        help="seconds allowed to add entities, per store (default 110; 15 quick)",
+    )
     args = ap.parse_args(argv)
 
     q = args.quick
     duration = args.duration if args.duration is not None else (2.0 if q else 5.0)
     cfg = {
-        "duration_s": duration, "warmup_s": 1.0,
-        "starts": 3 if q else 5, "resets": 20 if q else 50, "bulk_posts": 10 if q else 30,
-        "growth_requests": 50 if q else 200, "growth_op_max_s": 3.0 if q else 10.0,
+        "duration_s": duration,
+        "warmup_s": 1.0,
+        "starts": 3 if q else 5,
+        "resets": 20 if q else 50,
+        "bulk_posts": 10 if q else 30,
+        "growth_requests": 50 if q else 200,
+        "growth_op_max_s": 3.0 if q else 10.0,
         "levels": [1000, 10000] if q else [1000, 10000, 100000],
         "fill_budget_s": args.fill_budget if args.fill_budget is not None else (15.0 if q else 120.0),
         "quick": q,
@@ -355,8 +381,7 @@ def main(argv=None):
     bl.ensure_wrk()
     cmd = bl.server_cmd_from_arg(args.server_cmd)
     meta = bl.machine_info()
-    meta.update({"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "server_cmd": shlex.join(cmd),
-                 "config": cfg})
+    meta.update({"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "server_cmd": shlex.join(cmd), "config": cfg})
     bl.log("server: " + meta["server_cmd"])
     meta["server_offers_preload"] = server_help_mentions_preload(cmd)
     if meta["server_offers_preload"]:
@@ -370,8 +395,7 @@ def main(argv=None):
     details["startup"] = st
     meta["server_version"] = st["health"].get("version")
     startup = bl.median(st["startup_s"])
-    rep.add(f"startup to healthy (median of {cfg['starts']})", startup, "s", "<= 0.5 s",
-            le(startup, 0.5))
+    rep.add(f"startup to healthy (median of {cfg['starts']})", startup, "s", "<= 0.5 s", le(startup, 0.5))
     rss_idle = bl.median(st["idle_rss_mb"])
     rep.add("RSS idle (fresh server)", rss_idle, "MB", "<= 100 MB", le(rss_idle, 100))
 
@@ -394,27 +418,42 @@ def main(argv=None):
             if not 200 <= status <= 299:
                 bl.log(f"WARNING: {call['name']} answered {status}: {body}")
 
-        wrk = bl.bench_calls(srv.url, duration, cfg["warmup_s"],
-                             before_each=lambda call: bl.mock_prepare(s, srv.url))
+        wrk = bl.bench_calls(srv.url, duration, cfg["warmup_s"], before_each=lambda call: bl.mock_prepare(s, srv.url))
         details["wrk"] = wrk
         for r in wrk.values():
             name = f"{r['call']} c{r['conns']}"
             rep.add(f"{name} req/s", r["rps"], "req/s")
             rep.add(f"{name} p50", r["p50_ms"], "ms")
             rep.add(f"{name} p99", r["p99_ms"], "ms")
-            rep.add(f"{name} non-2xx", r["non2xx"], f"of {r['responses']:,}", "0",
-                    r["non2xx"] == 0 and r["socket_errors"] == 0,
-                    note="; ".join(x for x in [
+            rep.add(
+                f"{name} non-2xx",
+                r["non2xx"],
+                f"of {r['responses']:,}",
+                "0",
+                r["non2xx"] == 0 and r["socket_errors"] == 0,
+                note="; ".join(
+                    x
+                    for x in [
                         f"socket errors {r['socket_errors']}" if r["socket_errors"] else "",
-                        f"first: {r['first_bad']}" if r.get("first_bad") else ""] if x) or None)
+                        f"first: {r['first_bad']}" if r.get("first_bad") else "",
+                    ]
+                    if x
+                )
+                or None,
+            )
 
         bk = phase_bulk(s, srv.url, cfg["bulk_posts"])
         details["bulk_500"] = bk
         p50 = bl.percentile(bk["latencies_ms"], 50)
         ok2xx = all(200 <= code <= 299 for code in bk["statuses"]) and not bk["first_bad"]
-        rep.add(f"bulk send 500 signers p50 ({cfg['bulk_posts']} POSTs)", p50, "ms", "<= 30 ms",
-                le(p50, 30) and ok2xx,
-                note=None if ok2xx else f"bad answers: {bk['statuses']} {bk['first_bad']}")
+        rep.add(
+            f"bulk send 500 signers p50 ({cfg['bulk_posts']} POSTs)",
+            p50,
+            "ms",
+            "<= 30 ms",
+            le(p50, 30) and ok2xx,
+            note=None if ok2xx else f"bad answers: {bk['statuses']} {bk['first_bad']}",
+        )
         rep.add("bulk send 500 signers p99", bl.percentile(bk["latencies_ms"], 99), "ms")
     finally:
         srv.stop()
@@ -424,13 +463,13 @@ def main(argv=None):
     with tempfile.TemporaryDirectory(prefix="mockserver-bench-") as tmp:
         for store in ("memory", "tinydb"):
             try:
-                g = phase_growth(cmd, store, cfg["levels"], cfg["growth_requests"],
-                                 cfg["fill_budget_s"], tmp, cfg["growth_op_max_s"])
+                g = phase_growth(
+                    cmd, store, cfg["levels"], cfg["growth_requests"], cfg["fill_budget_s"], tmp, cfg["growth_op_max_s"]
+                )
             except RuntimeError as exc:
                 bl.log(f"growth phase for {store} failed: {exc}")
                 details["growth"][store] = {"error": str(exc)}
-                rep.add(f"[{store}] growth phase", None, note=str(exc).splitlines()[0][:80],
-                        target="runs", ok=False)
+                rep.add(f"[{store}] growth phase", None, note=str(exc).splitlines()[0][:80], target="runs", ok=False)
                 continue
             details["growth"][store] = g
             levels = g["levels"]
@@ -444,9 +483,13 @@ def main(argv=None):
                     rep.add(f"[{store}] {label}: {op} p99", v["p99_ms"], "ms")
             if "not_reached" in g:
                 nr = g["not_reached"]
-                rep.add(f"[{store}] {nr['level'] // 1000}k entities reached",
-                        f"no: {nr['added']:,} added in {nr['fill_s']:.0f} s", "",
-                        f"within {cfg['fill_budget_s']:.0f} s fill budget", False)
+                rep.add(
+                    f"[{store}] {nr['level'] // 1000}k entities reached",
+                    f"no: {nr['added']:,} added in {nr['fill_s']:.0f} s",
+                    "",
+                    f"within {cfg['fill_budget_s']:.0f} s fill budget",
+                    False,
+                )
             # growth targets at the largest level measured
             labels = list(levels)
             if "1k" in levels and len(labels) > 1:
@@ -454,8 +497,7 @@ def main(argv=None):
                 for op in ("get", "create"):
                     base, big = levels["1k"][op]["p50_ms"], levels[top][op]["p50_ms"]
                     ratio = big / base if base else None
-                    rep.add(f"[{store}] {op} p50 at {top} / at 1k", ratio, "x", "<= 1.5x",
-                            le(ratio, 1.5))
+                    rep.add(f"[{store}] {op} p50 at {top} / at 1k", ratio, "x", "<= 1.5x", le(ratio, 1.5))
             if labels:
                 top = labels[-1]
                 v = levels[top]["list"]["p50_ms"]
@@ -463,24 +505,34 @@ def main(argv=None):
                 bad = sum(levels[lb][op]["non2xx"] for lb in labels for op in ("get", "create", "list"))
                 rep.add(f"[{store}] growth requests non-2xx", bad, "", "0", bad == 0)
             if store == "memory":
-                rep.add("[memory] RSS idle (bench tenant created)", g.get("rss_idle_mb"), "MB",
-                        "<= 100 MB", le(g.get("rss_idle_mb"), 100))
+                rep.add(
+                    "[memory] RSS idle (bench tenant created)",
+                    g.get("rss_idle_mb"),
+                    "MB",
+                    "<= 100 MB",
+                    le(g.get("rss_idle_mb"), 100),
+                )
                 if labels:
                     top = labels[-1]
                     rep.add(f"[memory] RSS at {top} entities", levels[top]["rss_mb"], "MB")
             if store == "tinydb":
                 rep.add("[tinydb] file size after shutdown", g.get("db_file_mb"), "MB")
-            rep.add(f"[{store}] fill rate (control plane, 8 threads)",
-                    g["entities_added"] / g["levels"][labels[-1]]["fill_s_cumulative"]
-                    if labels and g["levels"][labels[-1]]["fill_s_cumulative"] else None,
-                    "entities/s")
+            rep.add(
+                f"[{store}] fill rate (control plane, 8 threads)",
+                g["entities_added"] / g["levels"][labels[-1]]["fill_s_cumulative"]
+                if labels and g["levels"][labels[-1]]["fill_s_cumulative"]
+                else None,
+                "entities/s",
+            )
 
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     meta["wall_s"] = time.perf_counter() - t_start
     print()
     print(f"mockserver benchmark{' (--quick)' if q else ''}: {meta['server_cmd']}")
-    print(f"version {meta.get('server_version')}, {meta['cpus']} CPUs, wrk {duration:g} s per run, "
-          f"took {meta['wall_s']:.0f} s")
+    print(
+        f"version {meta.get('server_version')}, {meta['cpus']} CPUs, wrk {duration:g} s per run, "
+        f"took {meta['wall_s']:.0f} s"
+    )
     print()
     rep.print()
     bl.write_json(args.out, {"meta": meta, "metrics": rep.rows, "details": details})

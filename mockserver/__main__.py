@@ -1,4 +1,5 @@
 """`python -m mockserver`: the same as the `mockserver` command."""
+
 import sys
 
 from .cli import main

@@ -1,4 +1,5 @@
 """create_app(): the one place where settings, state, the emulated APIs and the control plane meet."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -51,10 +52,10 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     for blueprint in CONTROL_BLUEPRINTS:
         app.register_blueprint(blueprint)
     # Hooks run in the order they are registered (after-request ones in reverse).
-    pipeline.open_contexts(app, state)               # every request gets its context first
-    install_access_log(app, settings.log_level)      # its timer covers faulted answers too
-    app.before_request(require_control_token)        # /__mock only
-    pipeline.run_stages(app)                         # the emulated APIs' stages around their views
+    pipeline.open_contexts(app, state)  # every request gets its context first
+    install_access_log(app, settings.log_level)  # its timer covers faulted answers too
+    app.before_request(require_control_token)  # /__mock only
+    pipeline.run_stages(app)  # the emulated APIs' stages around their views
     state.scenarios = Scenarios.load(settings.fixtures_path / "scenarios", state.apis)
     try:
         state.apply_startup_scenario()

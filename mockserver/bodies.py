@@ -4,6 +4,7 @@ Both emulated APIs and the control plane read their bodies here; each turns a `B
 into its own envelope. Nothing here knows Flask: a request is anything with `content_length`,
 `mimetype`, `stream` and `environ`.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,14 @@ class BodyError(ValueError):
         return self.problem == "too-large"
 
 
-def read_json_body(request: Any, max_bytes: int, *, required: bool = True, json_content_type: bool = False,
-                   reject_lone_surrogates: bool = True) -> Any:
+def read_json_body(
+    request: Any,
+    max_bytes: int,
+    *,
+    required: bool = True,
+    json_content_type: bool = False,
+    reject_lone_surrogates: bool = True,
+) -> Any:
     """Return the parsed JSON object of `request`'s body; raise BodyError naming the rule it breaks.
 
     Without `required`, an empty body is None. `json_content_type` refuses a Content-Type that is

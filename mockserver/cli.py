@@ -1,4 +1,5 @@
 """The `mockserver` command: `mockserver serve` with every option of the README."""
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,11 @@ OPTIONS = (
     ("--max-tenants", "max_tenants", "tenants kept per API before the least recently used go (default 200)"),
     ("--seed-count", "seed_count", "Faker-made entities of each kind per tenant (default 20)"),
     ("--freeze-at", "freeze_at", "start with the clock frozen at this ISO 8601 instant"),
-    ("--insigner-async-seconds", "insigner_async_seconds",
-     "keep new bulk sends 'processing' this many mock seconds (default 0: synchronous, as the vendor)"),
+    (
+        "--insigner-async-seconds",
+        "insigner_async_seconds",
+        "keep new bulk sends 'processing' this many mock seconds (default 0: synchronous, as the vendor)",
+    ),
     ("--threads", "threads", "threads running views, so slow requests do not stall others (default 32)"),
 )
 
@@ -42,13 +46,21 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"mockserver {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     serve = commands.add_parser(
-        "serve", help="serve both APIs and the /__mock control plane",
+        "serve",
+        help="serve both APIs and the /__mock control plane",
         description="Serve Collect's POST /v1/requests, inSigner's /api/v1/bulk-sends and /__mock. "
-                    "Every option can also be set as MOCKSERVER_<OPTION> (e.g. MOCKSERVER_PORT).")
+        "Every option can also be set as MOCKSERVER_<OPTION> (e.g. MOCKSERVER_PORT).",
+    )
     for flag, dest, text in OPTIONS:
         serve.add_argument(flag, dest=dest, default=None, help=text)
-    serve.add_argument("--strict-auth", dest="strict_auth", action="store_const", const=True, default=None,
-                       help="accept fixture keys only (MOCKSERVER_STRICT_AUTH=1)")
+    serve.add_argument(
+        "--strict-auth",
+        dest="strict_auth",
+        action="store_const",
+        const=True,
+        default=None,
+        help="accept fixture keys only (MOCKSERVER_STRICT_AUTH=1)",
+    )
     return parser
 
 

@@ -1,4 +1,5 @@
 """The one source of time: a clock that runs with the system, or frozen, and can be moved."""
+
 from __future__ import annotations
 
 import threading

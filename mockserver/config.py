@@ -1,4 +1,5 @@
 """Settings: defaults, then MOCKSERVER_* environment variables, then explicit values."""
+
 from __future__ import annotations
 
 import os

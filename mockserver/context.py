@@ -4,6 +4,7 @@
 request learned on its way (its API, credentials, tenant, the fault that answered it, its rate
 limit) is in one typed place.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

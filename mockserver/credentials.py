@@ -1,4 +1,5 @@
 """The credentials of a request, read once from its Authorization header; each API judges them."""
+
 from __future__ import annotations
 
 import base64

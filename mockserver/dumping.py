@@ -4,6 +4,7 @@
 gives the same result as `schema.dump(obj)` for plain dict objects (missing keys are left
 out, as marshmallow does). Fields of other kinds fall back to their own `serialize`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

@@ -1,4 +1,5 @@
 """The exceptions of the emulated APIs and of the control plane; each envelope's renderer draws them."""
+
 from __future__ import annotations
 
 
@@ -7,8 +8,14 @@ class ApiError(Exception):
 
     status = 500
 
-    def __init__(self, detail: str | None = None, *, field_errors: list[dict] | None = None,
-                 headers: dict[str, str] | None = None, status: int | None = None) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        field_errors: list[dict] | None = None,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+    ) -> None:
         super().__init__(detail or self.__class__.__name__)
         self.detail = detail
         self.field_errors = field_errors or []

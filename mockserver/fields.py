@@ -1,4 +1,5 @@
 """marshmallow fields and schemas that every part of the mock shares: strict JSON types, field errors."""
+
 from __future__ import annotations
 
 import math

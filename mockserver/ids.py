@@ -1,4 +1,5 @@
 """Deterministic identifiers: Meteor-style IDs for Collect, prefixed ones for inSigner."""
+
 from __future__ import annotations
 
 import random

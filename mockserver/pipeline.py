@@ -6,6 +6,7 @@ returns a response answers the request (the rest of BEFORE_VIEW and the view are
 stage that raises an ApiError gets that API's error body. AFTER_VIEW runs on every answer of
 the API, the view's, a stage's or an error's. `/__mock` never enters the pipeline.
 """
+
 from __future__ import annotations
 
 import time
@@ -40,14 +41,14 @@ def add_api_headers(ctx: RequestContext, response: Response) -> Response:
 
 # The order of the stages: each is named after what it does and lives with its concern.
 BEFORE_VIEW: tuple[BeforeStage, ...] = (
-    capture_body,     # journal: arrival time; keep the body's first bytes as the view reads it
-    authenticate,     # credentials -> tenant (401 here, whatever the fault rules say)
-    decide_fault,     # Prefer: code/delay, then the oldest live matching fault rule
-    count_request,    # the key's rate-limit window (429 past the limit)
+    capture_body,  # journal: arrival time; keep the body's first bytes as the view reads it
+    authenticate,  # credentials -> tenant (401 here, whatever the fault rules say)
+    decide_fault,  # Prefer: code/delay, then the oldest live matching fault rule
+    count_request,  # the key's rate-limit window (429 past the limit)
 )
 AFTER_VIEW: tuple[AfterStage, ...] = (
     add_api_headers,  # the API's own headers on every answer
-    write_journal,    # the journal entry: request, answer, fault, duration
+    write_journal,  # the journal entry: request, answer, fault, duration
 )
 
 

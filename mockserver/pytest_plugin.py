@@ -4,6 +4,7 @@ Registered through the `pytest11` entry point, so installing the package is enou
 is built lazily inside a fixture (never at import: plugins load before coverage starts and in
 every pytest run), either in this process on a free port, or attached at `MOCKSERVER_URL`.
 """
+
 from __future__ import annotations
 
 import base64
@@ -45,8 +46,11 @@ class ApiKeys:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    parser.addini(WAIT_OPTION, default="30",
-                  help=f"seconds to wait for the server at {URL_VARIABLE} to answer /__mock/health (default 30)")
+    parser.addini(
+        WAIT_OPTION,
+        default="30",
+        help=f"seconds to wait for the server at {URL_VARIABLE} to answer /__mock/health (default 30)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -60,12 +64,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_report_header(config: pytest.Config) -> str:
     url = os.environ.get(URL_VARIABLE)
     if not url:
-        return ("mockserver: in-process server, started when a test first uses the mockserver fixture "
-                "(one per xdist worker), reset before each test")
+        return (
+            "mockserver: in-process server, started when a test first uses the mockserver fixture "
+            "(one per xdist worker), reset before each test"
+        )
     workers = _xdist_workers(config)
     if workers > 1:
-        return (f"mockserver: attached to {url}, shared by {workers} xdist workers: no reset between "
-                "tests; isolate data with the mockserver_api_keys fixture")
+        return (
+            f"mockserver: attached to {url}, shared by {workers} xdist workers: no reset between "
+            "tests; isolate data with the mockserver_api_keys fixture"
+        )
     return f"mockserver: attached to {url}, reset before each test"
 
 
@@ -129,8 +137,9 @@ def mockserver_session(
     except (ConfigError, FixtureError, StoreError, ValueError, OSError) as exc:
         pytest.fail(f"mockserver_settings: {exc}", pytrace=False)
     try:
-        yield MockServerSession(url=server.url, token=settings.get("control_token") or None,
-                                attached=False, shared=False, server=server)
+        yield MockServerSession(
+            url=server.url, token=settings.get("control_token") or None, attached=False, shared=False, server=server
+        )
     finally:
         server.stop()
 

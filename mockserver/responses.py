@@ -1,4 +1,5 @@
 """JSON answers with the field order we built (Flask's jsonify would sort keys)."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,9 @@ def dumps(payload: Any) -> str:
     return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
 
 
-def json_response(payload: Any, status: int = 200, headers: dict[str, str] | None = None,
-                  mimetype: str = "application/json") -> Response:
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None, mimetype: str = "application/json"
+) -> Response:
     """Return `payload` as a JSON response."""
     body = "" if payload is None else dumps(payload)
     return Response(body, status=status, headers=headers, mimetype=mimetype)

@@ -1,4 +1,5 @@
 """Seed data: the vendors' example entities from the fixtures, plus a Faker-made set from the seed."""
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,7 @@ Lock order, outermost first; a thread that holds one may take only those below i
 A reset takes the store's transaction first, so it never waits for a registry lock while a
 request that holds that lock waits for the store.
 """
+
 from __future__ import annotations
 
 import random
@@ -65,8 +66,9 @@ class MockState:
                 return api
         return None
 
-    def use_tenants(self, api: str, collections: dict, snapshot, fixture_tenant_id: str, fixture_keys: list[dict],
-                    **options) -> None:
+    def use_tenants(
+        self, api: str, collections: dict, snapshot, fixture_tenant_id: str, fixture_keys: list[dict], **options
+    ) -> None:
         """Create the tenants of one API, or give existing ones a new seed snapshot (a reseed).
 
         Called by each API's `build`; `options` go to Tenants (default_key, accepts).
@@ -74,8 +76,18 @@ class MockState:
         if api in self.tenants:
             self.tenants[api].snapshot = snapshot
             return
-        self.tenants[api] = Tenants(api, self.store, collections, snapshot, fixture_tenant_id, fixture_keys,
-                                    self.seed, self.settings.max_tenants, self.settings.strict_auth, **options)
+        self.tenants[api] = Tenants(
+            api,
+            self.store,
+            collections,
+            snapshot,
+            fixture_tenant_id,
+            fixture_keys,
+            self.seed,
+            self.settings.max_tenants,
+            self.settings.strict_auth,
+            **options,
+        )
 
     def next_request_id(self) -> str:
         """Return the next `req_...` id of the answers' X-Request-Id headers."""

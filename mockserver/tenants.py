@@ -1,4 +1,5 @@
 """API key -> tenant: fixture keys map to fixture tenants, unknown keys get fresh seeded tenants."""
+
 from __future__ import annotations
 
 import hashlib
@@ -51,10 +52,20 @@ def derived_tenant_id(api: str, key: str) -> str:
 class Tenants:
     """The tenants of one API, created on first use and bounded (least recently used go first)."""
 
-    def __init__(self, api: str, store: "Store", schema: dict[str, tuple[str, tuple[str, ...]]],
-                 snapshot: Snapshot, fixture_tenant_id: str, fixture_keys: list[dict], seed: int,
-                 max_tenants: int, strict: bool, default_key: Callable[[str], dict] | None = None,
-                 accepts: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        api: str,
+        store: "Store",
+        schema: dict[str, tuple[str, tuple[str, ...]]],
+        snapshot: Snapshot,
+        fixture_tenant_id: str,
+        fixture_keys: list[dict],
+        seed: int,
+        max_tenants: int,
+        strict: bool,
+        default_key: Callable[[str], dict] | None = None,
+        accepts: Callable[[str], bool] | None = None,
+    ) -> None:
         self.api = api
         # The key entity of a tenant created on first use, and which keys may create one at all.
         self.default_key = default_key or (lambda key: {"key": key, "revoked": False, "expiresAt": None})
@@ -91,8 +102,9 @@ class Tenants:
                 tenant.collection(name).insert_many(docs)
         for key_doc in data["apiKeys"]:
             self._keys[key_doc["key"]] = tenant.id
-        self._registry().insert({"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id,
-                                 "fixture": tenant.fixture})
+        self._registry().insert(
+            {"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id, "fixture": tenant.fixture}
+        )
 
     def start(self) -> None:
         """Create the fixture tenant, or reopen the tenants a file store already holds."""

@@ -1,4 +1,5 @@
 """Shared fixtures: the Flask `app`/`client` trio, run against both stores (helpers live in helpers.py)."""
+
 from __future__ import annotations
 
 from collections.abc import Iterator
@@ -14,6 +15,7 @@ from mockserver.testing.server import ServerThread
 # pytester drives the pytest plugin in tests/test_pytest_plugin.py. The plugin itself is
 # registered by the pytest11 entry point: listing it here too would register it twice.
 pytest_plugins = ["pytester"]
+
 
 @pytest.fixture(params=["memory", "tinydb"])
 def store_kind(request: pytest.FixtureRequest) -> str:

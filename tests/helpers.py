@@ -1,4 +1,5 @@
 """What the tests share besides fixtures: keys, headers, envelope checks, and the one way to run `serve`."""
+
 from __future__ import annotations
 
 import base64
@@ -112,8 +113,14 @@ class Served:
 
 def start_serve(*options: str, cwd=None, env=None, port: str = "0") -> Served:
     """Start `python -m mockserver serve --port 0 OPTIONS` as users do; return it once it is ready."""
-    process = subprocess.Popen(serve_command("--port", port, *options), stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True, cwd=cwd, env=env)
+    process = subprocess.Popen(
+        serve_command("--port", port, *options),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=cwd,
+        env=env,
+    )
     line = process.stdout.readline()
     if "http://" not in line:
         process.kill()
@@ -124,5 +131,4 @@ def start_serve(*options: str, cwd=None, env=None, port: str = "0") -> Served:
 
 def run_serve(*options: str, cwd=None, env=None, timeout: float = 30) -> subprocess.CompletedProcess:
     """Run `python -m mockserver serve OPTIONS` to its end (a start that must fail); return what it did."""
-    return subprocess.run(serve_command(*options), capture_output=True, text=True, cwd=cwd, env=env,
-                          timeout=timeout)
+    return subprocess.run(serve_command(*options), capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)

@@ -1,4 +1,5 @@
 """`mockserver serve` as users start it: a real process, its ready line, signals and failures."""
+
 from __future__ import annotations
 
 import json
@@ -49,13 +50,16 @@ def test_serve__port_in_use_is_one_line():
     assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("args, words", [
-    pytest.param(["--port", "x"], "port", id="port-not-number"),
-    pytest.param(["--port", "70000"], "port", id="port-out-of-range"),
-    pytest.param(["--store", "redis"], "store", id="unknown-store"),
-    pytest.param(["--fixtures", "/nonexistent/fixtures"], "fixtures", id="missing-fixtures"),
-    pytest.param(["--bogus"], "unrecognized", id="unknown-option"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        pytest.param(["--port", "x"], "port", id="port-not-number"),
+        pytest.param(["--port", "70000"], "port", id="port-out-of-range"),
+        pytest.param(["--store", "redis"], "store", id="unknown-store"),
+        pytest.param(["--fixtures", "/nonexistent/fixtures"], "fixtures", id="missing-fixtures"),
+        pytest.param(["--bogus"], "unrecognized", id="unknown-option"),
+    ],
+)
 def test_serve__bad_option_is_one_line(args, words):
     result = run_serve("--port", "0", *args)
     assert result.returncode != 0
@@ -90,8 +94,10 @@ def test_serve__fixtures_with_invalid_json_is_one_line(tmp_path):
     assert str(broken) in result.stderr and "not valid JSON" in result.stderr
 
 
-@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0,
-                    reason="root reads files whatever their mode, so chmod 000 cannot make one unreadable")
+@pytest.mark.skipif(
+    os.name != "posix" or os.geteuid() == 0,
+    reason="root reads files whatever their mode, so chmod 000 cannot make one unreadable",
+)
 def test_serve__unreadable_fixtures_file_is_one_line(tmp_path):
     folder = fixtures_copy(tmp_path)
     locked = folder / "collect" / "campaigns.json"
@@ -121,13 +127,23 @@ def test_serve__installed_package_serves_its_shipped_fixtures(tmp_path):
     # A real non-editable install (`pip install .`), run from another folder: the wheel holds the fixtures.
     site = tmp_path / "site"
     checkout = Path(__file__).resolve().parent.parent
-    installed = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target",
-                                str(site), str(checkout)], capture_output=True, text=True, timeout=300)
+    installed = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(checkout)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert installed.returncode == 0, installed.stderr[-2000:]
     assert (site / "mockserver" / "_fixtures" / "insigner" / "bulkSends.json").is_file()
     environ = {**os.environ, "PYTHONPATH": str(site)}
-    where = subprocess.run([sys.executable, "-c", "import mockserver; print(mockserver.__file__)"], env=environ,
-                           capture_output=True, text=True, timeout=30, cwd=tmp_path)
+    where = subprocess.run(
+        [sys.executable, "-c", "import mockserver; print(mockserver.__file__)"],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+    )
     assert where.stdout.startswith(str(site)), where  # the installed copy, not this checkout
     served = start_serve(cwd=tmp_path, env=environ)
     try:

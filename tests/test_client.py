@@ -1,4 +1,5 @@
 """MockServerClient against a live server on a real socket (in this process, on a free port)."""
+
 from __future__ import annotations
 
 import base64
@@ -144,6 +145,7 @@ def test_token__is_sent_as_x_mock_token():
 
 
 # Faults, the journal, rate limits and scenarios.
+
 
 def test_add_fault__returns_the_rule_and_faults_lists_it(mock):
     rule = mock.add_fault(api="collect", method="POST", path="/v1/requests", status=503, times=1)

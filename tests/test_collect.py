@@ -1,4 +1,5 @@
 """POST /v1/requests: the reference example, every validation rule, references, bookkeeping."""
+
 from __future__ import annotations
 
 import base64
@@ -73,8 +74,9 @@ def test_send_multiple_requests__unknown_contact_id_is_partial_success(client, c
     response = send(client, body, collect_auth)
     assert response.status_code == 200
     data = response.get_json()
-    assert data["errors"] == [{"index": 0, "contact": "NoSuchContact2345",
-                               "message": "The specified object could not be found."}]
+    assert data["errors"] == [
+        {"index": 0, "contact": "NoSuchContact2345", "message": "The specified object could not be found."}
+    ]
     assert data["contacts"] == ["NoSuchContact2345", "WmTjsFknzHdmfs3Ra"]
     assert [r["contact"]["_id"] for r in data["requests"]] == ["WmTjsFknzHdmfs3Ra"]
 
@@ -86,21 +88,30 @@ def test_send_multiple_requests__default_due_date_in_team_zone(client, collect_a
     assert data.get_json()["requests"][0]["dueDate"] == "2023-01-08T22:59:00Z"
 
 
-@pytest.mark.parametrize("due, expected", [
-    pytest.param("2022-08-01T10:00:00Z", "2022-08-01T10:00:00Z", id="utc"),
-    pytest.param("2022-08-01T10:00:00+02:00", "2022-08-01T08:00:00Z", id="offset"),
-    pytest.param("2022-08-01T10:00:00", "2022-08-01T08:00:00Z", id="naive-is-team-zone"),
-    pytest.param("2022-08-01", "2022-08-01T21:59:00Z", id="date-is-2359-team-zone"),
-])
+@pytest.mark.parametrize(
+    "due, expected",
+    [
+        pytest.param("2022-08-01T10:00:00Z", "2022-08-01T10:00:00Z", id="utc"),
+        pytest.param("2022-08-01T10:00:00+02:00", "2022-08-01T08:00:00Z", id="offset"),
+        pytest.param("2022-08-01T10:00:00", "2022-08-01T08:00:00Z", id="naive-is-team-zone"),
+        pytest.param("2022-08-01", "2022-08-01T21:59:00Z", id="date-is-2359-team-zone"),
+    ],
+)
 def test_send_multiple_requests__given_due_date(client, collect_auth, due, expected):
     body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"], "dueDate": due}
     assert send(client, body, collect_auth).get_json()["requests"][0]["dueDate"] == expected
 
 
 def test_send_multiple_requests__flags_and_references(client, collect_auth):
-    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"], "sendMessage": False,
-            "sendReopenMessage": True, "items": ["Gwm5sHv6tzikK65We"], "assignedTo": "janedoe@example.com",
-            "samples": [{"itemId": "Gwm5sHv6tzikK65We", "url": "https://example.com/id.pdf"}]}
+    body = {
+        "campaignId": "xvr69EYLKXvTkfYuk",
+        "contacts": ["WmTjsFknzHdmfs3Ra"],
+        "sendMessage": False,
+        "sendReopenMessage": True,
+        "items": ["Gwm5sHv6tzikK65We"],
+        "assignedTo": "janedoe@example.com",
+        "samples": [{"itemId": "Gwm5sHv6tzikK65We", "url": "https://example.com/id.pdf"}],
+    }
     response = send(client, body, collect_auth)
     assert response.status_code == 200
     request = response.get_json()["requests"][0]
@@ -117,37 +128,47 @@ def valid(**changes):
     return {k: v for k, v in body.items() if v is not ...}
 
 
-@pytest.mark.parametrize("body, field", [
-    pytest.param(valid(campaignId=...), "campaignId", id="campaign-missing"),
-    pytest.param(valid(campaignId=12), "campaignId", id="campaign-not-string"),
-    pytest.param(valid(campaignId=""), "campaignId", id="campaign-empty"),
-    pytest.param(valid(contacts=...), "contacts", id="contacts-missing"),
-    pytest.param(valid(contacts=[]), "contacts", id="contacts-empty"),
-    pytest.param(valid(contacts=["WmTjsFknzHdmfs3Ra"] * 51), "contacts", id="contacts-over-50"),
-    pytest.param(valid(contacts="WmTjsFknzHdmfs3Ra"), "contacts", id="contacts-not-list"),
-    pytest.param(valid(contacts=[12]), "contacts.0", id="contact-number"),
-    pytest.param(valid(contacts=[""]), "contacts.0", id="contact-empty-id"),
-    pytest.param(valid(contacts=[None]), "contacts.0", id="contact-null"),
-    pytest.param(valid(contacts=[{"firstName": "A"}]), "contacts.0.email", id="contact-email-missing"),
-    pytest.param(valid(contacts=["WmTjsFknzHdmfs3Ra", "x", {"email": "nope"}]), "contacts.2.email",
-                 id="contact-email-invalid"),
-    pytest.param(valid(contacts=[{"email": "a@b.co", "tag": "x"}]), "contacts.0.tag", id="contact-tag-not-list"),
-    pytest.param(valid(contacts=[{"email": "a@b.co", "firstName": 3}]), "contacts.0.firstName",
-                 id="contact-name-not-string"),
-    pytest.param(valid(items="Gwm5sHv6tzikK65We"), "items", id="items-not-list"),
-    pytest.param(valid(items=[1]), "items.0", id="item-not-string"),
-    pytest.param(valid(samples=[{"url": "https://x.io/a"}]), "samples.0.itemId", id="sample-item-missing"),
-    pytest.param(valid(samples=[{"itemId": "Gwm5sHv6tzikK65We", "url": "not a url"}]), "samples.0.url",
-                 id="sample-url-invalid"),
-    pytest.param(valid(samples="x"), "samples", id="samples-not-list"),
-    pytest.param(valid(dueDate="next week"), "dueDate", id="due-date-not-iso"),
-    pytest.param(valid(dueDate=20220711), "dueDate", id="due-date-number"),
-    pytest.param(valid(assignedTo=5), "assignedTo", id="assignee-not-string"),
-    pytest.param(valid(sendMessage="false"), "sendMessage", id="flag-string"),
-    pytest.param(valid(sendCompletionMessage=1), "sendCompletionMessage", id="flag-number"),
-    pytest.param(valid(sendRejectionMessage=None), "sendRejectionMessage", id="flag-null"),
-    pytest.param(valid(sendReopenMessage=[]), "sendReopenMessage", id="flag-list"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        pytest.param(valid(campaignId=...), "campaignId", id="campaign-missing"),
+        pytest.param(valid(campaignId=12), "campaignId", id="campaign-not-string"),
+        pytest.param(valid(campaignId=""), "campaignId", id="campaign-empty"),
+        pytest.param(valid(contacts=...), "contacts", id="contacts-missing"),
+        pytest.param(valid(contacts=[]), "contacts", id="contacts-empty"),
+        pytest.param(valid(contacts=["WmTjsFknzHdmfs3Ra"] * 51), "contacts", id="contacts-over-50"),
+        pytest.param(valid(contacts="WmTjsFknzHdmfs3Ra"), "contacts", id="contacts-not-list"),
+        pytest.param(valid(contacts=[12]), "contacts.0", id="contact-number"),
+        pytest.param(valid(contacts=[""]), "contacts.0", id="contact-empty-id"),
+        pytest.param(valid(contacts=[None]), "contacts.0", id="contact-null"),
+        pytest.param(valid(contacts=[{"firstName": "A"}]), "contacts.0.email", id="contact-email-missing"),
+        pytest.param(
+            valid(contacts=["WmTjsFknzHdmfs3Ra", "x", {"email": "nope"}]),
+            "contacts.2.email",
+            id="contact-email-invalid",
+        ),
+        pytest.param(valid(contacts=[{"email": "a@b.co", "tag": "x"}]), "contacts.0.tag", id="contact-tag-not-list"),
+        pytest.param(
+            valid(contacts=[{"email": "a@b.co", "firstName": 3}]), "contacts.0.firstName", id="contact-name-not-string"
+        ),
+        pytest.param(valid(items="Gwm5sHv6tzikK65We"), "items", id="items-not-list"),
+        pytest.param(valid(items=[1]), "items.0", id="item-not-string"),
+        pytest.param(valid(samples=[{"url": "https://x.io/a"}]), "samples.0.itemId", id="sample-item-missing"),
+        pytest.param(
+            valid(samples=[{"itemId": "Gwm5sHv6tzikK65We", "url": "not a url"}]),
+            "samples.0.url",
+            id="sample-url-invalid",
+        ),
+        pytest.param(valid(samples="x"), "samples", id="samples-not-list"),
+        pytest.param(valid(dueDate="next week"), "dueDate", id="due-date-not-iso"),
+        pytest.param(valid(dueDate=20220711), "dueDate", id="due-date-number"),
+        pytest.param(valid(assignedTo=5), "assignedTo", id="assignee-not-string"),
+        pytest.param(valid(sendMessage="false"), "sendMessage", id="flag-string"),
+        pytest.param(valid(sendCompletionMessage=1), "sendCompletionMessage", id="flag-number"),
+        pytest.param(valid(sendRejectionMessage=None), "sendRejectionMessage", id="flag-null"),
+        pytest.param(valid(sendReopenMessage=[]), "sendReopenMessage", id="flag-list"),
+    ],
+)
 def test_send_multiple_requests__invalid_field(client, collect_auth, body, field):
     response = send(client, body, collect_auth)
     assert response.status_code == 400, response.get_data(as_text=True)
@@ -158,50 +179,65 @@ def test_send_multiple_requests__invalid_field(client, collect_auth, body, field
     assert client.get("/__mock/state/collect/requests").get_json()["items"] == []
 
 
-@pytest.mark.parametrize("raw, content_type", [
-    pytest.param(b"{not json", "application/json", id="malformed"),
-    pytest.param(b'{"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [', "application/json", id="truncated"),
-    pytest.param(b"[1, 2]", "application/json", id="array"),
-    pytest.param(b'"text"', "application/json", id="string"),
-    pytest.param(b"", "application/json", id="empty"),
-    pytest.param(b'{"campaignId": "\xff"}', "application/json", id="invalid-utf8"),
-    pytest.param(b"campaignId=x", "application/x-www-form-urlencoded", id="form-encoded"),
-    pytest.param(b'{"a": NaN}', "application/json", id="nan"),
-])
+@pytest.mark.parametrize(
+    "raw, content_type",
+    [
+        pytest.param(b"{not json", "application/json", id="malformed"),
+        pytest.param(b'{"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [', "application/json", id="truncated"),
+        pytest.param(b"[1, 2]", "application/json", id="array"),
+        pytest.param(b'"text"', "application/json", id="string"),
+        pytest.param(b"", "application/json", id="empty"),
+        pytest.param(b'{"campaignId": "\xff"}', "application/json", id="invalid-utf8"),
+        pytest.param(b"campaignId=x", "application/x-www-form-urlencoded", id="form-encoded"),
+        pytest.param(b'{"a": NaN}', "application/json", id="nan"),
+    ],
+)
 def test_send_multiple_requests__bad_body(client, collect_auth, raw, content_type):
     response = client.post("/v1/requests", data=raw, headers={**collect_auth, "Content-Type": content_type})
     assert response.status_code == 400
     assert response.get_json()["message"] == "Your request is invalid."
 
 
-@pytest.mark.parametrize("body, field", [
-    pytest.param(valid(campaignId="NoSuchCampaign234"), "campaignId", id="campaign"),
-    pytest.param(valid(items=["NoSuchItem2345678"]), "items.0", id="item"),
-    pytest.param(valid(samples=[{"itemId": "NoSuchItem2345678", "url": "https://x.io/a"}]), "samples.0.itemId",
-                 id="sample-item"),
-    pytest.param(valid(assignedTo="nobody@example.com"), "assignedTo", id="assignee-email"),
-    pytest.param(valid(assignedTo="NoSuchMember23456"), "assignedTo", id="assignee-id"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        pytest.param(valid(campaignId="NoSuchCampaign234"), "campaignId", id="campaign"),
+        pytest.param(valid(items=["NoSuchItem2345678"]), "items.0", id="item"),
+        pytest.param(
+            valid(samples=[{"itemId": "NoSuchItem2345678", "url": "https://x.io/a"}]),
+            "samples.0.itemId",
+            id="sample-item",
+        ),
+        pytest.param(valid(assignedTo="nobody@example.com"), "assignedTo", id="assignee-email"),
+        pytest.param(valid(assignedTo="NoSuchMember23456"), "assignedTo", id="assignee-id"),
+    ],
+)
 def test_send_multiple_requests__unknown_reference(client, collect_auth, body, field):
     response = send(client, body, collect_auth)
     assert response.status_code == 404
     data = response.get_json()
-    assert data == {"error": "Not Found", "message": "The specified object could not be found.",
-                    "details": data["details"]}
+    assert data == {
+        "error": "Not Found",
+        "message": "The specified object could not be found.",
+        "details": data["details"],
+    }
     assert field in [d["field"] for d in data["details"]]
     assert client.get("/__mock/state/collect/requests").get_json()["items"] == []
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param({}, id="missing"),
-    pytest.param({"Authorization": "Bearer collect_test_key"}, id="bearer"),
-    pytest.param({"Authorization": "Basic"}, id="no-credentials"),
-    pytest.param({"Authorization": "Basic !!!notbase64"}, id="undecodable"),
-    pytest.param({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()}, id="no-colon"),
-    pytest.param(basic(""), id="empty-key"),
-    pytest.param(basic("collect_revoked_key"), id="revoked"),
-    pytest.param(basic("collect_expired_key"), id="expired"),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"Authorization": "Bearer collect_test_key"}, id="bearer"),
+        pytest.param({"Authorization": "Basic"}, id="no-credentials"),
+        pytest.param({"Authorization": "Basic !!!notbase64"}, id="undecodable"),
+        pytest.param({"Authorization": "Basic " + base64.b64encode(b"no-colon").decode()}, id="no-colon"),
+        pytest.param(basic(""), id="empty-key"),
+        pytest.param(basic("collect_revoked_key"), id="revoked"),
+        pytest.param(basic("collect_expired_key"), id="expired"),
+    ],
+)
 def test_send_multiple_requests__unauthorized(client, headers):
     response = client.post("/v1/requests", json=valid(), headers=headers)
     assert response.status_code == 401

@@ -1,4 +1,5 @@
 """/__mock: health, reset, clock, state."""
+
 from __future__ import annotations
 
 import pytest
@@ -50,13 +51,16 @@ def test_clock__reset_returns_to_startup_mode(client):
     assert client.get("/__mock/clock").get_json()["frozen"] is False
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param({}, id="nothing"),
-    pytest.param({"freeze": "yesterday"}, id="bad-instant"),
-    pytest.param({"advance": "10"}, id="advance-string"),
-    pytest.param({"freeze": True, "advance": 1}, id="two-actions"),
-    pytest.param({"unfreeze": False}, id="unfreeze-false"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param({}, id="nothing"),
+        pytest.param({"freeze": "yesterday"}, id="bad-instant"),
+        pytest.param({"advance": "10"}, id="advance-string"),
+        pytest.param({"freeze": True, "advance": 1}, id="two-actions"),
+        pytest.param({"unfreeze": False}, id="unfreeze-false"),
+    ],
+)
 def test_clock__bad_body(client, body):
     response = client.post("/__mock/clock", json=body)
     assert response.status_code == 400
@@ -99,10 +103,13 @@ def test_state__add_campaign_with_defaults_for_a_tenant(client):
     assert client.post("/v1/requests", json=body, headers=basic("collect_test_key")).status_code == 404
 
 
-@pytest.mark.parametrize("body, field", [
-    pytest.param({"firstName": "x"}, "email", id="contact-without-email"),
-    pytest.param({"email": "bad"}, "email", id="contact-bad-email"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        pytest.param({"firstName": "x"}, "email", id="contact-without-email"),
+        pytest.param({"email": "bad"}, "email", id="contact-bad-email"),
+    ],
+)
 def test_state__add_invalid_entity(client, body, field):
     response = client.post("/__mock/state/collect/contacts", json=body)
     assert response.status_code == 400

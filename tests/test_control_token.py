@@ -1,4 +1,5 @@
 """--control-token: every /__mock call but health needs X-Mock-Token; the APIs do not."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,12 +7,24 @@ from helpers import COLLECT_KEY, basic
 
 TOKEN = "s3cret-token"
 CALLS = [
-    ("POST", "/__mock/reset"), ("GET", "/__mock/faults"), ("POST", "/__mock/faults"), ("DELETE", "/__mock/faults"),
-    ("DELETE", "/__mock/faults/flt_1"), ("GET", "/__mock/requests"), ("DELETE", "/__mock/requests"),
-    ("GET", "/__mock/clock"), ("POST", "/__mock/clock"), ("GET", "/__mock/rate-limits"),
-    ("PUT", "/__mock/rate-limits"), ("GET", "/__mock/state"), ("GET", "/__mock/state/collect/contacts"),
-    ("POST", "/__mock/state/collect/contacts"), ("GET", "/__mock/scenarios"),
-    ("POST", "/__mock/scenarios/slow-network"), ("GET", "/__mock/openapi.json"), ("GET", "/__mock/nope"),
+    ("POST", "/__mock/reset"),
+    ("GET", "/__mock/faults"),
+    ("POST", "/__mock/faults"),
+    ("DELETE", "/__mock/faults"),
+    ("DELETE", "/__mock/faults/flt_1"),
+    ("GET", "/__mock/requests"),
+    ("DELETE", "/__mock/requests"),
+    ("GET", "/__mock/clock"),
+    ("POST", "/__mock/clock"),
+    ("GET", "/__mock/rate-limits"),
+    ("PUT", "/__mock/rate-limits"),
+    ("GET", "/__mock/state"),
+    ("GET", "/__mock/state/collect/contacts"),
+    ("POST", "/__mock/state/collect/contacts"),
+    ("GET", "/__mock/scenarios"),
+    ("POST", "/__mock/scenarios/slow-network"),
+    ("GET", "/__mock/openapi.json"),
+    ("GET", "/__mock/nope"),
 ]
 
 

@@ -1,13 +1,20 @@
 """Same seed, same calls: same IDs and bytes; another seed: other IDs."""
+
 from __future__ import annotations
 
 from helpers import basic
 
 from mockserver.app import create_app
 
-BODY = {"campaignId": "xvr69EYLKXvTkfYuk",
-        "contacts": ["WmTjsFknzHdmfs3Ra", {"email": "a@example.com"}, {"email": "b@example.com"},
-                     {"email": "c@example.com"}]}
+BODY = {
+    "campaignId": "xvr69EYLKXvTkfYuk",
+    "contacts": [
+        "WmTjsFknzHdmfs3Ra",
+        {"email": "a@example.com"},
+        {"email": "b@example.com"},
+        {"email": "c@example.com"},
+    ],
+}
 
 
 def run_calls(client) -> list[bytes]:

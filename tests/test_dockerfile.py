@@ -1,4 +1,5 @@
 """The Dockerfile: hadolint finds nothing, and the image keeps the promises of the README."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,9 @@ def final_stage() -> list[tuple[str, str]]:
 def test_dockerfile__hadolint_finds_nothing():
     binary = hadolint()
     try:
-        result = subprocess.run([binary, "--no-color", str(DOCKERFILE)], capture_output=True, text=True,
-                                timeout=60, cwd=ROOT)
+        result = subprocess.run(
+            [binary, "--no-color", str(DOCKERFILE)], capture_output=True, text=True, timeout=60, cwd=ROOT
+        )
     except OSError as exc:  # e.g. an x86-64 binary on another architecture
         pytest.skip(f"hadolint cannot run on this platform: {exc}")
     assert (result.returncode, result.stdout + result.stderr) == (0, "")

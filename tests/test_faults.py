@@ -1,4 +1,5 @@
 """/__mock/faults and Prefer: rules as data, matching, lifetimes, error answers, no state change."""
+
 from __future__ import annotations
 
 import json
@@ -11,9 +12,21 @@ from mockserver.apis.collect.errors import DOCUMENTED_TEXTS
 
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
 BULK_SEND = {"templateId": "tpl_abc123", "name": "Q3", "signers": [{"name": "Jane", "email": "jane@example.com"}]}
-RULE_DEFAULTS = {"api": "*", "method": "*", "path": "*", "tenant": None, "status": None, "kind": "error",
-                 "times": None, "after": 0, "probability": 1.0, "delayMs": 0, "retryAfter": 30, "headers": {},
-                 "body": None}
+RULE_DEFAULTS = {
+    "api": "*",
+    "method": "*",
+    "path": "*",
+    "tenant": None,
+    "status": None,
+    "kind": "error",
+    "times": None,
+    "after": 0,
+    "probability": 1.0,
+    "delayMs": 0,
+    "retryAfter": 30,
+    "headers": {},
+    "body": None,
+}
 
 
 @pytest.fixture
@@ -53,35 +66,38 @@ def test_add_fault__ids_count_on_and_start_again_after_reset(client):
     assert add(client, status=500)["id"] == "flt_1"
 
 
-@pytest.mark.parametrize("rule, field", [
-    pytest.param({"api": "stripe", "status": 500}, "api", id="unknown-api"),
-    pytest.param({"kind": "explode", "status": 500}, "kind", id="unknown-kind"),
-    pytest.param({"kind": "error"}, "status", id="error-without-status"),
-    pytest.param({"status": 399}, "status", id="status-below-400"),
-    pytest.param({"status": 600}, "status", id="status-above-599"),
-    pytest.param({"status": "503"}, "status", id="status-string"),
-    pytest.param({"status": True}, "status", id="status-boolean"),
-    pytest.param({"status": 500, "times": -1}, "times", id="negative-times"),
-    pytest.param({"status": 500, "times": 0}, "times", id="zero-times"),
-    pytest.param({"status": 500, "after": -1}, "after", id="negative-after"),
-    pytest.param({"status": 500, "delayMs": -5}, "delayMs", id="negative-delay"),
-    pytest.param({"status": 500, "delayMs": 60_001}, "delayMs", id="delay-over-cap"),
-    pytest.param({"status": 500, "retryAfter": -1}, "retryAfter", id="negative-retry-after"),
-    pytest.param({"status": 500, "probability": 1.5}, "probability", id="probability-above-1"),
-    pytest.param({"status": 500, "probability": -0.1}, "probability", id="probability-below-0"),
-    pytest.param({"status": 500, "probability": "half"}, "probability", id="probability-string"),
-    pytest.param({"status": 500, "method": "FETCH"}, "method", id="unknown-method"),
-    pytest.param({"status": 500, "path": "v1/requests"}, "path", id="path-without-slash"),
-    pytest.param({"status": 500, "headers": {"Bad Name": "x"}}, "headers", id="header-name"),
-    pytest.param({"status": 500, "headers": {"X-A": "a\r\nb"}}, "headers", id="header-injection"),
-    pytest.param({"status": 500, "headers": {"X-A": 1}}, "headers", id="header-value-number"),
-    pytest.param({"status": 500, "headers": {"content-length": "1"}}, "headers", id="framing-header"),
-    pytest.param({"kind": "delay"}, "delayMs", id="delay-without-delayMs"),
-    pytest.param({"kind": "drop", "status": 503}, "status", id="status-on-drop"),
-    pytest.param({"kind": "malformed", "body": 12345}, "body", id="malformed-number-body"),
-    pytest.param({"status": 500, "delay_ms": 10}, "delay_ms", id="unknown-field"),
-    pytest.param({"status": 500, "id": "flt_9"}, "id", id="id-is-given-by-the-mock"),
-])
+@pytest.mark.parametrize(
+    "rule, field",
+    [
+        pytest.param({"api": "stripe", "status": 500}, "api", id="unknown-api"),
+        pytest.param({"kind": "explode", "status": 500}, "kind", id="unknown-kind"),
+        pytest.param({"kind": "error"}, "status", id="error-without-status"),
+        pytest.param({"status": 399}, "status", id="status-below-400"),
+        pytest.param({"status": 600}, "status", id="status-above-599"),
+        pytest.param({"status": "503"}, "status", id="status-string"),
+        pytest.param({"status": True}, "status", id="status-boolean"),
+        pytest.param({"status": 500, "times": -1}, "times", id="negative-times"),
+        pytest.param({"status": 500, "times": 0}, "times", id="zero-times"),
+        pytest.param({"status": 500, "after": -1}, "after", id="negative-after"),
+        pytest.param({"status": 500, "delayMs": -5}, "delayMs", id="negative-delay"),
+        pytest.param({"status": 500, "delayMs": 60_001}, "delayMs", id="delay-over-cap"),
+        pytest.param({"status": 500, "retryAfter": -1}, "retryAfter", id="negative-retry-after"),
+        pytest.param({"status": 500, "probability": 1.5}, "probability", id="probability-above-1"),
+        pytest.param({"status": 500, "probability": -0.1}, "probability", id="probability-below-0"),
+        pytest.param({"status": 500, "probability": "half"}, "probability", id="probability-string"),
+        pytest.param({"status": 500, "method": "FETCH"}, "method", id="unknown-method"),
+        pytest.param({"status": 500, "path": "v1/requests"}, "path", id="path-without-slash"),
+        pytest.param({"status": 500, "headers": {"Bad Name": "x"}}, "headers", id="header-name"),
+        pytest.param({"status": 500, "headers": {"X-A": "a\r\nb"}}, "headers", id="header-injection"),
+        pytest.param({"status": 500, "headers": {"X-A": 1}}, "headers", id="header-value-number"),
+        pytest.param({"status": 500, "headers": {"content-length": "1"}}, "headers", id="framing-header"),
+        pytest.param({"kind": "delay"}, "delayMs", id="delay-without-delayMs"),
+        pytest.param({"kind": "drop", "status": 503}, "status", id="status-on-drop"),
+        pytest.param({"kind": "malformed", "body": 12345}, "body", id="malformed-number-body"),
+        pytest.param({"status": 500, "delay_ms": 10}, "delay_ms", id="unknown-field"),
+        pytest.param({"status": 500, "id": "flt_9"}, "id", id="id-is-given-by-the-mock"),
+    ],
+)
 def test_add_fault__bad_rule_is_400_naming_the_field(client, rule, field):
     response = client.post("/__mock/faults", json=rule)
     assert response.status_code == 400
@@ -94,11 +110,13 @@ def test_add_fault__api_names_are_the_apps_apis(app):
     assert set(APIS) == set(app.extensions["mockserver"].apis)
 
 
-@pytest.mark.parametrize("body", [pytest.param(None, id="no-body"), pytest.param([1], id="array"),
-                                  pytest.param("x", id="string")])
+@pytest.mark.parametrize(
+    "body", [pytest.param(None, id="no-body"), pytest.param([1], id="array"), pytest.param("x", id="string")]
+)
 def test_add_fault__body_must_be_an_object(client, body):
-    response = client.post("/__mock/faults", data=json.dumps(body) if body is not None else b"",
-                           content_type="application/json")
+    response = client.post(
+        "/__mock/faults", data=json.dumps(body) if body is not None else b"", content_type="application/json"
+    )
     assert response.status_code == 400 and response.get_json()["error"]["code"] == "bad-request"
 
 
@@ -119,19 +137,22 @@ def test_clear_faults__all_gone(client):
 
 
 # -- matching ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("rule, fires", [
-    pytest.param({}, True, id="everything"),
-    pytest.param({"api": "collect"}, True, id="api"),
-    pytest.param({"api": "insigner"}, False, id="other-api"),
-    pytest.param({"method": "post"}, True, id="method-any-case"),
-    pytest.param({"method": "GET"}, False, id="other-method"),
-    pytest.param({"path": "/v1/requests"}, True, id="exact-path"),
-    pytest.param({"path": "/v1/*"}, True, id="glob"),
-    pytest.param({"path": "/v1/request"}, False, id="other-path"),
-    pytest.param({"tenant": COLLECT_KEY}, True, id="tenant-by-key"),
-    pytest.param({"tenant": "uGFRDeEL3Ct2uYo2c"}, True, id="tenant-by-id"),
-    pytest.param({"tenant": "someone-else"}, False, id="other-tenant"),
-])
+@pytest.mark.parametrize(
+    "rule, fires",
+    [
+        pytest.param({}, True, id="everything"),
+        pytest.param({"api": "collect"}, True, id="api"),
+        pytest.param({"api": "insigner"}, False, id="other-api"),
+        pytest.param({"method": "post"}, True, id="method-any-case"),
+        pytest.param({"method": "GET"}, False, id="other-method"),
+        pytest.param({"path": "/v1/requests"}, True, id="exact-path"),
+        pytest.param({"path": "/v1/*"}, True, id="glob"),
+        pytest.param({"path": "/v1/request"}, False, id="other-path"),
+        pytest.param({"tenant": COLLECT_KEY}, True, id="tenant-by-key"),
+        pytest.param({"tenant": "uGFRDeEL3Ct2uYo2c"}, True, id="tenant-by-id"),
+        pytest.param({"tenant": "someone-else"}, False, id="other-tenant"),
+    ],
+)
 def test_fault__matches_api_method_path_tenant(client, rule, fires):
     add(client, status=503, **rule)
     assert send(client).status_code == (503 if fires else 200)
@@ -202,11 +223,21 @@ def test_fault_error__collect_answers_its_documented_body(client, status):
     assert response.headers.get("Retry-After") == ("12" if status in (429, 503) else None)
 
 
-@pytest.mark.parametrize("status, slug", [
-    (400, "bad-request"), (401, "unauthorized"), (403, "forbidden"), (404, "not-found"), (409, "conflict"),
-    (422, "validation-error"), (429, "rate-limited"), (500, "internal-error"), (502, "bad-gateway"),
-    (503, "service-unavailable"),
-])
+@pytest.mark.parametrize(
+    "status, slug",
+    [
+        (400, "bad-request"),
+        (401, "unauthorized"),
+        (403, "forbidden"),
+        (404, "not-found"),
+        (409, "conflict"),
+        (422, "validation-error"),
+        (429, "rate-limited"),
+        (500, "internal-error"),
+        (502, "bad-gateway"),
+        (503, "service-unavailable"),
+    ],
+)
 def test_fault_error__insigner_answers_problem_details(client, status, slug):
     add(client, api="insigner", status=status)
     response = list_bulk_sends(client)
@@ -219,8 +250,13 @@ def test_fault_error__insigner_answers_problem_details(client, status, slug):
 
 
 def test_fault_error__body_and_headers_override_the_defaults(client):
-    add(client, api="insigner", status=503, headers={"Retry-After": "5", "X-Upstream": "down"},
-        body={"message": "upstream maintenance"})
+    add(
+        client,
+        api="insigner",
+        status=503,
+        headers={"Retry-After": "5", "X-Upstream": "down"},
+        body={"message": "upstream maintenance"},
+    )
     response = list_bulk_sends(client)
     assert response.headers["Retry-After"] == "5" and response.headers["X-Upstream"] == "down"
     assert response.get_json() == {"message": "upstream maintenance"}
@@ -275,7 +311,7 @@ def test_fault_drop__without_a_socket_answers_502_empty(client):
 
 
 # -- Prefer -------------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("prefer", ["code=503", "code=\"503\"", "return=minimal, code=503", "code=503; x=y"])
+@pytest.mark.parametrize("prefer", ["code=503", 'code="503"', "return=minimal, code=503", "code=503; x=y"])
 def test_prefer__code_answers_as_an_error_rule_would(client, prefer):
     response = send(client, Prefer=prefer)
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
@@ -294,8 +330,10 @@ def test_prefer__code_wins_over_rules_and_moves_no_counter(client):
     assert send(client).status_code == 500
 
 
-@pytest.mark.parametrize("prefer", ["code=200", "code=abc", "code=", "code=5²3", "code=" + "5" * 5000, "delay=-1",
-                                    "delay=60001", "delay=soon"])
+@pytest.mark.parametrize(
+    "prefer",
+    ["code=200", "code=abc", "code=", "code=5²3", "code=" + "5" * 5000, "delay=-1", "delay=60001", "delay=soon"],
+)
 def test_prefer__invalid_value_is_400_in_the_api_envelope(client, prefer):
     collect = send(client, Prefer=prefer)
     assert collect.status_code == 400 and collect.get_json()["details"][0]["field"] == "Prefer"

@@ -2,6 +2,7 @@
 
 The delays here are the feature under test, so these are the only tests that wait on wall time.
 """
+
 from __future__ import annotations
 
 import json
@@ -32,8 +33,9 @@ def add(url: str, **rule) -> dict:
 
 
 def send(url: str, session: requests.Session | None = None, **headers) -> requests.Response:
-    return (session or requests).post(f"{url}/v1/requests", json=SEND, headers={**basic(COLLECT_KEY), **headers},
-                                      timeout=10)
+    return (session or requests).post(
+        f"{url}/v1/requests", json=SEND, headers={**basic(COLLECT_KEY), **headers}, timeout=10
+    )
 
 
 def journal(url: str) -> list[dict]:

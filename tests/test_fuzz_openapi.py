@@ -8,6 +8,7 @@ and again with whatever credentials were generated. Every answer must match the 
 none is a 5xx unless a `Prefer: code=5xx` header asked for it. Generation is seeded and
 derandomised, so a failure reproduces; MOCKSERVER_FUZZ_EXAMPLES raises the budget (`make fuzz`).
 """
+
 from __future__ import annotations
 
 import copy
@@ -31,8 +32,13 @@ from mockserver.openapi.document import document
 
 SEED = 20240705
 EXAMPLES = fuzz_examples(25)
-CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
-          response_schema_conformance]
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+]
 AUTH = {"/v1/": basic(COLLECT_KEY), "/api/v1/": bearer(INSIGNER_KEY)}
 # What a seeded tenant has: the reference examples' campaign, template and bulk send.
 SEEDED_BODY_FIELDS = {"campaignId": "xvr69EYLKXvTkfYuk", "templateId": "tpl_abc123"}
@@ -41,18 +47,21 @@ NO_LIMITS = {"insigner": {"enabled": False}, "collect": {"enabled": False}}
 
 
 def fuzz_config() -> SchemathesisConfig:
-    return SchemathesisConfig.from_dict({
-        "seed": SEED,
-        "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large", "large_base_example"],
-        "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True, "database": "none"},
-        "phases": {"stateful": {"enabled": False}},
-    })
+    return SchemathesisConfig.from_dict(
+        {
+            "seed": SEED,
+            "suppress-health-check": ["too_slow", "filter_too_much", "data_too_large", "large_base_example"],
+            "generation": {"mode": "all", "max-examples": EXAMPLES, "deterministic": True, "database": "none"},
+            "phases": {"stateful": {"enabled": False}},
+        }
+    )
 
 
 # schemathesis parametrizes at collection, so it reads the document then, from an app built for that
 # alone; the calls go to the `fuzz_app` fixture (its lazy from_fixture() does not run on pytest 9).
-schema = schemathesis.openapi.from_dict(document(create_app({"store": "memory", "seed_count": 0})),
-                                        config=fuzz_config())
+schema = schemathesis.openapi.from_dict(
+    document(create_app({"store": "memory", "seed_count": 0})), config=fuzz_config()
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ is 2xx or 4xx, every error is in its API's envelope, and every schema refuses wh
 load with a ValidationError only. Derandomised (a failure reproduces) and bounded; `make fuzz`
 raises the number of examples (MOCKSERVER_FUZZ_EXAMPLES).
 """
+
 from __future__ import annotations
 
 import json
@@ -35,8 +36,13 @@ from mockserver.app import create_app
 from mockserver.faults.rules import FaultRuleError, load_rule
 from mockserver.journal.model import JournalQuerySchema
 
-FUZZ = settings(max_examples=fuzz_examples(40), derandomize=True, database=None, deadline=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
+FUZZ = settings(
+    max_examples=fuzz_examples(40),
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+)
 COLLECT = {**basic(COLLECT_KEY), "Content-Type": "application/json"}
 INSIGNER = {**bearer(INSIGNER_KEY), "Content-Type": "application/json"}
 CAMPAIGN, CONTACT = "xvr69EYLKXvTkfYuk", "WmTjsFknzHdmfs3Ra"
@@ -44,10 +50,19 @@ ITEMS = ["Gwm5sHv6tzikK65We", "4PQd5HKQcBk5BZmsB"]
 MEMBERS = ["upKywNKgwyHx3hKfF", "janedoe@example.com"]
 
 # -- strategies ------------------------------------------------------------------------------------
-scalars = (st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=20)
-           | st.sampled_from(["", " ", "\x00", "é", "😀", "\ud800", "1e999", "null", "2022-07-04"]))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=20)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats()
+    | st.text(max_size=20)
+    | st.sampled_from(["", " ", "\x00", "é", "😀", "\ud800", "1e999", "null", "2022-07-04"])
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
 
 
 def maybe(strategy: st.SearchStrategy, junk: st.SearchStrategy = json_values) -> st.SearchStrategy:
@@ -61,28 +76,62 @@ def optional_fields(**fields: st.SearchStrategy) -> st.SearchStrategy[dict]:
 
 
 emails = st.emails() | st.sampled_from(["a@b.invalid", "x@example.com", "not-an-email", "a@b", "@", "a\n@b.co"])
-dates = (st.datetimes().map(lambda d: d.isoformat()) | st.dates().map(str)
-         | st.sampled_from(["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "2022-13-01", "tomorrow"]))
-collect_contacts = st.lists(maybe(st.sampled_from([CONTACT, "unknownContact0001"]) | optional_fields(
-    email=maybe(emails), firstName=maybe(st.text()), lastName=maybe(st.text()), company=maybe(st.text()),
-    phone=maybe(st.text()), tag=maybe(st.lists(st.text())), custom=maybe(st.lists(st.dictionaries(
-        st.text(max_size=5), scalars))), data=maybe(st.dictionaries(st.text(max_size=5), scalars)))), max_size=6)
+dates = (
+    st.datetimes().map(lambda d: d.isoformat())
+    | st.dates().map(str)
+    | st.sampled_from(["0001-01-01T00:00:00+23:59", "9999-12-31T23:59:59-23:59", "2022-13-01", "tomorrow"])
+)
+collect_contacts = st.lists(
+    maybe(
+        st.sampled_from([CONTACT, "unknownContact0001"])
+        | optional_fields(
+            email=maybe(emails),
+            firstName=maybe(st.text()),
+            lastName=maybe(st.text()),
+            company=maybe(st.text()),
+            phone=maybe(st.text()),
+            tag=maybe(st.lists(st.text())),
+            custom=maybe(st.lists(st.dictionaries(st.text(max_size=5), scalars))),
+            data=maybe(st.dictionaries(st.text(max_size=5), scalars)),
+        )
+    ),
+    max_size=6,
+)
 collect_bodies = st.fixed_dictionaries(
     {"campaignId": maybe(st.sampled_from([CAMPAIGN, "unknownCampaign01"])), "contacts": maybe(collect_contacts)},
-    optional={"items": maybe(st.lists(st.sampled_from(ITEMS) | st.text())),
-              "samples": maybe(st.lists(optional_fields(itemId=maybe(st.sampled_from(ITEMS)),
-                                                        url=maybe(st.sampled_from(["https://a.co/x", "nope"]))))),
-              "dueDate": maybe(dates), "assignedTo": maybe(st.sampled_from(MEMBERS) | st.text()),
-              **{flag: maybe(st.booleans()) for flag in collect_schemas.MESSAGE_FLAGS}})
-signers = st.lists(maybe(optional_fields(name=maybe(st.text(max_size=210)), email=maybe(emails),
-                                         phone=maybe(st.text(max_size=25)))), max_size=5)
+    optional={
+        "items": maybe(st.lists(st.sampled_from(ITEMS) | st.text())),
+        "samples": maybe(
+            st.lists(
+                optional_fields(
+                    itemId=maybe(st.sampled_from(ITEMS)), url=maybe(st.sampled_from(["https://a.co/x", "nope"]))
+                )
+            )
+        ),
+        "dueDate": maybe(dates),
+        "assignedTo": maybe(st.sampled_from(MEMBERS) | st.text()),
+        **{flag: maybe(st.booleans()) for flag in collect_schemas.MESSAGE_FLAGS},
+    },
+)
+signers = st.lists(
+    maybe(optional_fields(name=maybe(st.text(max_size=210)), email=maybe(emails), phone=maybe(st.text(max_size=25)))),
+    max_size=5,
+)
 insigner_bodies = st.fixed_dictionaries(
-    {"templateId": maybe(st.sampled_from(["tpl_abc123", "tpl_unknown"])), "name": maybe(st.text(max_size=210)),
-     "signers": maybe(signers)}, optional={"emailMessage": maybe(st.text(max_size=30))})
-query_values = st.text(max_size=12) | st.sampled_from(["1", "100", "101", "0", "-1", "1e2", "0x10", "NaN",
-                                                       "Infinity", "completed", "processing", "bs_abc123", ""])
-list_queries = st.lists(st.tuples(st.sampled_from(["limit", "cursor", "status", "other", "limit[]"]) | st.text(
-    max_size=5), query_values), max_size=6)
+    {
+        "templateId": maybe(st.sampled_from(["tpl_abc123", "tpl_unknown"])),
+        "name": maybe(st.text(max_size=210)),
+        "signers": maybe(signers),
+    },
+    optional={"emailMessage": maybe(st.text(max_size=30))},
+)
+query_values = st.text(max_size=12) | st.sampled_from(
+    ["1", "100", "101", "0", "-1", "1e2", "0x10", "NaN", "Infinity", "completed", "processing", "bs_abc123", ""]
+)
+list_queries = st.lists(
+    st.tuples(st.sampled_from(["limit", "cursor", "status", "other", "limit[]"]) | st.text(max_size=5), query_values),
+    max_size=6,
+)
 
 
 def dump(value: Any) -> bytes:
@@ -162,8 +211,10 @@ def test_list_bulk_sends__any_query_is_a_page_or_a_422(client, pairs):
 
 
 @FUZZ
-@given(bulk_send_id=st.text(min_size=1, max_size=30).filter(lambda t: "/" not in t and t not in (".", "..")),
-       method=st.sampled_from(["GET", "DELETE"]))
+@given(
+    bulk_send_id=st.text(min_size=1, max_size=30).filter(lambda t: "/" not in t and t not in (".", "..")),
+    method=st.sampled_from(["GET", "DELETE"]),
+)
 def test_bulk_send_by_id__any_id_is_a_404_problem(client, bulk_send_id, method):
     response = client.open(f"/api/v1/bulk-sends/{bulk_send_id}", method=method, headers=bearer(INSIGNER_KEY))
     assert response.status_code == 404, response.get_data(as_text=True)[:300]
@@ -172,15 +223,19 @@ def test_bulk_send_by_id__any_id_is_a_404_problem(client, bulk_send_id, method):
 
 # -- both: faults a request asks for, and the renderers ------------------------------------------------
 @FUZZ
-@given(prefer=st.integers(400, 599).map(lambda code: f"code={code}") | st.text(  # what a header can carry: Latin-1
-    st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=20).filter(
-    lambda t: "delay" not in t.lower())
-       | st.sampled_from(["code=399", "code=600", "code=²", "code=1e3", "code=500, code=404", "x;code=503"]),
-       api=st.sampled_from(["collect", "insigner"]))
+@given(
+    prefer=st.integers(400, 599).map(lambda code: f"code={code}")
+    | st.text(  # what a header can carry: Latin-1
+        st.characters(min_codepoint=0x20, max_codepoint=0xFF, exclude_characters="\x7f"), max_size=20
+    ).filter(lambda t: "delay" not in t.lower())
+    | st.sampled_from(["code=399", "code=600", "code=²", "code=1e3", "code=500, code=404", "x;code=503"]),
+    api=st.sampled_from(["collect", "insigner"]),
+)
 def test_prefer__any_value_is_its_status_or_a_400_in_the_envelope(client, prefer, api):
     if api == "collect":
-        response = client.post("/v1/requests", json={"campaignId": CAMPAIGN, "contacts": [CONTACT]},
-                               headers={**COLLECT, "Prefer": prefer})
+        response = client.post(
+            "/v1/requests", json={"campaignId": CAMPAIGN, "contacts": [CONTACT]}, headers={**COLLECT, "Prefer": prefer}
+        )
     else:
         response = client.get("/api/v1/bulk-sends", headers={**INSIGNER, "Prefer": prefer})
     code = re.fullmatch(r"code=([0-9]{1,6})", prefer)
@@ -193,9 +248,13 @@ def test_prefer__any_value_is_its_status_or_a_400_in_the_envelope(client, prefer
 
 
 @FUZZ
-@given(status=st.integers(400, 599), detail=st.none() | st.text(max_size=40),
-       fields=st.lists(st.fixed_dictionaries({"field": st.text(max_size=10), "message": st.text(max_size=10)}),
-                       max_size=2))
+@given(
+    status=st.integers(400, 599),
+    detail=st.none() | st.text(max_size=40),
+    fields=st.lists(
+        st.fixed_dictionaries({"field": st.text(max_size=10), "message": st.text(max_size=10)}), max_size=2
+    ),
+)
 def test_error_renderers__any_status_keeps_the_envelope(status, detail, fields):
     collect = error_body(status, detail, fields)
     assert set(collect) <= {"error", "message", "details"} and collect["error"] and collect["message"]
@@ -206,19 +265,50 @@ def test_error_renderers__any_status_keeps_the_envelope(status, detail, fields):
 
 # -- the control plane -----------------------------------------------------------------------------
 CONTROL_WRITES = [
-    ("POST", "/__mock/reset"), ("POST", "/__mock/clock"), ("POST", "/__mock/faults"),
-    ("PUT", "/__mock/rate-limits"), ("POST", "/__mock/state/collect/contacts"),
-    ("POST", "/__mock/state/collect/campaigns"), ("POST", "/__mock/state/collect/apiKeys"),
-    ("POST", "/__mock/state/insigner/templates"), ("POST", "/__mock/state/insigner/bulkSends"),
-    ("POST", "/__mock/state/insigner/apiKeys"), ("POST", "/__mock/state/insigner/documents"),
+    ("POST", "/__mock/reset"),
+    ("POST", "/__mock/clock"),
+    ("POST", "/__mock/faults"),
+    ("PUT", "/__mock/rate-limits"),
+    ("POST", "/__mock/state/collect/contacts"),
+    ("POST", "/__mock/state/collect/campaigns"),
+    ("POST", "/__mock/state/collect/apiKeys"),
+    ("POST", "/__mock/state/insigner/templates"),
+    ("POST", "/__mock/state/insigner/bulkSends"),
+    ("POST", "/__mock/state/insigner/apiKeys"),
+    ("POST", "/__mock/state/insigner/documents"),
 ]
 
 
 @FUZZ
-@given(call=st.sampled_from(CONTROL_WRITES), body=json_values | st.dictionaries(
-    st.sampled_from(["seed", "freeze", "advance", "unfreeze", "status", "kind", "headers", "body", "name",
-                     "email", "key", "expiresAt", "createdAt", "insigner", "collect", "templateId", "delayMs"]),
-    json_values, max_size=3))
+@given(
+    call=st.sampled_from(CONTROL_WRITES),
+    body=json_values
+    | st.dictionaries(
+        st.sampled_from(
+            [
+                "seed",
+                "freeze",
+                "advance",
+                "unfreeze",
+                "status",
+                "kind",
+                "headers",
+                "body",
+                "name",
+                "email",
+                "key",
+                "expiresAt",
+                "createdAt",
+                "insigner",
+                "collect",
+                "templateId",
+                "delayMs",
+            ]
+        ),
+        json_values,
+        max_size=3,
+    ),
+)
 def test_control_writes__any_body_is_a_2xx_or_a_4xx_in_the_envelope(client, call, body):
     method, path = call
     response = client.open(path, method=method, data=dump(body), headers={"Content-Type": "application/json"})
@@ -230,8 +320,7 @@ def test_control_writes__any_body_is_a_2xx_or_a_4xx_in_the_envelope(client, call
         for check in ("/__mock/faults", "/__mock/requests", "/__mock/state", "/__mock/clock"):
             assert client.get(check).status_code == 200, check
         if path != "/__mock/faults":  # a fault rule may ask for a 5xx, or a delay
-            answer = client.post("/v1/requests", json={"campaignId": CAMPAIGN, "contacts": [CONTACT]},
-                                 headers=COLLECT)
+            answer = client.post("/v1/requests", json={"campaignId": CAMPAIGN, "contacts": [CONTACT]}, headers=COLLECT)
             assert answer.status_code < 500, answer.get_data(as_text=True)[:300]
     finally:
         client.post("/__mock/reset")
@@ -251,9 +340,34 @@ SCHEMAS = [
 
 @pytest.mark.parametrize("schema_class", SCHEMAS)
 @FUZZ
-@given(data=json_values | st.dictionaries(st.text(max_size=12) | st.sampled_from(
-    ["campaignId", "contacts", "templateId", "name", "signers", "limit", "cursor", "status", "email", "key",
-     "createdAt", "expiresAt", "scopes", "_count", "items", "id"]), json_values, max_size=4))
+@given(
+    data=json_values
+    | st.dictionaries(
+        st.text(max_size=12)
+        | st.sampled_from(
+            [
+                "campaignId",
+                "contacts",
+                "templateId",
+                "name",
+                "signers",
+                "limit",
+                "cursor",
+                "status",
+                "email",
+                "key",
+                "createdAt",
+                "expiresAt",
+                "scopes",
+                "_count",
+                "items",
+                "id",
+            ]
+        ),
+        json_values,
+        max_size=4,
+    )
+)
 def test_schemas__load_anything_or_raise_only_validation_error(schema_class: type[Schema], data):
     try:
         schema_class().load(data)
@@ -262,10 +376,30 @@ def test_schemas__load_anything_or_raise_only_validation_error(schema_class: typ
 
 
 @FUZZ
-@given(body=json_values | st.dictionaries(st.sampled_from(
-    ["api", "method", "path", "tenant", "status", "kind", "times", "after", "probability", "delayMs",
-     "retryAfter", "headers", "body"]), json_values | st.dictionaries(st.text(max_size=6), st.text(max_size=6)),
-    max_size=5))
+@given(
+    body=json_values
+    | st.dictionaries(
+        st.sampled_from(
+            [
+                "api",
+                "method",
+                "path",
+                "tenant",
+                "status",
+                "kind",
+                "times",
+                "after",
+                "probability",
+                "delayMs",
+                "retryAfter",
+                "headers",
+                "body",
+            ]
+        ),
+        json_values | st.dictionaries(st.text(max_size=6), st.text(max_size=6)),
+        max_size=5,
+    )
+)
 def test_fault_rules__load_anything_or_raise_only_fault_rule_error(body):
     try:
         rule = load_rule(body)

@@ -1,4 +1,5 @@
 """IDs: Meteor's alphabet and length, prefixes, the fixtures' first IDs, no duplicates."""
+
 from __future__ import annotations
 
 import random

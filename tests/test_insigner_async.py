@@ -1,4 +1,5 @@
 """The optional asynchronous mode: a new bulk send is `processing` for N seconds of the mock's clock."""
+
 from __future__ import annotations
 
 import pytest
@@ -24,8 +25,12 @@ def test_create_bulk_send__async_processing_then_completed(client, insigner_auth
     freeze("2026-06-01T12:00:00.000Z")
     body = valid(signers=[signer(), signer(email="x@y.invalid")])
     created = create(client, body, insigner_auth).get_json()["data"]
-    assert (created["status"], created["totalCount"], created["sentCount"], created["failedCount"]) == \
-        ("processing", 2, 0, 0)
+    assert (created["status"], created["totalCount"], created["sentCount"], created["failedCount"]) == (
+        "processing",
+        2,
+        0,
+        0,
+    )
     client.post("/__mock/clock", json={"advance": ASYNC_SECONDS - 0.001})
     assert status_of(client, created["id"], insigner_auth)["status"] == "processing"
     processing = client.get("/api/v1/bulk-sends?status=processing", headers=insigner_auth).get_json()["data"]
@@ -68,9 +73,16 @@ def test_delete_bulk_send__processing_is_409_until_done(client, insigner_auth):
 
 def test_add_bulk_send__processing_with_completes_at(client, insigner_auth, freeze):
     freeze("2026-06-01T00:00:00Z")
-    added = client.post("/__mock/state/insigner/bulkSends", json={
-        "name": "Queued", "templateId": "tpl_abc123", "status": "processing", "totalCount": 5,
-        "completesAt": "2026-06-01T00:00:10Z"}).get_json()
+    added = client.post(
+        "/__mock/state/insigner/bulkSends",
+        json={
+            "name": "Queued",
+            "templateId": "tpl_abc123",
+            "status": "processing",
+            "totalCount": 5,
+            "completesAt": "2026-06-01T00:00:10Z",
+        },
+    ).get_json()
     assert status_of(client, added["id"], insigner_auth)["status"] == "processing"
     client.post("/__mock/clock", json={"advance": 10})
     done = status_of(client, added["id"], insigner_auth)

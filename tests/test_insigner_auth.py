@@ -1,4 +1,5 @@
 """inSigner's Bearer keys, scopes and X-Request-Id."""
+
 from __future__ import annotations
 
 import re
@@ -17,8 +18,12 @@ OPERATIONS = {
     "delete": ("DELETE", "/api/v1/bulk-sends/bs_abc123", None),
 }
 SUCCESS = {"list": 200, "create": 201, "get": 200, "delete": 204}
-SCOPE_OF = {"list": "bulk_sends.read", "create": "bulk_sends.create", "get": "bulk_sends.read",
-            "delete": "bulk_sends.delete"}
+SCOPE_OF = {
+    "list": "bulk_sends.read",
+    "create": "bulk_sends.create",
+    "get": "bulk_sends.read",
+    "delete": "bulk_sends.delete",
+}
 
 
 def call(client, operation, headers):
@@ -26,24 +31,27 @@ def call(client, operation, headers):
     return client.open(path, method=method, json=body, headers=headers)
 
 
-@pytest.mark.parametrize("headers", [
-    pytest.param({}, id="missing"),
-    pytest.param({"Authorization": ""}, id="empty"),
-    pytest.param({"Authorization": "Bearer"}, id="no-token"),
-    pytest.param({"Authorization": "Bearer   "}, id="blank-token"),
-    pytest.param({"Authorization": f"Basic {INSIGNER_KEY}"}, id="basic-scheme"),
-    pytest.param({"Authorization": INSIGNER_KEY}, id="no-scheme"),
-    pytest.param(bearer("isk_YOUR_API_KEY"), id="docs-placeholder"),
-    pytest.param(bearer("sk_" + "a" * 44), id="wrong-prefix"),
-    pytest.param(bearer("ISK_" + "a" * 44), id="prefix-case"),
-    pytest.param(bearer("isk_" + "a" * 43), id="43-characters"),
-    pytest.param(bearer("isk_" + "a" * 45), id="45-characters"),
-    pytest.param(bearer("isk_" + "a" * 43 + "="), id="base64-padding"),
-    pytest.param(bearer("isk_" + "a" * 43 + "+"), id="not-url-safe"),
-    pytest.param(bearer("isk_" + "a" * 43 + "é"), id="non-ascii"),
-    pytest.param(bearer(INSIGNER_KEYS["revoked"]), id="revoked"),
-    pytest.param(bearer(INSIGNER_KEYS["expired"]), id="expired"),
-])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({}, id="missing"),
+        pytest.param({"Authorization": ""}, id="empty"),
+        pytest.param({"Authorization": "Bearer"}, id="no-token"),
+        pytest.param({"Authorization": "Bearer   "}, id="blank-token"),
+        pytest.param({"Authorization": f"Basic {INSIGNER_KEY}"}, id="basic-scheme"),
+        pytest.param({"Authorization": INSIGNER_KEY}, id="no-scheme"),
+        pytest.param(bearer("isk_YOUR_API_KEY"), id="docs-placeholder"),
+        pytest.param(bearer("sk_" + "a" * 44), id="wrong-prefix"),
+        pytest.param(bearer("ISK_" + "a" * 44), id="prefix-case"),
+        pytest.param(bearer("isk_" + "a" * 43), id="43-characters"),
+        pytest.param(bearer("isk_" + "a" * 45), id="45-characters"),
+        pytest.param(bearer("isk_" + "a" * 43 + "="), id="base64-padding"),
+        pytest.param(bearer("isk_" + "a" * 43 + "+"), id="not-url-safe"),
+        pytest.param(bearer("isk_" + "a" * 43 + "é"), id="non-ascii"),
+        pytest.param(bearer(INSIGNER_KEYS["revoked"]), id="revoked"),
+        pytest.param(bearer(INSIGNER_KEYS["expired"]), id="expired"),
+    ],
+)
 def test_create_bulk_send__unauthorized(client, headers):
     response = call(client, "create", headers)
     assert response.status_code == 401
@@ -89,14 +97,17 @@ def test_bulk_sends__strict_auth_rejects_unknown_keys():
     assert client.get("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY)).status_code == 200
 
 
-@pytest.mark.parametrize("key_name, allowed", [
-    pytest.param("full", {"list", "create", "get", "delete"}, id="star"),
-    pytest.param("bulk_sends.*", {"list", "create", "get", "delete"}, id="bulk-sends-wildcard"),
-    pytest.param("read", {"list", "get"}, id="read"),
-    pytest.param("create", {"create"}, id="create"),
-    pytest.param("delete", {"delete"}, id="delete"),
-    pytest.param("documents", set(), id="other-resources-only"),
-])
+@pytest.mark.parametrize(
+    "key_name, allowed",
+    [
+        pytest.param("full", {"list", "create", "get", "delete"}, id="star"),
+        pytest.param("bulk_sends.*", {"list", "create", "get", "delete"}, id="bulk-sends-wildcard"),
+        pytest.param("read", {"list", "get"}, id="read"),
+        pytest.param("create", {"create"}, id="create"),
+        pytest.param("delete", {"delete"}, id="delete"),
+        pytest.param("documents", set(), id="other-resources-only"),
+    ],
+)
 def test_bulk_sends__scopes(client, key_name, allowed):
     for operation in OPERATIONS:  # in this order: list, create, get, delete (bs_abc123 goes last)
         response = call(client, operation, bearer(INSIGNER_KEYS[key_name]))
@@ -105,8 +116,12 @@ def test_bulk_sends__scopes(client, key_name, allowed):
             continue
         assert response.status_code == 403, operation
         assert response.mimetype == PROBLEM
-        assert response.get_json() == {"type": TYPES + "forbidden", "title": "Forbidden", "status": 403,
-                                       "detail": f"Missing required scope: {SCOPE_OF[operation]}"}
+        assert response.get_json() == {
+            "type": TYPES + "forbidden",
+            "title": "Forbidden",
+            "status": 403,
+            "detail": f"Missing required scope: {SCOPE_OF[operation]}",
+        }
         assert response.headers["RateLimit-Limit"] == "120"
     # A refused call changed nothing.
     bulk_sends = client.get("/__mock/state").get_json()["apis"]["insigner"]["org_abc123"]["bulkSends"]
@@ -115,13 +130,16 @@ def test_bulk_sends__scopes(client, key_name, allowed):
     assert deleted == ("delete" in allowed)
 
 
-@pytest.mark.parametrize("scopes, operation, status", [
-    pytest.param(["bulk_sends.read"], "get", 200, id="read-get"),
-    pytest.param(["bulk_sends.read"], "delete", 403, id="read-delete"),
-    pytest.param(["bulk_sends.delete", "bulk_sends.read"], "delete", 204, id="two-scopes"),
-    pytest.param(["documents.*"], "list", 403, id="documents-wildcard"),
-    pytest.param([], "list", 403, id="no-scopes"),
-])
+@pytest.mark.parametrize(
+    "scopes, operation, status",
+    [
+        pytest.param(["bulk_sends.read"], "get", 200, id="read-get"),
+        pytest.param(["bulk_sends.read"], "delete", 403, id="read-delete"),
+        pytest.param(["bulk_sends.delete", "bulk_sends.read"], "delete", 204, id="two-scopes"),
+        pytest.param(["documents.*"], "list", 403, id="documents-wildcard"),
+        pytest.param([], "list", 403, id="no-scopes"),
+    ],
+)
 def test_bulk_sends__key_added_through_the_control_plane(client, scopes, operation, status):
     key = insigner_key("added-" + "-".join(scopes).replace(".", "").replace("*", "all"))
     added = client.post("/__mock/state/insigner/apiKeys", json={"key": key, "scopes": scopes})
@@ -159,14 +177,17 @@ def test_bulk_sends__revoked_key_added_through_the_control_plane(client):
     assert call(client, "list", bearer(key)).status_code == 401
 
 
-@pytest.mark.parametrize("body, field", [
-    pytest.param({"key": "isk_short"}, "key", id="malformed-key"),
-    pytest.param({"key": "sk_" + "a" * 45}, "key", id="wrong-prefix"),
-    pytest.param({"scopes": ["bulk_sends.write"]}, "scopes.0", id="unknown-scope"),
-    pytest.param({"scopes": "*"}, "scopes", id="scopes-not-list"),
-    pytest.param({"revoked": "no"}, "revoked", id="revoked-not-boolean"),
-    pytest.param({"expiresAt": "soon"}, "expiresAt", id="bad-expiry"),
-])
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        pytest.param({"key": "isk_short"}, "key", id="malformed-key"),
+        pytest.param({"key": "sk_" + "a" * 45}, "key", id="wrong-prefix"),
+        pytest.param({"scopes": ["bulk_sends.write"]}, "scopes.0", id="unknown-scope"),
+        pytest.param({"scopes": "*"}, "scopes", id="scopes-not-list"),
+        pytest.param({"revoked": "no"}, "revoked", id="revoked-not-boolean"),
+        pytest.param({"expiresAt": "soon"}, "expiresAt", id="bad-expiry"),
+    ],
+)
 def test_add_api_key__invalid_is_400(memory_client, body, field):
     client = memory_client
     response = client.post("/__mock/state/insigner/apiKeys", json=body)
@@ -182,11 +203,13 @@ def test_add_api_key__duplicate_is_409(client):
 
 def test_request_id__on_every_answer_and_deterministic(client, insigner_auth):
     def ids():
-        answers = [client.get("/api/v1/bulk-sends", headers=insigner_auth),
-                   client.get("/api/v1/bulk-sends/nope", headers=insigner_auth),
-                   client.get("/api/v1/bulk-sends"),
-                   client.put("/api/v1/bulk-sends", headers=insigner_auth),
-                   client.post("/api/v1/bulk-sends", data="{", headers=insigner_auth)]
+        answers = [
+            client.get("/api/v1/bulk-sends", headers=insigner_auth),
+            client.get("/api/v1/bulk-sends/nope", headers=insigner_auth),
+            client.get("/api/v1/bulk-sends"),
+            client.put("/api/v1/bulk-sends", headers=insigner_auth),
+            client.post("/api/v1/bulk-sends", data="{", headers=insigner_auth),
+        ]
         return [a.headers["X-Request-Id"] for a in answers]
 
     first = ids()

@@ -1,4 +1,5 @@
 """POST /api/v1/bulk-sends: the vendor's example, every field rule, references, bookkeeping, the org window."""
+
 from __future__ import annotations
 
 import json
@@ -15,15 +16,17 @@ TYPES = "https://docs.insigner.com/errors/"
 
 def vendor_example(name: str) -> dict:
     """Return one JSON example of the vendor's page (read from it when it is beside the project)."""
-    markers = {"create_request": ("Create a bulk send", "-d '"),
-               "create_response": ("Create a bulk send", "Response 201 Created"),
-               "get_response": ("Get bulk send status", "Response"),
-               "list_response": ("List bulk sends", "Response")}
+    markers = {
+        "create_request": ("Create a bulk send", "-d '"),
+        "create_response": ("Create a bulk send", "Response 201 Created"),
+        "get_response": ("Get bulk send status", "Response"),
+        "list_response": ("List bulk sends", "Response"),
+    }
     if REFERENCE.exists():
         text = REFERENCE.read_text(encoding="utf-8")
         section, marker = markers[name]
         start = text.index(marker, text.index(section)) + len(marker)
-        value, _ = json.JSONDecoder().raw_decode(text[text.index("{", start):])
+        value, _ = json.JSONDecoder().raw_decode(text[text.index("{", start) :])
         return value
     return json.loads((DATA / f"insigner_{name}.json").read_text(encoding="utf-8"))
 
@@ -33,9 +36,14 @@ def compact(value: object) -> bytes:
 
 
 def valid(**changes):
-    body = {"templateId": "tpl_abc123", "name": "Q3 Vendor Agreements",
-            "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"},
-                        {"name": "Bob Williams", "email": "bob@vendor-b.com", "phone": "+1555123456"}]}
+    body = {
+        "templateId": "tpl_abc123",
+        "name": "Q3 Vendor Agreements",
+        "signers": [
+            {"name": "Alice Johnson", "email": "alice@vendor-a.com"},
+            {"name": "Bob Williams", "email": "bob@vendor-b.com", "phone": "+1555123456"},
+        ],
+    }
     body.update(changes)
     return {k: v for k, v in body.items() if v is not ...}
 
@@ -71,13 +79,20 @@ def test_create_bulk_send__first_id_in_every_fresh_organization(client, freeze):
 
 def test_create_bulk_send__one_document_per_signer_and_usage_count(client, insigner_auth, freeze):
     freeze(GOLDEN_INSIGNER_TIME)
-    created = create(client, valid(signers=[signer(), signer(email="dan@vendor-d.com", phone="+33 1 23")]),
-                     insigner_auth).get_json()["data"]
+    created = create(
+        client, valid(signers=[signer(), signer(email="dan@vendor-d.com", phone="+33 1 23")]), insigner_auth
+    ).get_json()["data"]
     documents = [d for d in items(client, "documents") if d["bulkSendId"] == created["id"]]
     assert len(documents) == 2
     assert {d["signer"]["email"] for d in documents} == {"carol@vendor-c.com", "dan@vendor-d.com"}
-    assert all(d["status"] == "pending" and d["templateId"] == "tpl_abc123" and d["deleted"] is False
-               and d["createdAt"] == GOLDEN_INSIGNER_TIME and d["id"].startswith("cm") for d in documents)
+    assert all(
+        d["status"] == "pending"
+        and d["templateId"] == "tpl_abc123"
+        and d["deleted"] is False
+        and d["createdAt"] == GOLDEN_INSIGNER_TIME
+        and d["id"].startswith("cm")
+        for d in documents
+    )
     assert len({d["id"] for d in documents}) == 2
     template = next(t for t in items(client, "templates") if t["id"] == "tpl_abc123")
     assert template["usageCount"] == 47 + 2
@@ -105,8 +120,11 @@ def test_create_bulk_send__unknown_fields_are_ignored(client, insigner_auth):
 
 
 def test_create_bulk_send__limits_are_inclusive(client, insigner_auth):
-    body = valid(name="n" * 200, emailMessage="m" * 1000,
-                 signers=[signer(name="s" * 200, email="e" * 64 + "@" + "d" * 180 + ".com", phone="1" * 20)] * 500)
+    body = valid(
+        name="n" * 200,
+        emailMessage="m" * 1000,
+        signers=[signer(name="s" * 200, email="e" * 64 + "@" + "d" * 180 + ".com", phone="1" * 20)] * 500,
+    )
     response = create(client, body, insigner_auth)
     assert response.status_code == 201, response.get_data(as_text=True)
     assert response.get_json()["data"]["totalCount"] == 500
@@ -115,57 +133,115 @@ def test_create_bulk_send__limits_are_inclusive(client, insigner_auth):
 LONG_EMAIL = "e" * 64 + "@" + "d" * 186 + ".com"  # 255 characters, well-formed
 
 
-@pytest.mark.parametrize("body, field, message", [
-    pytest.param(valid(templateId=...), "templateId", "Required", id="template-missing"),
-    pytest.param(valid(templateId=7), "templateId", "Expected string, received number", id="template-number"),
-    pytest.param(valid(templateId=""), "templateId", "String must contain at least 1 character(s)",
-                 id="template-empty"),
-    pytest.param(valid(name=...), "name", "Required", id="name-missing"),
-    pytest.param(valid(name=""), "name", "String must contain at least 1 character(s)", id="name-empty"),
-    pytest.param(valid(name="n" * 201), "name", "String must contain at most 200 character(s)", id="name-201"),
-    pytest.param(valid(name="\U0001F600" * 101), "name", "String must contain at most 200 character(s)",
-                 id="name-counted-in-utf16-units"),
-    pytest.param(valid(name=None), "name", "Expected string, received null", id="name-null"),
-    pytest.param(valid(name=["x"]), "name", "Expected string, received array", id="name-array"),
-    pytest.param(valid(emailMessage="m" * 1001), "emailMessage", "String must contain at most 1000 character(s)",
-                 id="message-1001"),
-    pytest.param(valid(emailMessage=5), "emailMessage", "Expected string, received number", id="message-number"),
-    pytest.param(valid(emailMessage=None), "emailMessage", "Expected string, received null", id="message-null"),
-    pytest.param(valid(signers=...), "signers", "Required", id="signers-missing"),
-    pytest.param(valid(signers=[]), "signers", "Array must contain at least 1 element(s)", id="signers-empty"),
-    pytest.param(valid(signers=[signer()] * 501), "signers", "Array must contain at most 500 element(s)",
-                 id="signers-501"),
-    pytest.param(valid(signers={"name": "x"}), "signers", "Expected array, received object", id="signers-object"),
-    pytest.param(valid(signers=["carol@vendor-c.com"]), "signers.0", "Expected object, received string",
-                 id="signer-string"),
-    pytest.param(valid(signers=[signer(), None]), "signers.1", "Expected object, received null", id="signer-null"),
-    pytest.param(valid(signers=[signer(name=...)]), "signers.0.name", "Required", id="signer-name-missing"),
-    pytest.param(valid(signers=[signer(name="")]), "signers.0.name", "String must contain at least 1 character(s)",
-                 id="signer-name-empty"),
-    pytest.param(valid(signers=[signer(name="s" * 201)]), "signers.0.name",
-                 "String must contain at most 200 character(s)", id="signer-name-201"),
-    pytest.param(valid(signers=[signer(), signer(email=...)]), "signers.1.email", "Required",
-                 id="signer-email-missing"),
-    pytest.param(valid(signers=[signer(), signer(), signer(email="bob")]), "signers.2.email", "Invalid email",
-                 id="signer-email-invalid"),
-    pytest.param(valid(signers=[signer(email="a@b")]), "signers.0.email", "Invalid email", id="signer-email-no-tld"),
-    pytest.param(valid(signers=[signer(email="a..b@c.com")]), "signers.0.email", "Invalid email",
-                 id="signer-email-double-dot"),
-    pytest.param(valid(signers=[signer(email=LONG_EMAIL)]), "signers.0.email",
-                 "String must contain at most 254 character(s)", id="signer-email-255"),
-    pytest.param(valid(signers=[signer(email=42)]), "signers.0.email", "Expected string, received number",
-                 id="signer-email-number"),
-    pytest.param(valid(signers=[signer(phone="1" * 21)]), "signers.0.phone",
-                 "String must contain at most 20 character(s)", id="signer-phone-21"),
-    pytest.param(valid(signers=[signer(phone=5551234)]), "signers.0.phone", "Expected string, received number",
-                 id="signer-phone-number"),
-    pytest.param(valid(signers=[signer(phone=True)]), "signers.0.phone", "Expected string, received boolean",
-                 id="signer-phone-boolean"),
-    pytest.param(valid(name="\ud800x"), "name", "Invalid string: contains a lone UTF-16 surrogate",
-                 id="name-lone-surrogate"),
-    pytest.param(valid(signers=[signer(email="a\udfff@b.com")]), "signers.0.email",
-                 "Invalid string: contains a lone UTF-16 surrogate", id="signer-email-lone-surrogate"),
-])
+@pytest.mark.parametrize(
+    "body, field, message",
+    [
+        pytest.param(valid(templateId=...), "templateId", "Required", id="template-missing"),
+        pytest.param(valid(templateId=7), "templateId", "Expected string, received number", id="template-number"),
+        pytest.param(
+            valid(templateId=""), "templateId", "String must contain at least 1 character(s)", id="template-empty"
+        ),
+        pytest.param(valid(name=...), "name", "Required", id="name-missing"),
+        pytest.param(valid(name=""), "name", "String must contain at least 1 character(s)", id="name-empty"),
+        pytest.param(valid(name="n" * 201), "name", "String must contain at most 200 character(s)", id="name-201"),
+        pytest.param(
+            valid(name="\U0001f600" * 101),
+            "name",
+            "String must contain at most 200 character(s)",
+            id="name-counted-in-utf16-units",
+        ),
+        pytest.param(valid(name=None), "name", "Expected string, received null", id="name-null"),
+        pytest.param(valid(name=["x"]), "name", "Expected string, received array", id="name-array"),
+        pytest.param(
+            valid(emailMessage="m" * 1001),
+            "emailMessage",
+            "String must contain at most 1000 character(s)",
+            id="message-1001",
+        ),
+        pytest.param(valid(emailMessage=5), "emailMessage", "Expected string, received number", id="message-number"),
+        pytest.param(valid(emailMessage=None), "emailMessage", "Expected string, received null", id="message-null"),
+        pytest.param(valid(signers=...), "signers", "Required", id="signers-missing"),
+        pytest.param(valid(signers=[]), "signers", "Array must contain at least 1 element(s)", id="signers-empty"),
+        pytest.param(
+            valid(signers=[signer()] * 501), "signers", "Array must contain at most 500 element(s)", id="signers-501"
+        ),
+        pytest.param(valid(signers={"name": "x"}), "signers", "Expected array, received object", id="signers-object"),
+        pytest.param(
+            valid(signers=["carol@vendor-c.com"]), "signers.0", "Expected object, received string", id="signer-string"
+        ),
+        pytest.param(valid(signers=[signer(), None]), "signers.1", "Expected object, received null", id="signer-null"),
+        pytest.param(valid(signers=[signer(name=...)]), "signers.0.name", "Required", id="signer-name-missing"),
+        pytest.param(
+            valid(signers=[signer(name="")]),
+            "signers.0.name",
+            "String must contain at least 1 character(s)",
+            id="signer-name-empty",
+        ),
+        pytest.param(
+            valid(signers=[signer(name="s" * 201)]),
+            "signers.0.name",
+            "String must contain at most 200 character(s)",
+            id="signer-name-201",
+        ),
+        pytest.param(
+            valid(signers=[signer(), signer(email=...)]), "signers.1.email", "Required", id="signer-email-missing"
+        ),
+        pytest.param(
+            valid(signers=[signer(), signer(), signer(email="bob")]),
+            "signers.2.email",
+            "Invalid email",
+            id="signer-email-invalid",
+        ),
+        pytest.param(
+            valid(signers=[signer(email="a@b")]), "signers.0.email", "Invalid email", id="signer-email-no-tld"
+        ),
+        pytest.param(
+            valid(signers=[signer(email="a..b@c.com")]),
+            "signers.0.email",
+            "Invalid email",
+            id="signer-email-double-dot",
+        ),
+        pytest.param(
+            valid(signers=[signer(email=LONG_EMAIL)]),
+            "signers.0.email",
+            "String must contain at most 254 character(s)",
+            id="signer-email-255",
+        ),
+        pytest.param(
+            valid(signers=[signer(email=42)]),
+            "signers.0.email",
+            "Expected string, received number",
+            id="signer-email-number",
+        ),
+        pytest.param(
+            valid(signers=[signer(phone="1" * 21)]),
+            "signers.0.phone",
+            "String must contain at most 20 character(s)",
+            id="signer-phone-21",
+        ),
+        pytest.param(
+            valid(signers=[signer(phone=5551234)]),
+            "signers.0.phone",
+            "Expected string, received number",
+            id="signer-phone-number",
+        ),
+        pytest.param(
+            valid(signers=[signer(phone=True)]),
+            "signers.0.phone",
+            "Expected string, received boolean",
+            id="signer-phone-boolean",
+        ),
+        pytest.param(
+            valid(name="\ud800x"), "name", "Invalid string: contains a lone UTF-16 surrogate", id="name-lone-surrogate"
+        ),
+        pytest.param(
+            valid(signers=[signer(email="a\udfff@b.com")]),
+            "signers.0.email",
+            "Invalid string: contains a lone UTF-16 surrogate",
+            id="signer-email-lone-surrogate",
+        ),
+    ],
+)
 def test_create_bulk_send__invalid_field(client, insigner_auth, body, field, message):
     before = len(items(client, "bulkSends"))
     response = create(client, body, insigner_auth)
@@ -191,18 +267,21 @@ def test_create_bulk_send__every_problem_is_reported(client, insigner_auth):
     ]
 
 
-@pytest.mark.parametrize("raw, content_type", [
-    pytest.param(b"{not json", "application/json", id="malformed"),
-    pytest.param(b'{"templateId": "tpl_abc123", "signers": [', "application/json", id="truncated"),
-    pytest.param(b"[1, 2]", "application/json", id="array"),
-    pytest.param(b'"text"', "application/json", id="string"),
-    pytest.param(b"null", "application/json", id="null"),
-    pytest.param(b"", "application/json", id="empty"),
-    pytest.param(b'{"name": "\xff"}', "application/json", id="invalid-utf8"),
-    pytest.param(b'{"name": NaN}', "application/json", id="nan"),
-    pytest.param(b"[" * 100_000 + b"]" * 100_000, "application/json", id="nested-too-deep"),
-    pytest.param(b"name=x", "application/x-www-form-urlencoded", id="form-encoded"),
-])
+@pytest.mark.parametrize(
+    "raw, content_type",
+    [
+        pytest.param(b"{not json", "application/json", id="malformed"),
+        pytest.param(b'{"templateId": "tpl_abc123", "signers": [', "application/json", id="truncated"),
+        pytest.param(b"[1, 2]", "application/json", id="array"),
+        pytest.param(b'"text"', "application/json", id="string"),
+        pytest.param(b"null", "application/json", id="null"),
+        pytest.param(b"", "application/json", id="empty"),
+        pytest.param(b'{"name": "\xff"}', "application/json", id="invalid-utf8"),
+        pytest.param(b'{"name": NaN}', "application/json", id="nan"),
+        pytest.param(b"[" * 100_000 + b"]" * 100_000, "application/json", id="nested-too-deep"),
+        pytest.param(b"name=x", "application/x-www-form-urlencoded", id="form-encoded"),
+    ],
+)
 def test_create_bulk_send__bad_body_is_400(client, insigner_auth, raw, content_type):
     response = client.post("/api/v1/bulk-sends", data=raw, headers={**insigner_auth, "Content-Type": content_type})
     assert response.status_code == 400
@@ -215,8 +294,12 @@ def test_create_bulk_send__bad_body_is_400(client, insigner_auth, raw, content_t
 def test_create_bulk_send__unknown_template_is_404(client, insigner_auth):
     response = create(client, valid(templateId="tpl_nope"), insigner_auth)
     assert response.status_code == 404
-    assert response.get_json() == {"type": TYPES + "not-found", "title": "Not Found", "status": 404,
-                                   "detail": "Template not found"}
+    assert response.get_json() == {
+        "type": TYPES + "not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Template not found",
+    }
     assert not items(client, "documents")
 
 
@@ -230,8 +313,9 @@ def test_create_bulk_send__another_organizations_template_is_404(client, insigne
 
 
 def test_create_bulk_send__template_without_signer_slots_is_422(client, insigner_auth):
-    template = client.post("/__mock/state/insigner/templates",
-                           json={"name": "Blank", "_count": {"fields": 0, "signers": 0}}).get_json()
+    template = client.post(
+        "/__mock/state/insigner/templates", json={"name": "Blank", "_count": {"fields": 0, "signers": 0}}
+    ).get_json()
     response = create(client, valid(templateId=template["id"]), insigner_auth)
     assert response.status_code == 422
     assert response.get_json()["errors"] == [{"field": "templateId", "message": "Template has no signer slots"}]
@@ -239,20 +323,24 @@ def test_create_bulk_send__template_without_signer_slots_is_422(client, insigner
 
 def test_create_bulk_send__body_over_1_mib_is_413(client, insigner_auth):
     body = json.dumps(valid(padding="x" * (1024 * 1024)))
-    response = client.post("/api/v1/bulk-sends", data=body,
-                           headers={**insigner_auth, "Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/bulk-sends", data=body, headers={**insigner_auth, "Content-Type": "application/json"}
+    )
     assert response.status_code == 413
     assert response.mimetype == PROBLEM
     assert response.get_json()["type"] == TYPES + "payload-too-large"
     assert response.headers["X-Request-Id"].startswith("req_")
 
 
-@pytest.mark.parametrize("method, path, allowed", [
-    pytest.param("PUT", "/api/v1/bulk-sends", {"GET", "POST"}, id="put-collection"),
-    pytest.param("DELETE", "/api/v1/bulk-sends", {"GET", "POST"}, id="delete-collection"),
-    pytest.param("POST", "/api/v1/bulk-sends/bs_abc123", {"GET", "DELETE"}, id="post-item"),
-    pytest.param("PATCH", "/api/v1/bulk-sends/bs_abc123", {"GET", "DELETE"}, id="patch-item"),
-])
+@pytest.mark.parametrize(
+    "method, path, allowed",
+    [
+        pytest.param("PUT", "/api/v1/bulk-sends", {"GET", "POST"}, id="put-collection"),
+        pytest.param("DELETE", "/api/v1/bulk-sends", {"GET", "POST"}, id="delete-collection"),
+        pytest.param("POST", "/api/v1/bulk-sends/bs_abc123", {"GET", "DELETE"}, id="post-item"),
+        pytest.param("PATCH", "/api/v1/bulk-sends/bs_abc123", {"GET", "DELETE"}, id="patch-item"),
+    ],
+)
 def test_bulk_sends__wrong_method_is_405_with_allow(client, insigner_auth, method, path, allowed):
     response = client.open(path, method=method, headers=insigner_auth)
     assert response.status_code == 405
@@ -278,8 +366,12 @@ def test_create_bulk_send__second_in_five_minutes_is_429(client, insigner_auth, 
     response = create(client, valid(), insigner_auth)
     assert response.status_code == 429
     assert response.headers["Retry-After"] == "180"
-    assert response.get_json() == {"type": TYPES + "rate-limited", "title": "Too Many Requests", "status": 429,
-                                   "detail": "Rate limit exceeded. Please retry after the reset period."}
+    assert response.get_json() == {
+        "type": TYPES + "rate-limited",
+        "title": "Too Many Requests",
+        "status": 429,
+        "detail": "Rate limit exceeded. Please retry after the reset period.",
+    }
     # The per-key headers stay those of the 120-per-minute window.
     assert response.headers["RateLimit-Limit"] == "120"
     assert len(items(client, "bulkSends")) == 22

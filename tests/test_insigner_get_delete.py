@@ -1,4 +1,5 @@
 """GET and DELETE /api/v1/bulk-sends/{id}: the vendor's example, 404s, soft delete, 409."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,8 +26,18 @@ def test_get_bulk_send__created_one_with_documented_fields(client, insigner_auth
     freeze("2026-06-01T08:30:00.250Z")
     created = create(client, valid(), insigner_auth).get_json()["data"]
     data = get(client, created["id"], insigner_auth).get_json()["data"]
-    assert list(data) == ["id", "name", "status", "totalCount", "sentCount", "failedCount", "emailMessage",
-                          "templateId", "createdAt", "updatedAt"]
+    assert list(data) == [
+        "id",
+        "name",
+        "status",
+        "totalCount",
+        "sentCount",
+        "failedCount",
+        "emailMessage",
+        "templateId",
+        "createdAt",
+        "updatedAt",
+    ]
     assert data["emailMessage"] is None
     assert data["createdAt"] == data["updatedAt"] == "2026-06-01T08:30:00.250Z"
     assert {k: v for k, v in data.items() if k in created} == created
@@ -36,8 +47,12 @@ def test_get_bulk_send__created_one_with_documented_fields(client, insigner_auth
 def test_get_bulk_send__unknown_is_404(client, insigner_auth, bulk_send_id):
     response = get(client, bulk_send_id, insigner_auth)
     assert response.status_code == 404
-    assert response.get_json() == {"type": TYPES + "not-found", "title": "Not Found", "status": 404,
-                                   "detail": "Bulk send not found"}
+    assert response.get_json() == {
+        "type": TYPES + "not-found",
+        "title": "Not Found",
+        "status": 404,
+        "detail": "Bulk send not found",
+    }
 
 
 def test_get_bulk_send__another_organizations_is_404(client, insigner_auth):
@@ -79,8 +94,12 @@ def test_delete_bulk_send__processing_is_409(client, insigner_auth):
     assert processing, "the seed data has a processing bulk send"
     response = delete(client, processing[0]["id"], insigner_auth)
     assert response.status_code == 409
-    assert response.get_json() == {"type": TYPES + "conflict", "title": "Conflict", "status": 409,
-                                   "detail": "Bulk send is still processing and cannot be deleted"}
+    assert response.get_json() == {
+        "type": TYPES + "conflict",
+        "title": "Conflict",
+        "status": 409,
+        "detail": "Bulk send is still processing and cannot be deleted",
+    }
     assert get(client, processing[0]["id"], insigner_auth).status_code == 200
 
 

@@ -1,12 +1,12 @@
 """GET /api/v1/bulk-sends: newest first, filters, every query rule, cursor pagination."""
+
 from __future__ import annotations
 
 import pytest
 from helpers import INSIGNER_KEY, bearer, insigner_key
 from test_insigner_create import PROBLEM, TYPES, compact, create, valid, vendor_example
 
-LIST_FIELDS = ["id", "name", "status", "totalCount", "sentCount", "failedCount", "templateId", "createdAt",
-               "updatedAt"]
+LIST_FIELDS = ["id", "name", "status", "totalCount", "sentCount", "failedCount", "templateId", "createdAt", "updatedAt"]
 
 
 def listing(client, auth, **query):
@@ -77,43 +77,58 @@ def test_list_bulk_sends__status_filter(client, insigner_auth, status):
     assert data and {item["status"] for item in data} == {status}
 
 
-@pytest.mark.parametrize("query, count", [
-    pytest.param({"limit": "1"}, 1, id="one"),
-    pytest.param({"limit": "100"}, 21, id="hundred"),
-    pytest.param({"limit": " 5 "}, 5, id="spaces"),
-    pytest.param({"limit": "5.0"}, 5, id="integral-float"),
-    pytest.param({"limit": "0x10"}, 16, id="hexadecimal-as-javascript-reads-it"),
-    pytest.param({"cursor": ""}, 21, id="empty-cursor-is-first-page"),
-    pytest.param({"unknown": "x"}, 21, id="unknown-parameter-ignored"),
-])
+@pytest.mark.parametrize(
+    "query, count",
+    [
+        pytest.param({"limit": "1"}, 1, id="one"),
+        pytest.param({"limit": "100"}, 21, id="hundred"),
+        pytest.param({"limit": " 5 "}, 5, id="spaces"),
+        pytest.param({"limit": "5.0"}, 5, id="integral-float"),
+        pytest.param({"limit": "0x10"}, 16, id="hexadecimal-as-javascript-reads-it"),
+        pytest.param({"cursor": ""}, 21, id="empty-cursor-is-first-page"),
+        pytest.param({"unknown": "x"}, 21, id="unknown-parameter-ignored"),
+    ],
+)
 def test_list_bulk_sends__valid_query(client, insigner_auth, query, count):
     response = listing(client, insigner_auth, **query)
     assert response.status_code == 200
     assert response.get_json()["meta"]["count"] == count
 
 
-@pytest.mark.parametrize("query, field, message", [
-    pytest.param({"limit": "0"}, "limit", "Number must be greater than or equal to 1", id="limit-0"),
-    pytest.param({"limit": "-3"}, "limit", "Number must be greater than or equal to 1", id="limit-negative"),
-    pytest.param({"limit": "101"}, "limit", "Number must be less than or equal to 100", id="limit-101"),
-    pytest.param({"limit": ""}, "limit", "Number must be greater than or equal to 1", id="limit-empty"),
-    pytest.param({"limit": "ten"}, "limit", "Expected number, received nan", id="limit-word"),
-    pytest.param({"limit": "2.5"}, "limit", "Expected integer, received float", id="limit-fraction"),
-    pytest.param({"limit": "1e400"}, "limit", "Number must be less than or equal to 100", id="limit-infinite"),
-    pytest.param({"limit": "0x" + "f" * 300}, "limit", "Number must be less than or equal to 100", id="limit-huge-hex"),
-    pytest.param({"limit": "1_000"}, "limit", "Expected number, received nan", id="limit-underscores"),
-    pytest.param({"limit": "inf"}, "limit", "Expected number, received nan", id="limit-python-only-spelling"),
-    pytest.param({"status": "pending"}, "status",
-                 "Invalid enum value. Expected 'processing' | 'completed' | 'failed', received 'pending'",
-                 id="status-unknown"),
-    pytest.param({"status": "COMPLETED"}, "status",
-                 "Invalid enum value. Expected 'processing' | 'completed' | 'failed', received 'COMPLETED'",
-                 id="status-case"),
-    pytest.param({"cursor": "bs_nope"}, "cursor", "Invalid cursor", id="cursor-unknown"),
-    pytest.param({"cursor": "tpl_abc123"}, "cursor", "Invalid cursor", id="cursor-not-a-bulk-send"),
-    pytest.param({"cursor": "c" * 501}, "cursor", "String must contain at most 500 character(s)",
-                 id="cursor-too-long"),
-])
+@pytest.mark.parametrize(
+    "query, field, message",
+    [
+        pytest.param({"limit": "0"}, "limit", "Number must be greater than or equal to 1", id="limit-0"),
+        pytest.param({"limit": "-3"}, "limit", "Number must be greater than or equal to 1", id="limit-negative"),
+        pytest.param({"limit": "101"}, "limit", "Number must be less than or equal to 100", id="limit-101"),
+        pytest.param({"limit": ""}, "limit", "Number must be greater than or equal to 1", id="limit-empty"),
+        pytest.param({"limit": "ten"}, "limit", "Expected number, received nan", id="limit-word"),
+        pytest.param({"limit": "2.5"}, "limit", "Expected integer, received float", id="limit-fraction"),
+        pytest.param({"limit": "1e400"}, "limit", "Number must be less than or equal to 100", id="limit-infinite"),
+        pytest.param(
+            {"limit": "0x" + "f" * 300}, "limit", "Number must be less than or equal to 100", id="limit-huge-hex"
+        ),
+        pytest.param({"limit": "1_000"}, "limit", "Expected number, received nan", id="limit-underscores"),
+        pytest.param({"limit": "inf"}, "limit", "Expected number, received nan", id="limit-python-only-spelling"),
+        pytest.param(
+            {"status": "pending"},
+            "status",
+            "Invalid enum value. Expected 'processing' | 'completed' | 'failed', received 'pending'",
+            id="status-unknown",
+        ),
+        pytest.param(
+            {"status": "COMPLETED"},
+            "status",
+            "Invalid enum value. Expected 'processing' | 'completed' | 'failed', received 'COMPLETED'",
+            id="status-case",
+        ),
+        pytest.param({"cursor": "bs_nope"}, "cursor", "Invalid cursor", id="cursor-unknown"),
+        pytest.param({"cursor": "tpl_abc123"}, "cursor", "Invalid cursor", id="cursor-not-a-bulk-send"),
+        pytest.param(
+            {"cursor": "c" * 501}, "cursor", "String must contain at most 500 character(s)", id="cursor-too-long"
+        ),
+    ],
+)
 def test_list_bulk_sends__invalid_query_is_422(client, insigner_auth, query, field, message):
     response = listing(client, insigner_auth, **query)
     assert response.status_code == 422
@@ -126,8 +141,11 @@ def test_list_bulk_sends__invalid_query_is_422(client, insigner_auth, query, fie
 
 def test_list_bulk_sends__another_organizations_cursor_is_422(client, insigner_auth):
     theirs = bearer(insigner_key("org-b"))
-    added = client.post("/__mock/state/insigner/bulkSends", query_string={"tenant": insigner_key("org-b")},
-                        json={"id": "bs_theirs", "name": "Theirs", "templateId": "tpl_abc123"})
+    added = client.post(
+        "/__mock/state/insigner/bulkSends",
+        query_string={"tenant": insigner_key("org-b")},
+        json={"id": "bs_theirs", "name": "Theirs", "templateId": "tpl_abc123"},
+    )
     assert added.status_code == 201
     assert listing(client, theirs, cursor="bs_theirs").status_code == 200
     response = listing(client, insigner_auth, cursor="bs_theirs")

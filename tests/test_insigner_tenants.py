@@ -1,4 +1,5 @@
 """inSigner organizations: isolation, seed data, the state calls, entities added through the control plane."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ def test_organizations__are_isolated(client, insigner_auth):
     assert client.get(f"/api/v1/bulk-sends/{mine}", headers=insigner_auth).status_code == 404
     client.delete("/api/v1/bulk-sends/bs_abc123", headers=a)
     assert client.get("/api/v1/bulk-sends/bs_abc123", headers=b).status_code == 200
-    usage = {key: next(t for t in items(client, "templates", tenant=key) if t["id"] == "tpl_abc123")["usageCount"]
-             for key in (insigner_key("org-a"), insigner_key("org-b"), INSIGNER_KEY)}
+    usage = {
+        key: next(t for t in items(client, "templates", tenant=key) if t["id"] == "tpl_abc123")["usageCount"]
+        for key in (insigner_key("org-a"), insigner_key("org-b"), INSIGNER_KEY)
+    }
     assert usage == {insigner_key("org-a"): 49, insigner_key("org-b"): 49, INSIGNER_KEY: 47}
 
 
@@ -46,21 +49,39 @@ def test_state__insigner_counts_and_collections(client):
 
 
 def test_state__organization_fixture(client):
-    assert items(client, "organizations") == [{
-        "id": "org_abc123", "name": "Acme Corporation", "slug": "acme-corporation", "type": "business",
-        "image": "https://storage.example.com/logos/acme.png", "signatureLevel": "advanced",
-        "timestampProvider": "default", "defaultOtpMethod": "email", "createdAt": "2025-01-15T10:00:00.000Z",
-        "updatedAt": "2026-05-28T14:00:00.000Z",
-        "_count": {"members": 12, "documents": 1847, "templates": 23, "campaigns": 5, "apiKeys": 3}}]
+    assert items(client, "organizations") == [
+        {
+            "id": "org_abc123",
+            "name": "Acme Corporation",
+            "slug": "acme-corporation",
+            "type": "business",
+            "image": "https://storage.example.com/logos/acme.png",
+            "signatureLevel": "advanced",
+            "timestampProvider": "default",
+            "defaultOtpMethod": "email",
+            "createdAt": "2025-01-15T10:00:00.000Z",
+            "updatedAt": "2026-05-28T14:00:00.000Z",
+            "_count": {"members": 12, "documents": 1847, "templates": 23, "campaigns": 5, "apiKeys": 3},
+        }
+    ]
 
 
 def test_state__template_fixture(client):
     template = next(t for t in items(client, "templates") if t["id"] == "tpl_abc123")
-    assert json.dumps(template) == json.dumps({
-        "id": "tpl_abc123", "name": "Standard NDA", "description": "Mutual non-disclosure agreement",
-        "category": "Legal", "fileSize": 185000, "usageCount": 47, "isPublic": False,
-        "createdAt": "2026-03-15T10:00:00.000Z", "updatedAt": "2026-05-20T14:30:00.000Z",
-        "_count": {"fields": 8, "signers": 2}})
+    assert json.dumps(template) == json.dumps(
+        {
+            "id": "tpl_abc123",
+            "name": "Standard NDA",
+            "description": "Mutual non-disclosure agreement",
+            "category": "Legal",
+            "fileSize": 185000,
+            "usageCount": 47,
+            "isPublic": False,
+            "createdAt": "2026-03-15T10:00:00.000Z",
+            "updatedAt": "2026-05-20T14:30:00.000Z",
+            "_count": {"fields": 8, "signers": 2},
+        }
+    )
 
 
 def test_state__bulk_sends_show_the_deleted_flag(client):
@@ -79,8 +100,9 @@ def test_seed_data__faker_set_covers_every_status_before_the_examples(client):
     faker_made = [b for b in bulk_sends if b["id"] != "bs_abc123"]
     assert len(faker_made) == 20
     assert {b["status"] for b in faker_made} == {"processing", "completed", "failed"}
-    assert all(b["createdAt"] < "2026-05-28T10:00:00.000Z" and b["updatedAt"] < "2026-05-28T10:00:00.000Z"
-               for b in faker_made)
+    assert all(
+        b["createdAt"] < "2026-05-28T10:00:00.000Z" and b["updatedAt"] < "2026-05-28T10:00:00.000Z" for b in faker_made
+    )
     assert all(b["sentCount"] + b["failedCount"] <= b["totalCount"] for b in bulk_sends)
     template_ids = {t["id"] for t in items(client, "templates")}
     assert {b["templateId"] for b in bulk_sends} <= template_ids
@@ -131,10 +153,18 @@ def test_add_template__defaults_and_use(client, insigner_auth, freeze):
     response = client.post("/__mock/state/insigner/templates", json={"name": "Offer Letter"})
     assert response.status_code == 201
     template = response.get_json()
-    assert template == {"id": template["id"], "name": "Offer Letter", "description": None, "category": None,
-                        "fileSize": 0, "usageCount": 0, "isPublic": False,
-                        "createdAt": "2026-06-01T00:00:00.000Z", "updatedAt": "2026-06-01T00:00:00.000Z",
-                        "_count": {"fields": 1, "signers": 1}}
+    assert template == {
+        "id": template["id"],
+        "name": "Offer Letter",
+        "description": None,
+        "category": None,
+        "fileSize": 0,
+        "usageCount": 0,
+        "isPublic": False,
+        "createdAt": "2026-06-01T00:00:00.000Z",
+        "updatedAt": "2026-06-01T00:00:00.000Z",
+        "_count": {"fields": 1, "signers": 1},
+    }
     assert template["id"].startswith("tpl_")
     assert create(client, valid(templateId=template["id"]), insigner_auth).status_code == 201
     stored = next(t for t in items(client, "templates") if t["id"] == template["id"])
@@ -142,8 +172,16 @@ def test_add_template__defaults_and_use(client, insigner_auth, freeze):
 
 
 def test_add_bulk_send__shows_in_the_api(client, insigner_auth):
-    body = {"id": "bs_mine", "name": "b", "templateId": "tpl_abc123", "status": "failed", "totalCount": 1,
-            "sentCount": 0, "failedCount": 1, "createdAt": "2030-01-01T00:00:00Z"}
+    body = {
+        "id": "bs_mine",
+        "name": "b",
+        "templateId": "tpl_abc123",
+        "status": "failed",
+        "totalCount": 1,
+        "sentCount": 0,
+        "failedCount": 1,
+        "createdAt": "2030-01-01T00:00:00Z",
+    }
     assert client.post("/__mock/state/insigner/bulkSends", json=body).status_code == 201
     data = client.get("/api/v1/bulk-sends/bs_mine", headers=insigner_auth).get_json()["data"]
     assert data["createdAt"] == data["updatedAt"] == "2030-01-01T00:00:00.000Z" and data["emailMessage"] is None
@@ -159,22 +197,39 @@ def test_add_document__defaults(client):
     assert (document["status"], document["bulkSendId"], document["deleted"]) == ("pending", None, False)
 
 
-@pytest.mark.parametrize("collection, body, field", [
-    pytest.param("templates", {}, "name", id="template-name-missing"),
-    pytest.param("templates", {"name": "x", "usageCount": -1}, "usageCount", id="template-negative-usage"),
-    pytest.param("templates", {"name": "x", "createdAt": "yesterday"}, "createdAt", id="template-bad-date"),
-    pytest.param("bulkSends", {"name": "x"}, "templateId", id="bulk-send-template-missing"),
-    pytest.param("bulkSends", {"name": "x", "templateId": "tpl_nope"}, "templateId", id="bulk-send-unknown-template"),
-    pytest.param("bulkSends", {"name": "x", "templateId": "tpl_abc123", "status": "done"}, "status",
-                 id="bulk-send-bad-status"),
-    pytest.param("bulkSends", {"name": "x", "templateId": "tpl_abc123", "totalCount": 1, "sentCount": 2},
-                 "totalCount", id="bulk-send-counts"),
-    pytest.param("documents", {"name": "x", "status": "sent"}, "status", id="document-bad-status"),
-    pytest.param("documents", {"name": "x", "bulkSendId": "bs_nope"}, "bulkSendId", id="document-unknown-bulk-send"),
-    pytest.param("documents", {"name": "x", "templateId": "tpl_nope"}, "templateId", id="document-unknown-template"),
-    pytest.param("organizations", {"name": "Other"}, "organizations", id="second-organization"),
-    pytest.param("templates", {"name": "\ud800"}, "body", id="lone-surrogate"),
-])
+@pytest.mark.parametrize(
+    "collection, body, field",
+    [
+        pytest.param("templates", {}, "name", id="template-name-missing"),
+        pytest.param("templates", {"name": "x", "usageCount": -1}, "usageCount", id="template-negative-usage"),
+        pytest.param("templates", {"name": "x", "createdAt": "yesterday"}, "createdAt", id="template-bad-date"),
+        pytest.param("bulkSends", {"name": "x"}, "templateId", id="bulk-send-template-missing"),
+        pytest.param(
+            "bulkSends", {"name": "x", "templateId": "tpl_nope"}, "templateId", id="bulk-send-unknown-template"
+        ),
+        pytest.param(
+            "bulkSends",
+            {"name": "x", "templateId": "tpl_abc123", "status": "done"},
+            "status",
+            id="bulk-send-bad-status",
+        ),
+        pytest.param(
+            "bulkSends",
+            {"name": "x", "templateId": "tpl_abc123", "totalCount": 1, "sentCount": 2},
+            "totalCount",
+            id="bulk-send-counts",
+        ),
+        pytest.param("documents", {"name": "x", "status": "sent"}, "status", id="document-bad-status"),
+        pytest.param(
+            "documents", {"name": "x", "bulkSendId": "bs_nope"}, "bulkSendId", id="document-unknown-bulk-send"
+        ),
+        pytest.param(
+            "documents", {"name": "x", "templateId": "tpl_nope"}, "templateId", id="document-unknown-template"
+        ),
+        pytest.param("organizations", {"name": "Other"}, "organizations", id="second-organization"),
+        pytest.param("templates", {"name": "\ud800"}, "body", id="lone-surrogate"),
+    ],
+)
 def test_add_entity__invalid_is_400(memory_client, collection, body, field):
     client = memory_client
     response = client.post(f"/__mock/state/insigner/{collection}", json=body)
@@ -183,13 +238,16 @@ def test_add_entity__invalid_is_400(memory_client, collection, body, field):
 
 
 def test_add_entity__duplicate_id_is_409(client):
-    response = client.post("/__mock/state/insigner/bulkSends",
-                           json={"id": "bs_abc123", "name": "x", "templateId": "tpl_abc123"})
+    response = client.post(
+        "/__mock/state/insigner/bulkSends", json={"id": "bs_abc123", "name": "x", "templateId": "tpl_abc123"}
+    )
     assert response.status_code == 409
 
 
 def test_reset_with_seed__reseeds_the_organizations(client):
     client.post("/__mock/reset", json={"seed": 7})
     fresh = create_app({"seed": 7}).test_client()
-    assert (client.get("/__mock/state/insigner/bulkSends").get_data()
-            == fresh.get("/__mock/state/insigner/bulkSends").get_data())
+    assert (
+        client.get("/__mock/state/insigner/bulkSends").get_data()
+        == fresh.get("/__mock/state/insigner/bulkSends").get_data()
+    )

@@ -1,4 +1,5 @@
 """GET/DELETE /__mock/requests: every API request with its answer, redacted, filtered, bounded."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,8 +8,20 @@ from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer
 from mockserver.journal.model import BODY_CAP
 
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
-ENTRY_FIELDS = ["id", "time", "api", "tenant", "method", "path", "query", "headers", "body", "status", "faultId",
-                "durationMs"]
+ENTRY_FIELDS = [
+    "id",
+    "time",
+    "api",
+    "tenant",
+    "method",
+    "path",
+    "query",
+    "headers",
+    "body",
+    "status",
+    "faultId",
+    "durationMs",
+]
 
 
 @pytest.fixture
@@ -29,19 +42,26 @@ def test_list_requests__entry_shape(client, freeze):
     assert list(entry) == ENTRY_FIELDS
     assert entry["id"] == 1 and entry["time"] == "2030-01-02T03:04:05.000Z"
     assert (entry["api"], entry["tenant"], entry["method"], entry["path"]) == (
-        "collect", "uGFRDeEL3Ct2uYo2c", "POST", "/v1/requests")
+        "collect",
+        "uGFRDeEL3Ct2uYo2c",
+        "POST",
+        "/v1/requests",
+    )
     assert entry["query"] == {"dry": "1", "tag": ["a", "b"]}
     assert entry["body"] == SEND and entry["status"] == 200 and entry["faultId"] is None
     assert isinstance(entry["durationMs"], float) and entry["durationMs"] >= 0
 
 
-@pytest.mark.parametrize("headers, shown", [
-    pytest.param(basic(COLLECT_KEY), "Basic collect_...", id="basic-key-decoded"),
-    pytest.param(bearer(INSIGNER_KEY), "Bearer isk_Test...", id="bearer"),
-    pytest.param(basic("abcd"), "Basic ab...", id="short-key-never-whole"),
-    pytest.param({"Authorization": "Basic !!!"}, "Basic [redacted]", id="undecodable"),
-    pytest.param({"Authorization": "Token secret-token"}, "Token [redacted]", id="other-scheme"),
-])
+@pytest.mark.parametrize(
+    "headers, shown",
+    [
+        pytest.param(basic(COLLECT_KEY), "Basic collect_...", id="basic-key-decoded"),
+        pytest.param(bearer(INSIGNER_KEY), "Bearer isk_Test...", id="bearer"),
+        pytest.param(basic("abcd"), "Basic ab...", id="short-key-never-whole"),
+        pytest.param({"Authorization": "Basic !!!"}, "Basic [redacted]", id="undecodable"),
+        pytest.param({"Authorization": "Token secret-token"}, "Token [redacted]", id="other-scheme"),
+    ],
+)
 def test_list_requests__credentials_redacted(client, headers, shown):
     client.post("/v1/requests", json=SEND, headers=headers)
     entry = journal(client)["requests"][0]
@@ -50,21 +70,31 @@ def test_list_requests__credentials_redacted(client, headers, shown):
 
 def test_list_requests__full_key_appears_nowhere(client):
     secret = "collect-key-that-must-not-leak"
-    client.post("/v1/requests", json=SEND, headers={**basic(secret), "Cookie": f"k={secret}",
-                                                     "X-Mock-Token": secret})
+    client.post("/v1/requests", json=SEND, headers={**basic(secret), "Cookie": f"k={secret}", "X-Mock-Token": secret})
     client.get("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY))
     text = client.get("/__mock/requests").get_data(as_text=True)
     assert secret not in text and INSIGNER_KEY not in text
 
 
-@pytest.mark.parametrize("call, status", [
-    pytest.param(lambda c: c.post("/v1/requests", json=SEND), 401, id="401"),
-    pytest.param(lambda c: c.get("/v1/nope", headers=basic(COLLECT_KEY)), 404, id="404"),
-    pytest.param(lambda c: c.get("/v1/requests", headers=basic(COLLECT_KEY)), 405, id="405"),
-    pytest.param(lambda c: c.post("/v1/requests", data=b"x" * (1024 * 1024 + 1), headers=basic(COLLECT_KEY),
-                                  content_type="application/json"), 413, id="413"),
-    pytest.param(lambda c: c.get("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY)), 200, id="insigner"),
-])
+@pytest.mark.parametrize(
+    "call, status",
+    [
+        pytest.param(lambda c: c.post("/v1/requests", json=SEND), 401, id="401"),
+        pytest.param(lambda c: c.get("/v1/nope", headers=basic(COLLECT_KEY)), 404, id="404"),
+        pytest.param(lambda c: c.get("/v1/requests", headers=basic(COLLECT_KEY)), 405, id="405"),
+        pytest.param(
+            lambda c: c.post(
+                "/v1/requests",
+                data=b"x" * (1024 * 1024 + 1),
+                headers=basic(COLLECT_KEY),
+                content_type="application/json",
+            ),
+            413,
+            id="413",
+        ),
+        pytest.param(lambda c: c.get("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY)), 200, id="insigner"),
+    ],
+)
 def test_list_requests__every_api_answer_is_recorded(client, call, status):
     assert call(client).status_code == status
     entries = journal(client)["requests"]
@@ -76,12 +106,15 @@ def test_list_requests__body_of_an_unauthorized_request_is_kept(client):
     assert journal(client)["requests"][0]["body"] == SEND
 
 
-@pytest.mark.parametrize("data, body", [
-    pytest.param(b"not json", "not json", id="text"),
-    pytest.param(b"\xff\xfe", "\ufffd\ufffd", id="not-utf8"),
-    pytest.param(b"x" * (BODY_CAP + 10), "x" * BODY_CAP + f"... [{BODY_CAP + 10} bytes]", id="capped"),
-    pytest.param(b"", None, id="empty"),
-])
+@pytest.mark.parametrize(
+    "data, body",
+    [
+        pytest.param(b"not json", "not json", id="text"),
+        pytest.param(b"\xff\xfe", "\ufffd\ufffd", id="not-utf8"),
+        pytest.param(b"x" * (BODY_CAP + 10), "x" * BODY_CAP + f"... [{BODY_CAP + 10} bytes]", id="capped"),
+        pytest.param(b"", None, id="empty"),
+    ],
+)
 def test_list_requests__body_as_text_when_not_json(client, data, body):
     client.post("/v1/requests", data=data, headers=basic(COLLECT_KEY), content_type="application/json")
     assert journal(client)["requests"][0]["body"] == body
@@ -111,31 +144,37 @@ def mixed(client) -> None:
     client.get("/api/v1/bulk-sends/bs_abc123", headers=bearer("isk_" + "journal".ljust(44, "0")))
 
 
-@pytest.mark.parametrize("filters, expected", [
-    pytest.param({}, [1, 2, 3, 4, 5], id="none"),
-    pytest.param({"api": "collect"}, [1, 2, 3], id="api"),
-    pytest.param({"method": "get"}, [3, 4, 5], id="method-any-case"),
-    pytest.param({"path": "/api/v1/bulk-sends/*"}, [5], id="path-glob"),
-    pytest.param({"path": "/v1/requests"}, [1, 2], id="path-exact"),
-    pytest.param({"status": 401}, [2], id="status"),
-    pytest.param({"tenant": COLLECT_KEY}, [1, 3], id="tenant-collect-key"),
-    pytest.param({"tenant": "isk_" + "journal".ljust(44, "0")}, [5], id="tenant-insigner-key"),
-    pytest.param({"tenant": "uGFRDeEL3Ct2uYo2c"}, [1, 3], id="tenant-id"),
-    pytest.param({"limit": 2}, [4, 5], id="limit-newest"),
-    pytest.param({"api": "collect", "status": 200}, [1], id="combined"),
-])
+@pytest.mark.parametrize(
+    "filters, expected",
+    [
+        pytest.param({}, [1, 2, 3, 4, 5], id="none"),
+        pytest.param({"api": "collect"}, [1, 2, 3], id="api"),
+        pytest.param({"method": "get"}, [3, 4, 5], id="method-any-case"),
+        pytest.param({"path": "/api/v1/bulk-sends/*"}, [5], id="path-glob"),
+        pytest.param({"path": "/v1/requests"}, [1, 2], id="path-exact"),
+        pytest.param({"status": 401}, [2], id="status"),
+        pytest.param({"tenant": COLLECT_KEY}, [1, 3], id="tenant-collect-key"),
+        pytest.param({"tenant": "isk_" + "journal".ljust(44, "0")}, [5], id="tenant-insigner-key"),
+        pytest.param({"tenant": "uGFRDeEL3Ct2uYo2c"}, [1, 3], id="tenant-id"),
+        pytest.param({"limit": 2}, [4, 5], id="limit-newest"),
+        pytest.param({"api": "collect", "status": 200}, [1], id="combined"),
+    ],
+)
 def test_list_requests__filters(client, mixed, filters, expected):
     found = journal(client, **filters)
     assert [entry["id"] for entry in found["requests"]] == expected
     assert found["total"] == (len(expected) if "limit" not in filters else 5)
 
 
-@pytest.mark.parametrize("filters, field", [
-    pytest.param({"api": "stripe"}, "api", id="unknown-api"),
-    pytest.param({"status": "ok"}, "status", id="status-not-number"),
-    pytest.param({"limit": 0}, "limit", id="limit-zero"),
-    pytest.param({"stauts": 500}, "stauts", id="unknown-filter"),
-])
+@pytest.mark.parametrize(
+    "filters, field",
+    [
+        pytest.param({"api": "stripe"}, "api", id="unknown-api"),
+        pytest.param({"status": "ok"}, "status", id="status-not-number"),
+        pytest.param({"limit": 0}, "limit", id="limit-zero"),
+        pytest.param({"stauts": 500}, "stauts", id="unknown-filter"),
+    ],
+)
 def test_list_requests__bad_filter_is_400_naming_it(client, filters, field):
     response = client.get("/__mock/requests", query_string=filters)
     assert response.status_code == 400

@@ -1,4 +1,5 @@
 """One lock order: brand-new keys of both APIs authenticate while resets run, with no hang and no 5xx."""
+
 from __future__ import annotations
 
 import base64
@@ -21,8 +22,11 @@ def test_reset__while_new_keys_of_both_apis_authenticate__no_hang_and_no_5xx():
         while not stop.is_set():
             n += 1
             token = base64.b64encode(f":collect-{worker}-{n}".encode()).decode()
-            answer = client.post("/v1/requests", headers={"Authorization": f"Basic {token}"},
-                                 json={"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
+            answer = client.post(
+                "/v1/requests",
+                headers={"Authorization": f"Basic {token}"},
+                json={"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]},
+            )
             if answer.status_code >= 500:
                 problems.append(f"collect {answer.status_code} {answer.get_data(as_text=True)}")
             counts["collect"] += 1

@@ -1,4 +1,5 @@
 """Batched log output: every line arrives, in order, and nothing is lost at close."""
+
 from __future__ import annotations
 
 import io
@@ -41,8 +42,9 @@ def test_info__goes_straight_to_the_batching_buffer_in_the_logging_format(monkey
         handler.flush()
     finally:
         handler.close()
-    assert re.fullmatch(r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO mockserver.access: x "GET /" 200 0.1ms\n',
-                        stream.getvalue())
+    assert re.fullmatch(
+        r'\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO mockserver.access: x "GET /" 200 0.1ms\n', stream.getvalue()
+    )
 
 
 def test_info__without_the_batching_handler_uses_logging(caplog):

@@ -1,4 +1,5 @@
 """GET /__mock/openapi.json: a valid OpenAPI 3.1 document of both APIs and /__mock, from the real schemas."""
+
 from __future__ import annotations
 
 import pytest
@@ -51,11 +52,14 @@ def test_openapi__every_endpoint_has_its_schemas_listed(app):
     assert endpoints == set(OPERATIONS)
 
 
-@pytest.mark.parametrize("path, method, schema_class, security", [
-    pytest.param("/v1/requests", "post", SendMultipleRequestsSchema, "collectBasic", id="collect"),
-    pytest.param("/api/v1/bulk-sends", "post", BulkSendCreateSchema, "insignerBearer", id="insigner"),
-    pytest.param("/__mock/faults", "post", FaultRuleSchema, "mockToken", id="control"),
-])
+@pytest.mark.parametrize(
+    "path, method, schema_class, security",
+    [
+        pytest.param("/v1/requests", "post", SendMultipleRequestsSchema, "collectBasic", id="collect"),
+        pytest.param("/api/v1/bulk-sends", "post", BulkSendCreateSchema, "insignerBearer", id="insigner"),
+        pytest.param("/__mock/faults", "post", FaultRuleSchema, "mockToken", id="control"),
+    ],
+)
 def test_openapi__request_bodies_come_from_the_validating_schemas(spec, path, method, schema_class, security):
     operation = spec["paths"][path][method]
     body = schema_of(spec, operation["requestBody"]["content"]["application/json"]["schema"])
@@ -71,11 +75,14 @@ def test_openapi__query_parameters_from_the_schema(spec):
     assert (query["limit"]["minimum"], query["limit"]["maximum"]) == (1, 100)
 
 
-@pytest.mark.parametrize("path, method, status, mimetype, envelope", [
-    pytest.param("/v1/requests", "post", "503", "application/json", "CollectError", id="collect"),
-    pytest.param("/api/v1/bulk-sends", "post", "422", "application/problem+json", "InsignerProblem", id="insigner"),
-    pytest.param("/__mock/faults", "post", "400", "application/json", "ControlError", id="control"),
-])
+@pytest.mark.parametrize(
+    "path, method, status, mimetype, envelope",
+    [
+        pytest.param("/v1/requests", "post", "503", "application/json", "CollectError", id="collect"),
+        pytest.param("/api/v1/bulk-sends", "post", "422", "application/problem+json", "InsignerProblem", id="insigner"),
+        pytest.param("/__mock/faults", "post", "400", "application/json", "ControlError", id="control"),
+    ],
+)
 def test_openapi__errors_in_each_envelope(spec, path, method, status, mimetype, envelope):
     answer = spec["paths"][path][method]["responses"][status]
     assert answer["content"][mimetype]["schema"]["$ref"].endswith(f"/{envelope}")

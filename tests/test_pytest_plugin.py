@@ -1,4 +1,5 @@
 """The pytest plugin, driven with pytester: in-process and at MOCKSERVER_URL, with and without xdist."""
+
 from __future__ import annotations
 
 import re
@@ -239,12 +240,16 @@ def test_mockserver_scenario__applies_for_one_test_only(pytester, in_process):
     fixtures = pytester.path / "fixtures"
     shutil.copytree(shipped_fixtures(), fixtures)
     (fixtures / "scenarios").mkdir(exist_ok=True)
-    (fixtures / "scenarios" / "collect-down.json").write_text(json.dumps({
-        "name": "collect-down",
-        "description": "Collect answers 503; the clock stands still.",
-        "clock": {"freeze": "2030-01-01T00:00:00Z"},
-        "faults": [{"api": "collect", "status": 503}],
-    }))
+    (fixtures / "scenarios" / "collect-down.json").write_text(
+        json.dumps(
+            {
+                "name": "collect-down",
+                "description": "Collect answers 503; the clock stands still.",
+                "clock": {"freeze": "2030-01-01T00:00:00Z"},
+                "faults": [{"api": "collect", "status": 503}],
+            }
+        )
+    )
     pytester.makeconftest(f"""
         import pytest
 
@@ -376,4 +381,5 @@ def test_mockserver__xdist_attached_shares_one_server_without_resets(pytester, a
     emails = [c.get("email") for c in attached.state("collect", "contacts")]
     assert "sentinel@example.org" in emails
     assert sorted(e for e in emails if re.fullmatch(r"xdist-\d@example\.org", e or "")) == [
-        f"xdist-{n}@example.org" for n in range(4)]
+        f"xdist-{n}@example.org" for n in range(4)
+    ]

@@ -1,4 +1,5 @@
 """Rate limits: /__mock/rate-limits, inSigner's per-key window and headers, Collect's optional limit."""
+
 from __future__ import annotations
 
 import pytest
@@ -7,9 +8,10 @@ from helpers import INSIGNER_KEY, INSIGNER_KEYS, basic, bearer, insigner_key
 from mockserver.errors import RateLimited
 from mockserver.ratelimits.model import FixedWindows, RateLimits, seconds_left
 
-DEFAULTS = {"insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1,
-                         "bulkSendWindowSeconds": 300},
-            "collect": {"enabled": False, "requestsPerMinute": 60}}
+DEFAULTS = {
+    "insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1, "bulkSendWindowSeconds": 300},
+    "collect": {"enabled": False, "requestsPerMinute": 60},
+}
 COLLECT_429 = {"error": "Too Many Requests", "message": "You're requesting too many objects! Slow down!"}
 
 
@@ -49,17 +51,20 @@ def test_rate_limits__partial_update_and_reset(client):
     assert client.get("/__mock/rate-limits").get_json() == DEFAULTS
 
 
-@pytest.mark.parametrize("body, named", [
-    pytest.param({"stripe": {}}, "stripe", id="unknown-api"),
-    pytest.param({"insigner": True}, "insigner", id="api-not-object"),
-    pytest.param({"insigner": {"burst": 3}}, "insigner.burst", id="unknown-setting"),
-    pytest.param({"collect": {"bulkSendsPerWindow": 3}}, "collect.bulkSendsPerWindow", id="setting-of-other-api"),
-    pytest.param({"insigner": {"enabled": "no"}}, "insigner.enabled", id="enabled-not-boolean"),
-    pytest.param({"insigner": {"requestsPerMinute": 0}}, "insigner.requestsPerMinute", id="zero"),
-    pytest.param({"insigner": {"requestsPerMinute": 1.5}}, "insigner.requestsPerMinute", id="fraction"),
-    pytest.param({"insigner": {"bulkSendWindowSeconds": "300"}}, "insigner.bulkSendWindowSeconds", id="string"),
-    pytest.param({"collect": {"requestsPerMinute": True}}, "collect.requestsPerMinute", id="boolean"),
-])
+@pytest.mark.parametrize(
+    "body, named",
+    [
+        pytest.param({"stripe": {}}, "stripe", id="unknown-api"),
+        pytest.param({"insigner": True}, "insigner", id="api-not-object"),
+        pytest.param({"insigner": {"burst": 3}}, "insigner.burst", id="unknown-setting"),
+        pytest.param({"collect": {"bulkSendsPerWindow": 3}}, "collect.bulkSendsPerWindow", id="setting-of-other-api"),
+        pytest.param({"insigner": {"enabled": "no"}}, "insigner.enabled", id="enabled-not-boolean"),
+        pytest.param({"insigner": {"requestsPerMinute": 0}}, "insigner.requestsPerMinute", id="zero"),
+        pytest.param({"insigner": {"requestsPerMinute": 1.5}}, "insigner.requestsPerMinute", id="fraction"),
+        pytest.param({"insigner": {"bulkSendWindowSeconds": "300"}}, "insigner.bulkSendWindowSeconds", id="string"),
+        pytest.param({"collect": {"requestsPerMinute": True}}, "collect.requestsPerMinute", id="boolean"),
+    ],
+)
 def test_rate_limits__invalid_update_is_400_and_changes_nothing(memory_client, body, named):
     client = memory_client
     response = client.put("/__mock/rate-limits", json={"collect": {"enabled": True}, **body})
@@ -88,9 +93,12 @@ def test_insigner_requests__120_per_key_then_429(client, frozen):
     advance(client, 17.25)
     refused = get(client)
     assert refused.status_code == 429
-    assert refused.get_json() == {"type": "https://docs.insigner.com/errors/rate-limited",
-                                  "title": "Too Many Requests", "status": 429,
-                                  "detail": "Rate limit exceeded. Please retry after the reset period."}
+    assert refused.get_json() == {
+        "type": "https://docs.insigner.com/errors/rate-limited",
+        "title": "Too Many Requests",
+        "status": 429,
+        "detail": "Rate limit exceeded. Please retry after the reset period.",
+    }
     assert limits_of(refused) == (120, 0, 43)
     assert refused.headers["Retry-After"] == refused.headers["RateLimit-Reset"] == "43"
     assert refused.headers["X-Request-Id"].startswith("req_")
@@ -118,11 +126,13 @@ def test_insigner_requests__refused_requests_do_not_count(client, frozen):
 
 def test_insigner_requests__every_authenticated_answer_counts_and_carries_headers(client, frozen):
     client.put("/__mock/rate-limits", json={"insigner": {"requestsPerMinute": 10}})
-    answers = [get(client, path="/api/v1/bulk-sends/nope"),                      # 404
-               client.post("/api/v1/bulk-sends", json={}, headers=bearer(INSIGNER_KEY)),  # 422
-               client.put("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY)),   # 405
-               get(client, path="/api/v1/unknown"),                             # 404
-               client.delete("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEYS["read"]))]  # 403
+    answers = [
+        get(client, path="/api/v1/bulk-sends/nope"),  # 404
+        client.post("/api/v1/bulk-sends", json={}, headers=bearer(INSIGNER_KEY)),  # 422
+        client.put("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY)),  # 405
+        get(client, path="/api/v1/unknown"),  # 404
+        client.delete("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEYS["read"])),
+    ]  # 403
     assert [a.status_code for a in answers] == [404, 422, 405, 404, 403]
     assert [limits_of(a)[1] for a in answers[:4]] == [9, 8, 7, 6]
     # The read-only key has a window of its own.
@@ -168,8 +178,11 @@ def test_peek_request__reads_without_counting(app, client, frozen):
     def headers_for(key: str) -> dict[str, str]:
         return state.rate_limits.peek_request("insigner", tenant.id, key, state.clock.timestamp()).headers()
 
-    assert headers_for(INSIGNER_KEY) == {"RateLimit-Limit": "120", "RateLimit-Remaining": "119",
-                                         "RateLimit-Reset": "60"}
+    assert headers_for(INSIGNER_KEY) == {
+        "RateLimit-Limit": "120",
+        "RateLimit-Remaining": "119",
+        "RateLimit-Reset": "60",
+    }
     assert headers_for(INSIGNER_KEY)["RateLimit-Remaining"] == "119"
     other = headers_for(INSIGNER_KEYS["read"])
     assert other == {"RateLimit-Limit": "120", "RateLimit-Remaining": "120", "RateLimit-Reset": "60"}
@@ -206,13 +219,16 @@ def test_collect_requests__unauthenticated_are_not_counted(client, frozen):
 
 
 # -- the windows on their own ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("end, now, expected", [
-    pytest.param(60.0, 0.0, 60, id="whole"),
-    pytest.param(60.0, 0.5, 60, id="rounded-up"),
-    pytest.param(60.0, 59.999, 1, id="at-least-1"),
-    pytest.param(60.0, 60.0, 1, id="ended"),
-    pytest.param(0.3 + 60, 0.3, 60, id="float-noise"),
-])
+@pytest.mark.parametrize(
+    "end, now, expected",
+    [
+        pytest.param(60.0, 0.0, 60, id="whole"),
+        pytest.param(60.0, 0.5, 60, id="rounded-up"),
+        pytest.param(60.0, 59.999, 1, id="at-least-1"),
+        pytest.param(60.0, 60.0, 1, id="ended"),
+        pytest.param(0.3 + 60, 0.3, 60, id="float-noise"),
+    ],
+)
 def test_seconds_left(end, now, expected):
     assert seconds_left(end, now) == expected
 

@@ -4,6 +4,7 @@ The network checks run against both servers a user meets: werkzeug's (ServerThre
 plugin) and granian's (`mockserver serve`, the CLI and the Docker image), the latter started with
 few view threads so that stalling more clients than it has threads proves they hold none.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,8 +61,9 @@ def answers_within(port: int, seconds: float = 5.0) -> int:
         conn.close()
 
 
-def open_sockets(stack: ExitStack, port: int, count: int, first_bytes: bytes = b"",
-                 receive_buffer: int | None = None) -> list[socket.socket]:
+def open_sockets(
+    stack: ExitStack, port: int, count: int, first_bytes: bytes = b"", receive_buffer: int | None = None
+) -> list[socket.socket]:
     sockets = []
     for _ in range(count):
         sock = stack.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
@@ -75,17 +77,24 @@ def open_sockets(stack: ExitStack, port: int, count: int, first_bytes: bytes = b
 
 # -- slow and stalled clients --------------------------------------------------------------------------
 HALF_HEADERS = b"POST /v1/requests HTTP/1.1\r\nHost: mock\r\nAuthorization: Basic "
-HALF_BODY = (b"POST /v1/requests HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\n"
-             b"Authorization: " + basic(COLLECT_KEY)["Authorization"].encode() +
-             b"\r\nContent-Length: 1000\r\n\r\n" + COLLECT_BODY[:20])
+HALF_BODY = (
+    b"POST /v1/requests HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\n"
+    b"Authorization: "
+    + basic(COLLECT_KEY)["Authorization"].encode()
+    + b"\r\nContent-Length: 1000\r\n\r\n"
+    + COLLECT_BODY[:20]
+)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("first_bytes", [
-    pytest.param(HALF_HEADERS, id="half-the-headers"),
-    pytest.param(HALF_BODY, id="half-the-body"),
-    pytest.param(b"", id="nothing"),
-])
+@pytest.mark.parametrize(
+    "first_bytes",
+    [
+        pytest.param(HALF_HEADERS, id="half-the-headers"),
+        pytest.param(HALF_BODY, id="half-the-body"),
+        pytest.param(b"", id="nothing"),
+    ],
+)
 def test_stalled_clients__others_are_still_answered(port, first_bytes):
     with ExitStack() as stack:
         open_sockets(stack, port, STALLED, first_bytes)
@@ -144,11 +153,14 @@ def test_body_that_never_arrives__408_once_the_deadline_passes():
 
 # -- bodies ----------------------------------------------------------------------------------------
 @pytest.mark.slow
-@pytest.mark.parametrize("path, headers, mimetype", [
-    pytest.param("/v1/requests", basic(COLLECT_KEY), "application/json", id="collect"),
-    pytest.param("/api/v1/bulk-sends", bearer(INSIGNER_KEY), "application/problem+json", id="insigner"),
-    pytest.param("/__mock/faults", {}, "application/json", id="control"),
-])
+@pytest.mark.parametrize(
+    "path, headers, mimetype",
+    [
+        pytest.param("/v1/requests", basic(COLLECT_KEY), "application/json", id="collect"),
+        pytest.param("/api/v1/bulk-sends", bearer(INSIGNER_KEY), "application/problem+json", id="insigner"),
+        pytest.param("/__mock/faults", {}, "application/json", id="control"),
+    ],
+)
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 def test_body_over_1_mib__413_in_the_envelope_on_the_wire(port, path, headers, mimetype, framing):
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
@@ -164,7 +176,7 @@ def test_body_over_1_mib__413_in_the_envelope_on_the_wire(port, path, headers, m
     try:
         if framing == "chunked":
             for start in range(0, len(body), 65536):
-                chunk = body[start:start + 65536]
+                chunk = body[start : start + 65536]
                 conn.send(b"%x\r\n%s\r\n" % (len(chunk), chunk))
             conn.send(b"0\r\n\r\n")
         else:
@@ -183,8 +195,9 @@ def test_body_over_1_mib__413_in_the_envelope_on_the_wire(port, path, headers, m
 def test_journal__keeps_journal_size_entries_each_with_a_capped_body():
     client = create_app({"store": "memory", "journal_size": 10}).test_client()
     for n in range(25):
-        client.post("/v1/requests", data=b'{"pad": "' + b"x" * (n * 10_000) + b'"}', headers={
-            **basic(COLLECT_KEY), **JSON})
+        client.post(
+            "/v1/requests", data=b'{"pad": "' + b"x" * (n * 10_000) + b'"}', headers={**basic(COLLECT_KEY), **JSON}
+        )
     journal = client.get("/__mock/requests").get_json()
     assert journal["total"] == 10 and [e["id"] for e in journal["requests"]] == list(range(16, 26))
     assert all(len(json.dumps(entry["body"])) <= BODY_CAP + 100 for entry in journal["requests"])

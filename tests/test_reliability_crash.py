@@ -1,4 +1,5 @@
 """Crashes: a server killed with SIGKILL mid-burst restarts with every write it acknowledged."""
+
 from __future__ import annotations
 
 import base64
@@ -23,8 +24,12 @@ def start(db: Path) -> Served:
 
 def post(url: str, email: str) -> str | None:
     body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": email}]}).encode()
-    request = urllib.request.Request(url + "/v1/requests", data=body, method="POST",
-                                     headers={"Authorization": AUTH, "Content-Type": "application/json"})
+    request = urllib.request.Request(
+        url + "/v1/requests",
+        data=body,
+        method="POST",
+        headers={"Authorization": AUTH, "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return json.loads(response.read())["requests"][0]["_id"]
@@ -94,8 +99,13 @@ def test_damaged_file__clear_startup_error_not_an_empty_store(tmp_path):
 
 
 def create_bulk_send(url: str, name: str, signers: int) -> str | None:
-    body = json.dumps({"templateId": "tpl_abc123", "name": name,
-                       "signers": [{"name": f"S{k}", "email": f"{name}-{k}@example.com"} for k in range(signers)]})
+    body = json.dumps(
+        {
+            "templateId": "tpl_abc123",
+            "name": name,
+            "signers": [{"name": f"S{k}", "email": f"{name}-{k}@example.com"} for k in range(signers)],
+        }
+    )
     headers = {"Authorization": f"Bearer {INSIGNER_KEY}", "Content-Type": "application/json"}
     request = urllib.request.Request(url + "/api/v1/bulk-sends", data=body.encode(), method="POST", headers=headers)
     try:
@@ -106,8 +116,9 @@ def create_bulk_send(url: str, name: str, signers: int) -> str | None:
 
 
 def read_state(url: str, collection: str) -> list[dict]:
-    with urllib.request.urlopen(f"{url}/__mock/state/insigner/{collection}?tenant={INSIGNER_KEY}",
-                                timeout=10) as response:
+    with urllib.request.urlopen(
+        f"{url}/__mock/state/insigner/{collection}?tenant={INSIGNER_KEY}", timeout=10
+    ) as response:
         return json.loads(response.read())["items"]
 
 
@@ -115,8 +126,9 @@ def test_sigkill_mid_burst__insigner_creates_are_whole_after_restart(tmp_path):
     db = tmp_path / "state.json"
     served = start(db)
     no_limits = b'{"insigner": {"enabled": false}}'
-    request = urllib.request.Request(served.url + "/__mock/rate-limits", method="PUT", data=no_limits,
-                                     headers={"Content-Type": "application/json"})
+    request = urllib.request.Request(
+        served.url + "/__mock/rate-limits", method="PUT", data=no_limits, headers={"Content-Type": "application/json"}
+    )
     urllib.request.urlopen(request, timeout=5).close()
     url = served.url
     acknowledged = burst_then_kill(served, lambda n, i: create_bulk_send(url, f"burst{n}x{i}", 1 + i % 3), 300, 40)

@@ -3,6 +3,7 @@
 Each client has its own keep-alive connection and all start together (a barrier). The clock is
 frozen, so rate windows cannot roll over in the middle: their counts must be exact.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -32,8 +33,9 @@ def server(request, tmp_path) -> Iterator[ServerThread]:
         yield running
 
 
-def call(conn: http.client.HTTPConnection, method: str, path: str, headers: dict | None = None,
-         body: Any = None) -> tuple[int, dict[str, str], Any]:
+def call(
+    conn: http.client.HTTPConnection, method: str, path: str, headers: dict | None = None, body: Any = None
+) -> tuple[int, dict[str, str], Any]:
     payload = json.dumps(body).encode() if body is not None else None
     conn.request(method, path, body=payload, headers={**(headers or {}), "Content-Type": "application/json"})
     response = conn.getresponse()
@@ -89,8 +91,10 @@ def test_send_multiple_requests__16_clients_every_acknowledged_write_stored_once
         out = []
         for i in range(per_client):
             # John (existing), one contact of this client's own, and one that every client shares.
-            body = {"campaignId": CAMPAIGN,
-                    "contacts": [JOHN, {"email": f"c{n}-{i}@example.com"}, {"email": "shared@example.com"}]}
+            body = {
+                "campaignId": CAMPAIGN,
+                "contacts": [JOHN, {"email": f"c{n}-{i}@example.com"}, {"email": "shared@example.com"}],
+            }
             status, _, answer = call(conn, "POST", "/v1/requests", basic(keys[n]), body)
             out.append((keys[n], status, answer))
         return out
@@ -120,8 +124,10 @@ def test_send_multiple_requests__16_clients_rate_window_counts_exactly(server):
     control(server, "PUT", "/__mock/rate-limits", {"collect": {"enabled": True, "requestsPerMinute": 50}})
 
     def work(n: int, conn: http.client.HTTPConnection) -> list:
-        return [call(conn, "POST", "/v1/requests", basic(COLLECT_KEY),
-                     {"campaignId": CAMPAIGN, "contacts": [JOHN]})[:2] for _ in range(5)]
+        return [
+            call(conn, "POST", "/v1/requests", basic(COLLECT_KEY), {"campaignId": CAMPAIGN, "contacts": [JOHN]})[:2]
+            for _ in range(5)
+        ]
 
     results = at_once(server, work)
     assert Counter(status for status, _ in results) == {200: 50, 429: CLIENTS * 5 - 50}
@@ -132,16 +138,20 @@ def test_send_multiple_requests__16_clients_rate_window_counts_exactly(server):
 
 # -- inSigner --------------------------------------------------------------------------------------
 def test_create_bulk_send__16_clients_every_acknowledged_create_counts_once(server):
-    control(server, "PUT", "/__mock/rate-limits", {"insigner": {"bulkSendsPerWindow": 1000,
-                                                                 "requestsPerMinute": 1000}})
+    control(server, "PUT", "/__mock/rate-limits", {"insigner": {"bulkSendsPerWindow": 1000, "requestsPerMinute": 1000}})
     before = control(server, "GET", "/__mock/state/insigner/documents")["items"]
 
     def work(n: int, conn: http.client.HTTPConnection) -> list:
         out = []
         for i in range(4):
             signers = [{"name": f"S{k}", "email": f"s{n}-{i}-{k}@example.com"} for k in range(1 + (n + i) % 3)]
-            status, headers, answer = call(conn, "POST", "/api/v1/bulk-sends", bearer(INSIGNER_KEY),
-                                           {"templateId": "tpl_abc123", "name": f"load {n}-{i}", "signers": signers})
+            status, headers, answer = call(
+                conn,
+                "POST",
+                "/api/v1/bulk-sends",
+                bearer(INSIGNER_KEY),
+                {"templateId": "tpl_abc123", "name": f"load {n}-{i}", "signers": signers},
+            )
             out.append((status, headers, answer, len(signers)))
         return out
 
@@ -151,8 +161,9 @@ def test_create_bulk_send__16_clients_every_acknowledged_create_counts_once(serv
     assert len(created) == CLIENTS * 4  # no bulk-send ID handed out twice
     assert len({headers["X-Request-Id"] for _, headers, _, _ in results}) == CLIENTS * 4
     assert all(answer["data"]["totalCount"] == n for _, _, answer, n in results)
-    template = next(t for t in control(server, "GET", "/__mock/state/insigner/templates")["items"]
-                    if t["id"] == "tpl_abc123")
+    template = next(
+        t for t in control(server, "GET", "/__mock/state/insigner/templates")["items"] if t["id"] == "tpl_abc123"
+    )
     assert template["usageCount"] == 47 + sum(created.values())
     documents = control(server, "GET", "/__mock/state/insigner/documents")["items"]
     new_documents = Counter(d["bulkSendId"] for d in documents) - Counter(d["bulkSendId"] for d in before)
@@ -173,15 +184,27 @@ def test_create_bulk_send__16_clients_bulk_window_admits_exactly_its_size(server
     control(server, "PUT", "/__mock/rate-limits", {"insigner": {"bulkSendsPerWindow": 5, "requestsPerMinute": 1000}})
 
     def work(n: int, conn: http.client.HTTPConnection) -> list:
-        return [call(conn, "POST", "/api/v1/bulk-sends", bearer(INSIGNER_KEY),
-                     {"templateId": "tpl_abc123", "name": f"w{n}-{i}",
-                      "signers": [{"name": "A", "email": f"a{n}-{i}@example.com"}]})[:2] for i in range(2)]
+        return [
+            call(
+                conn,
+                "POST",
+                "/api/v1/bulk-sends",
+                bearer(INSIGNER_KEY),
+                {
+                    "templateId": "tpl_abc123",
+                    "name": f"w{n}-{i}",
+                    "signers": [{"name": "A", "email": f"a{n}-{i}@example.com"}],
+                },
+            )[:2]
+            for i in range(2)
+        ]
 
     results = at_once(server, work)
     assert Counter(status for status, _ in results) == {201: 5, 429: CLIENTS * 2 - 5}
     assert all(headers["Retry-After"] == "300" for status, headers in results if status == 429)
-    template = next(t for t in control(server, "GET", "/__mock/state/insigner/templates")["items"]
-                    if t["id"] == "tpl_abc123")
+    template = next(
+        t for t in control(server, "GET", "/__mock/state/insigner/templates")["items"] if t["id"] == "tpl_abc123"
+    )
     assert template["usageCount"] == 47 + 5  # refused creates used neither the template nor the window
 
 
@@ -199,7 +222,10 @@ def test_list_bulk_sends__16_clients_key_window_counts_exactly(server):
     assert Counter(status for status, _ in mine) == {200: limit, 429: len(mine) - limit}
     remaining = sorted(int(headers["RateLimit-Remaining"]) for status, headers in mine if status == 200)
     assert remaining == list(range(limit))  # each count handed out once: no lost or doubled update
-    assert all(headers["RateLimit-Remaining"] == "0" and headers["Retry-After"] == headers["RateLimit-Reset"]
-               for status, headers in mine if status == 429)
+    assert all(
+        headers["RateLimit-Remaining"] == "0" and headers["Retry-After"] == headers["RateLimit-Reset"]
+        for status, headers in mine
+        if status == 429
+    )
     theirs = [(status, headers) for key, status, headers in results if key == other]
     assert [int(h["RateLimit-Remaining"]) for _, h in theirs] == [limit - 1 - i for i in range(5)]

@@ -1,4 +1,5 @@
 """Scenarios: the shipped files, applying them, --scenario at start-up, and broken files."""
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,10 @@ from mockserver.scenarios.model import ScenarioError
 
 SHIPPED = sorted(path.stem for path in (shipped_fixtures() / "scenarios").glob("*.json"))
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
-STARTUP_RATE_LIMITS = {"insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1,
-                                    "bulkSendWindowSeconds": 300},
-                       "collect": {"enabled": False, "requestsPerMinute": 60}}
+STARTUP_RATE_LIMITS = {
+    "insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1, "bulkSendWindowSeconds": 300},
+    "collect": {"enabled": False, "requestsPerMinute": 60},
+}
 
 
 @pytest.fixture
@@ -42,8 +44,16 @@ def test_list_scenarios__every_shipped_file_with_its_description(client):
     listed = client.get("/__mock/scenarios").get_json()["scenarios"]
     assert [scenario["name"] for scenario in listed] == SHIPPED
     assert all(scenario["description"] for scenario in listed)
-    assert {"insigner-outage-recovers", "collect-maintenance", "collect-rate-limited", "insigner-rate-limited",
-            "slow-network", "flaky-upstream", "collect-key-revoked", "insigner-key-revoked"} <= set(SHIPPED)
+    assert {
+        "insigner-outage-recovers",
+        "collect-maintenance",
+        "collect-rate-limited",
+        "insigner-rate-limited",
+        "slow-network",
+        "flaky-upstream",
+        "collect-key-revoked",
+        "insigner-key-revoked",
+    } <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -57,8 +67,9 @@ def test_apply_scenario__applies_and_reset_undoes_it(client, name):
     assert client.get("/__mock/rate-limits").get_json() == STARTUP_RATE_LIMITS
 
 
-@pytest.mark.parametrize("name", ["nope", "..%2Fcollect%2FapiKeys", "..%2F..%2Fsetup.cfg", "%2e%2e",
-                                  "slow-network.json", "SLOW-NETWORK"])
+@pytest.mark.parametrize(
+    "name", ["nope", "..%2Fcollect%2FapiKeys", "..%2F..%2Fsetup.cfg", "%2e%2e", "slow-network.json", "SLOW-NETWORK"]
+)
 def test_apply_scenario__unknown_name_is_404(client, name):
     response = client.post(f"/__mock/scenarios/{name}")
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "not-found"
@@ -76,10 +87,13 @@ def test_apply_scenario__collect_maintenance(client):
     assert list_bulk_sends(client) == 200
 
 
-@pytest.mark.parametrize("name, call", [
-    pytest.param("collect-rate-limited", send, id="collect"),
-    pytest.param("insigner-rate-limited", list_bulk_sends, id="insigner"),
-])
+@pytest.mark.parametrize(
+    "name, call",
+    [
+        pytest.param("collect-rate-limited", send, id="collect"),
+        pytest.param("insigner-rate-limited", list_bulk_sends, id="insigner"),
+    ],
+)
 def test_apply_scenario__rate_limited_after_five_requests(client, name, call):
     apply(client, name)
     assert [call(client) for _ in range(6)] == [200] * 5 + [429]
@@ -139,25 +153,45 @@ def fixtures_copy(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("content, words", [
-    pytest.param("{", "is not valid JSON", id="not-json"),
-    pytest.param("[]", "must hold a JSON object", id="not-object"),
-    pytest.param({"name": "broken"}, "description:", id="no-description"),
-    pytest.param({"name": "other", "description": "x"}, "must be the file's name", id="name-not-file"),
-    pytest.param({"name": "broken", "description": "x", "faults": [{"status": 700}]}, "faults.0.status:",
-                 id="bad-rule"),
-    pytest.param({"name": "broken", "description": "x", "clock": {"freeze": "soon"}}, "clock: freeze",
-                 id="bad-clock"),
-    pytest.param({"name": "broken", "description": "x", "rateLimits": {"collect": {"rpm": 1}}}, "rateLimits:",
-                 id="bad-rate-limits"),
-    pytest.param({"name": "broken", "description": "x",
-                  "entities": [{"api": "collect", "collection": "nope", "entity": {}}]},
-                 "entities.0.collection:", id="bad-collection"),
-    pytest.param({"name": "broken", "description": "x",
-                  "entities": [{"api": "stripe", "collection": "apiKeys", "entity": {}}]},
-                 "entities.0.api:", id="bad-api"),
-    pytest.param({"name": "broken", "description": "x", "extra": 1}, "extra:", id="unknown-field"),
-])
+@pytest.mark.parametrize(
+    "content, words",
+    [
+        pytest.param("{", "is not valid JSON", id="not-json"),
+        pytest.param("[]", "must hold a JSON object", id="not-object"),
+        pytest.param({"name": "broken"}, "description:", id="no-description"),
+        pytest.param({"name": "other", "description": "x"}, "must be the file's name", id="name-not-file"),
+        pytest.param(
+            {"name": "broken", "description": "x", "faults": [{"status": 700}]}, "faults.0.status:", id="bad-rule"
+        ),
+        pytest.param(
+            {"name": "broken", "description": "x", "clock": {"freeze": "soon"}}, "clock: freeze", id="bad-clock"
+        ),
+        pytest.param(
+            {"name": "broken", "description": "x", "rateLimits": {"collect": {"rpm": 1}}},
+            "rateLimits:",
+            id="bad-rate-limits",
+        ),
+        pytest.param(
+            {
+                "name": "broken",
+                "description": "x",
+                "entities": [{"api": "collect", "collection": "nope", "entity": {}}],
+            },
+            "entities.0.collection:",
+            id="bad-collection",
+        ),
+        pytest.param(
+            {
+                "name": "broken",
+                "description": "x",
+                "entities": [{"api": "stripe", "collection": "apiKeys", "entity": {}}],
+            },
+            "entities.0.api:",
+            id="bad-api",
+        ),
+        pytest.param({"name": "broken", "description": "x", "extra": 1}, "extra:", id="unknown-field"),
+    ],
+)
 def test_startup__broken_scenario_file_names_the_file(fixtures_copy, content, words):
     path = fixtures_copy / "scenarios" / "broken.json"
     path.write_text(content if isinstance(content, str) else json.dumps(content))

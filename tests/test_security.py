@@ -1,5 +1,6 @@
 """Security: credentials never show in the journal, the logs or an error; the control token guards
 every /__mock route but health; the server binds 127.0.0.1 unless told otherwise."""
+
 from __future__ import annotations
 
 import base64
@@ -125,8 +126,9 @@ def test_credentials__in_no_line_of_serve_at_debug(tmp_path):
     try:
         for method, path, headers, body in CALLS + CONTROL_CALLS:
             data = json.dumps(body).encode() if body is not None else None
-            request = urllib.request.Request(url + path, data=data, method=method,
-                                             headers={**headers, "Content-Type": "application/json"})
+            request = urllib.request.Request(
+                url + path, data=data, method=method, headers={**headers, "Content-Type": "application/json"}
+            )
             try:
                 urllib.request.urlopen(request, timeout=10).close()
             except urllib.error.HTTPError as error:
@@ -145,16 +147,27 @@ def control_routes() -> list[tuple[str, str]]:
     routes = []
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/__mock"):
-            path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", lambda m: {"api": "collect", "collection": "contacts",
-                                                                  "name": "slow-network"}.get(m[1], "x1"), rule.rule)
+            path = re.sub(
+                r"<(?:[^:<>]+:)?([^<>]+)>",
+                lambda m: {"api": "collect", "collection": "contacts", "name": "slow-network"}.get(m[1], "x1"),
+                rule.rule,
+            )
             routes += [(method, path) for method in sorted(rule.methods)]
     app.extensions["mockserver"].close()
     return routes
 
 
 ROUTES = control_routes()
-UNROUTED = ["/__mock", "/__mock/", "/__mock/nowhere", "/__mock/health/", "/__mock/health/../faults",
-            "/__mock/health%2F..%2Ffaults", "/%5F_mock/faults", "/__mock//faults"]
+UNROUTED = [
+    "/__mock",
+    "/__mock/",
+    "/__mock/nowhere",
+    "/__mock/health/",
+    "/__mock/health/../faults",
+    "/__mock/health%2F..%2Ffaults",
+    "/%5F_mock/faults",
+    "/__mock//faults",
+]
 
 
 def test_control_token__the_route_list_covers_the_blueprint():
@@ -162,8 +175,9 @@ def test_control_token__the_route_list_covers_the_blueprint():
 
 
 @pytest.mark.parametrize("method, path", ROUTES + [("GET", path) for path in UNROUTED])
-@pytest.mark.parametrize("token", [None, "", "wrong", TOKEN.upper(), TOKEN + " "], ids=["none", "empty", "wrong",
-                                                                                          "other-case", "padded"])
+@pytest.mark.parametrize(
+    "token", [None, "", "wrong", TOKEN.upper(), TOKEN + " "], ids=["none", "empty", "wrong", "other-case", "padded"]
+)
 def test_control_token__guards_every_route_but_health(guarded, method, path, token):
     headers = {"X-Mock-Token": token} if token is not None else {}
     response = guarded.open(path, method=method, headers=headers, json={})
@@ -208,10 +222,13 @@ ANY_IPV4 = "00000000"
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/net/tcp").exists(), reason="reads Linux's /proc/net/tcp")
-@pytest.mark.parametrize("options, expected", [
-    pytest.param([], {LOOPBACK}, id="default"),
-    pytest.param(["--host", "0.0.0.0"], {ANY_IPV4}, id="told-otherwise"),
-])
+@pytest.mark.parametrize(
+    "options, expected",
+    [
+        pytest.param([], {LOOPBACK}, id="default"),
+        pytest.param(["--host", "0.0.0.0"], {ANY_IPV4}, id="told-otherwise"),
+    ],
+)
 def test_serve__binds_127_0_0_1_unless_told_otherwise(tmp_path, options, expected):
     environ = {name: value for name, value in os.environ.items() if not name.startswith("MOCKSERVER_")}
     served = start_serve(*options, cwd=tmp_path, env=environ)

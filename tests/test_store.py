@@ -1,4 +1,5 @@
 """The store: concurrent writers, atomic file writes, reopening, damaged files."""
+
 from __future__ import annotations
 
 import threading
@@ -20,8 +21,10 @@ def test_concurrent_writers__lose_nothing_and_duplicate_no_id(app):
         client = app.test_client()
         barrier.wait()
         for i in range(5):
-            body = {"campaignId": "xvr69EYLKXvTkfYuk",
-                    "contacts": ["WmTjsFknzHdmfs3Ra", {"email": f"w{n}-{i}@example.com"}]}
+            body = {
+                "campaignId": "xvr69EYLKXvTkfYuk",
+                "contacts": ["WmTjsFknzHdmfs3Ra", {"email": f"w{n}-{i}@example.com"}],
+            }
             response = client.post("/v1/requests", json=body, headers=client_auth)
             if response.status_code != 200:
                 failures.append(response.get_data(as_text=True))
@@ -125,11 +128,14 @@ def test_file_store__damaged_journal_is_a_clear_error(tmp_path):
         Store("tinydb", str(db))
 
 
-@pytest.mark.parametrize("content", [
-    pytest.param("{half a file", id="truncated"),
-    pytest.param("[1, 2, 3]", id="not-tables"),
-    pytest.param("\xff\xfe", id="binary"),
-])
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("{half a file", id="truncated"),
+        pytest.param("[1, 2, 3]", id="not-tables"),
+        pytest.param("\xff\xfe", id="binary"),
+    ],
+)
 def test_file_store__damaged_file_is_a_clear_error(tmp_path, content):
     db = tmp_path / "state.json"
     db.write_text(content, encoding="latin-1")

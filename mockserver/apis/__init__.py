@@ -1,4 +1,5 @@
 """The emulated APIs and what every one of them offers the app: routes, errors, auth, seed data."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -54,10 +55,15 @@ class EmulatedApi:
 def read_body(ctx: "RequestContext", *, reject_lone_surrogates: bool = True) -> dict:
     """Return the request's JSON object body, or raise the API error that its problem deserves (400, 413)."""
     try:
-        return read_json_body(ctx.request, ctx.state.settings.max_body_bytes, json_content_type=True,
-                              reject_lone_surrogates=reject_lone_surrogates)
+        return read_json_body(
+            ctx.request,
+            ctx.state.settings.max_body_bytes,
+            json_content_type=True,
+            reject_lone_surrogates=reject_lone_surrogates,
+        )
     except BodyError as exc:
         if exc.too_large:
             raise PayloadTooLarge(exc.message) from None
-        raise BadRequest(exc.message, field_errors=[
-            {"field": "body", "message": BODY_FIELD_MESSAGES.get(exc.problem, exc.message)}]) from None
+        raise BadRequest(
+            exc.message, field_errors=[{"field": "body", "message": BODY_FIELD_MESSAGES.get(exc.problem, exc.message)}]
+        ) from None

@@ -1,4 +1,5 @@
 """The body of a control call: the one JSON body reader, its problems in the control plane's words."""
+
 from __future__ import annotations
 
 from flask import request

@@ -1,4 +1,5 @@
 """The control plane's own error body: {"error": {"code", "message"}}; the only code that knows it."""
+
 from __future__ import annotations
 
 from flask import Response

@@ -1,4 +1,5 @@
 """The control token: with --control-token, every /__mock call but health needs X-Mock-Token."""
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """Control calls: health, reset, clock and state."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -19,13 +20,15 @@ blueprint = Blueprint("control", __name__, url_prefix="/__mock")
 def health() -> Response:
     """Say the server is up, with its version, APIs, store and seed."""
     state = get_state()
-    return json_response({
-        "status": "ok",
-        "version": __version__,
-        "apis": list(state.apis),
-        "store": state.settings.store,
-        "seed": state.seed,
-    })
+    return json_response(
+        {
+            "status": "ok",
+            "version": __version__,
+            "apis": list(state.apis),
+            "store": state.settings.store,
+            "seed": state.seed,
+        }
+    )
 
 
 @blueprint.post("/reset")
@@ -38,8 +41,7 @@ def reset() -> Response:
         raise ControlError(400, "invalid-reset", "seed: must be an integer")
     state = get_state()
     counts = state.reset(seed)
-    return json_response({"reset": True, "seed": state.seed, "clock": state.clock.describe(),
-                          "state": counts})
+    return json_response({"reset": True, "seed": state.seed, "clock": state.clock.describe(), "state": counts})
 
 
 @blueprint.get("/clock")
@@ -67,8 +69,7 @@ def state_overview() -> Response:
     counts = state.summary()
     if tenant:
         wanted = {name: state.tenants[name].for_key(tenant) for name in state.tenants}
-        counts = {name: {t.id: counts[name].get(t.id, {})} if t else {}
-                  for name, t in wanted.items()}
+        counts = {name: {t.id: counts[name].get(t.id, {})} if t else {} for name, t in wanted.items()}
     return json_response({"apis": counts})
 
 

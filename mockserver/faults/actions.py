@@ -1,4 +1,5 @@
 """What a fired rule does: wait, answer an error, close the connection, or answer broken JSON."""
+
 from __future__ import annotations
 
 import time

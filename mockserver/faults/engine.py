@@ -1,4 +1,5 @@
 """The live fault rules of one app: ids, hits, remaining, and which rule (if any) fires on a request."""
+
 from __future__ import annotations
 
 import logging

@@ -1,4 +1,5 @@
 """Does a rule match a request? Small pure functions that return `(matched, reason)`."""
+
 from __future__ import annotations
 
 from collections.abc import Callable

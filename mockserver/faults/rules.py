@@ -1,4 +1,5 @@
 """A fault rule as data: the dataclass the engine keeps and the schema that validates and lists it."""
+
 from __future__ import annotations
 
 import re
@@ -88,8 +89,7 @@ class HeaderMap(fields.Dict):
             if name.lower() in FRAMING_HEADERS:
                 raise ValidationError(f"{name} is set by the server, not by a rule.")
             if not HEADER_VALUE.fullmatch(text) or len(text) > 8192:
-                raise ValidationError(f"The value of {name} has characters other than printable ASCII, "
-                                      "or is too long.")
+                raise ValidationError(f"The value of {name} has characters other than printable ASCII, or is too long.")
         return headers
 
 
@@ -100,31 +100,64 @@ class FaultRuleSchema(Schema):
         unknown = RAISE
 
     id = fields.String(dump_only=True, metadata={"description": "Given by the mock (flt_1, flt_2, ...)."})
-    api = fields.String(load_default=ANY, validate=validate.OneOf((*API_NAMES, ANY)),
-                        metadata={"description": "collect, insigner or * (any)."})
+    api = fields.String(
+        load_default=ANY,
+        validate=validate.OneOf((*API_NAMES, ANY)),
+        metadata={"description": "collect, insigner or * (any)."},
+    )
     method = HttpMethod(load_default=ANY, metadata={"description": "An HTTP method or * (any)."})
-    path = PathGlob(load_default=ANY, validate=validate.Length(max=2000),
-                    metadata={"description": "An exact path, a glob (/api/v1/bulk-sends/*) or * (any)."})
-    tenant = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500),
-                           metadata={"description": "The API key the client uses (or a tenant id); "
-                                                    "null: every tenant."})
-    status = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(400, 599),
-                           metadata={"description": "The status of kind error, 400-599."})
+    path = PathGlob(
+        load_default=ANY,
+        validate=validate.Length(max=2000),
+        metadata={"description": "An exact path, a glob (/api/v1/bulk-sends/*) or * (any)."},
+    )
+    tenant = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "The API key the client uses (or a tenant id); null: every tenant."},
+    )
+    status = StrictInteger(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(400, 599),
+        metadata={"description": "The status of kind error, 400-599."},
+    )
     kind = fields.String(load_default="error", validate=validate.OneOf(KINDS))
-    times = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1),
-                          metadata={"description": "Fire on this many requests, then stop; null: until deleted."})
-    after = StrictInteger(load_default=0, validate=validate.Range(min=0),
-                          metadata={"description": "Let this many matching requests pass first."})
-    probability = StrictNumber(load_default=1.0, validate=validate.Range(0, 1),
-                               metadata={"description": "Chance of firing, drawn from the seeded random source."})
-    delay_ms = StrictInteger(data_key="delayMs", load_default=0, validate=validate.Range(0, MAX_DELAY_MS),
-                             metadata={"description": f"Wait before answering, at most {MAX_DELAY_MS} ms."})
-    retry_after = StrictInteger(data_key="retryAfter", load_default=30, validate=validate.Range(0, MAX_RETRY_AFTER),
-                                metadata={"description": "Retry-After seconds, sent on 429 and 503."})
+    times = StrictInteger(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "Fire on this many requests, then stop; null: until deleted."},
+    )
+    after = StrictInteger(
+        load_default=0,
+        validate=validate.Range(min=0),
+        metadata={"description": "Let this many matching requests pass first."},
+    )
+    probability = StrictNumber(
+        load_default=1.0,
+        validate=validate.Range(0, 1),
+        metadata={"description": "Chance of firing, drawn from the seeded random source."},
+    )
+    delay_ms = StrictInteger(
+        data_key="delayMs",
+        load_default=0,
+        validate=validate.Range(0, MAX_DELAY_MS),
+        metadata={"description": f"Wait before answering, at most {MAX_DELAY_MS} ms."},
+    )
+    retry_after = StrictInteger(
+        data_key="retryAfter",
+        load_default=30,
+        validate=validate.Range(0, MAX_RETRY_AFTER),
+        metadata={"description": "Retry-After seconds, sent on 429 and 503."},
+    )
     headers = HeaderMap(load_default=dict, metadata={"description": "Headers that override the default ones."})
-    body = fields.Raw(load_default=None, allow_none=True,
-                      metadata={"description": "A body that overrides the default one (JSON, or a string "
-                                               "sent as it is)."})
+    body = fields.Raw(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "A body that overrides the default one (JSON, or a string sent as it is)."},
+    )
 
     @validates_schema
     def _kind_needs(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -132,14 +165,18 @@ class FaultRuleSchema(Schema):
         if kind == "error" and status is None:
             raise ValidationError("Required for kind error (400-599).", field_name="status")
         if kind != "error" and status is not None:
-            raise ValidationError(f"Only for kind error; to delay an error use kind error with delayMs, "
-                                  f"not kind {kind}.", field_name="status")
+            raise ValidationError(
+                f"Only for kind error; to delay an error use kind error with delayMs, not kind {kind}.",
+                field_name="status",
+            )
         if kind == "delay" and not data.get("delay_ms"):
             raise ValidationError("Must be at least 1 for kind delay.", field_name="delayMs")
         # Half of a JSON number may still parse ("12" of "1234"): only containers are cut.
         if kind == "malformed" and not isinstance(data.get("body"), (dict, list, str, type(None))):
-            raise ValidationError("For kind malformed: an object or array (sent cut in half) or a string "
-                                  "(sent as it is).", field_name="body")
+            raise ValidationError(
+                "For kind malformed: an object or array (sent cut in half) or a string (sent as it is).",
+                field_name="body",
+            )
 
     @post_load
     def _make(self, data: dict[str, Any], **kwargs: Any) -> FaultRule:

@@ -6,6 +6,7 @@ returns here, before the rate-limit stage and the view, so it changes no state a
 rate-limit window (inSigner's RateLimit-* headers show the window unused). Authentication
 runs before this stage: a request with bad credentials gets its 401 whatever the rules say.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -59,8 +60,9 @@ def decide_fault(ctx: "RequestContext") -> "Response | None":
     if not faults.active:
         return None
     tenants = ctx.state.tenants[ctx.api.name]
-    info = RequestInfo(ctx.api.name, req.method, req.path, ctx.tenant.id if ctx.tenant is not None else None,
-                       tenants.id_for)
+    info = RequestInfo(
+        ctx.api.name, req.method, req.path, ctx.tenant.id if ctx.tenant is not None else None, tenants.id_for
+    )
     rule = faults.decide(info)
     if rule is None:
         return None

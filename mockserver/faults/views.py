@@ -1,4 +1,5 @@
 """/__mock/faults: add, list, remove one, remove all."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response

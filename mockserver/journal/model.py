@@ -2,6 +2,7 @@
 
 Its pipeline stages (journal/stage.py) feed it; GET /__mock/requests (journal/views.py) reads it.
 """
+
 from __future__ import annotations
 
 import json
@@ -79,8 +80,10 @@ def capped(pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
     if len(pairs) > ITEMS_CAP:
         pairs = pairs[:ITEMS_CAP]
     if any(len(value) > VALUE_CAP for _, value in pairs):
-        pairs = [(name, value if len(value) <= VALUE_CAP else f"{value[:VALUE_CAP]}... [{len(value)} characters]")
-                 for name, value in pairs]
+        pairs = [
+            (name, value if len(value) <= VALUE_CAP else f"{value[:VALUE_CAP]}... [{len(value)} characters]")
+            for name, value in pairs
+        ]
     return pairs
 
 
@@ -120,11 +123,18 @@ class Entry:
             timestamp, query, headers, key, body, size = self._raw
             f = self.fields
             self._public = {
-                "id": f["id"], "time": iso_millis(datetime.fromtimestamp(timestamp, tz=timezone.utc)),
-                "api": f["api"], "tenant": f["tenant"], "method": f["method"], "path": f["path"],
-                "query": query_dict(query), "headers": journal_headers(headers, key),
+                "id": f["id"],
+                "time": iso_millis(datetime.fromtimestamp(timestamp, tz=timezone.utc)),
+                "api": f["api"],
+                "tenant": f["tenant"],
+                "method": f["method"],
+                "path": f["path"],
+                "query": query_dict(query),
+                "headers": journal_headers(headers, key),
                 "body": journal_body(body, size) if body is not None else None,
-                "status": f["status"], "faultId": f["faultId"], "durationMs": f["durationMs"],
+                "status": f["status"],
+                "faultId": f["faultId"],
+                "durationMs": f["durationMs"],
             }
             self._raw = None
         return self._public
@@ -165,13 +175,19 @@ class JournalQuerySchema(Schema):
 
     api = fields.String(validate=validate.OneOf(API_NAMES), metadata={"description": "collect or insigner."})
     method = fields.String(validate=validate.Length(min=1, max=20))
-    path = fields.String(validate=validate.Length(min=1, max=2000),
-                         metadata={"description": "An exact path or a glob (/api/v1/bulk-sends/*)."})
+    path = fields.String(
+        validate=validate.Length(min=1, max=2000),
+        metadata={"description": "An exact path or a glob (/api/v1/bulk-sends/*)."},
+    )
     status = fields.Integer(validate=validate.Range(100, 599))
-    tenant = fields.String(validate=validate.Length(min=1, max=500),
-                           metadata={"description": "The API key the client uses (or a tenant id)."})
-    limit = fields.Integer(validate=validate.Range(min=1),
-                           metadata={"description": "Only the newest N matching entries (still oldest first)."})
+    tenant = fields.String(
+        validate=validate.Length(min=1, max=500),
+        metadata={"description": "The API key the client uses (or a tenant id)."},
+    )
+    limit = fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={"description": "Only the newest N matching entries (still oldest first)."},
+    )
 
 
 class Journal:
@@ -200,7 +216,7 @@ class Journal:
             found = [entry for entry in self._entries if wanted.accepts(entry)]
         total = len(found)
         if wanted.limit is not None:
-            found = found[-wanted.limit:]
+            found = found[-wanted.limit :]
         return [entry.public() for entry in found], total
 
     def clear(self) -> None:

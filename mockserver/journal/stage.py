@@ -1,4 +1,5 @@
 """The journal's two pipeline stages: keep the body's first bytes on the way in, write the entry on the way out."""
+
 from __future__ import annotations
 
 import time
@@ -35,20 +36,23 @@ def write_journal(ctx: "RequestContext", response: "Response") -> "Response":
             req.stream.read(BODY_CAP + 1 - len(recorder.kept))
         except (HTTPException, OSError, ValueError):
             pass
-    ctx.state.journal.record({
-        "api": ctx.api.name,
-        "tenant": ctx.tenant.id if ctx.tenant is not None else None,
-        "method": req.method,
-        "path": req.path,
-        "status": None if ctx.dropped else response.status_code,
-        "faultId": ctx.fault,
-        "durationMs": round((time.perf_counter() - ctx.started) * 1000, 1),
-    }, (
-        ctx.arrived,
-        capped(list(req.args.items(multi=True))) if req.query_string else [],
-        capped(list(req.headers.items())),
-        ctx.key,
-        bytes(recorder.kept) if recorder is not None else None,
-        max(recorder.size, req.content_length or 0) if recorder is not None else 0,
-    ))
+    ctx.state.journal.record(
+        {
+            "api": ctx.api.name,
+            "tenant": ctx.tenant.id if ctx.tenant is not None else None,
+            "method": req.method,
+            "path": req.path,
+            "status": None if ctx.dropped else response.status_code,
+            "faultId": ctx.fault,
+            "durationMs": round((time.perf_counter() - ctx.started) * 1000, 1),
+        },
+        (
+            ctx.arrived,
+            capped(list(req.args.items(multi=True))) if req.query_string else [],
+            capped(list(req.headers.items())),
+            ctx.key,
+            bytes(recorder.kept) if recorder is not None else None,
+            max(recorder.size, req.content_length or 0) if recorder is not None else 0,
+        ),
+    )
     return response

@@ -1,4 +1,5 @@
 """/__mock/requests: read and empty the journal of requests to the emulated APIs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, request

@@ -4,6 +4,7 @@ marshmallow schemas that validate requests, and from the app's own routes.
 Every route of the app is a path of the document (so nothing can be missed); the table
 OPERATIONS adds, per endpoint, its request and answer schemas and its error statuses.
 """
+
 from __future__ import annotations
 
 import re
@@ -30,14 +31,22 @@ EXTENSION = "mockserver.openapi"
 OPENAPI_VERSION = "3.1.0"
 JSON = "application/json"
 SECURITY_SCHEMES = {
-    "collectBasic": {"type": "http", "scheme": "basic",
-                     "description": "Empty username, the API key as password."},
+    "collectBasic": {"type": "http", "scheme": "basic", "description": "Empty username, the API key as password."},
     "insignerBearer": {"type": "http", "scheme": "bearer", "bearerFormat": "isk_ and 44 URL-safe characters"},
-    "mockToken": {"type": "apiKey", "in": "header", "name": "X-Mock-Token",
-                  "description": "Only when the server was started with --control-token."},
+    "mockToken": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "X-Mock-Token",
+        "description": "Only when the server was started with --control-token.",
+    },
 }
-PREFER = {"name": "Prefer", "in": "header", "required": False, "schema": {"type": "string"},
-          "description": "Mock only: `code=NNN` answers this request with that error, `delay=MS` delays it."}
+PREFER = {
+    "name": "Prefer",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Mock only: `code=NNN` answers this request with that error, `delay=MS` delays it.",
+}
 
 
 # -- schemas of the control plane's answers (its request bodies have their own schemas elsewhere) ------
@@ -86,13 +95,19 @@ class ResetSchema(Schema):
 
 def _settings_schema(name: str, defaults: dict[str, Any]) -> type[Schema]:
     # The settings' fields follow their start-up values: booleans and whole numbers.
-    return Schema.from_dict({key: fields.Boolean() if isinstance(value, bool) else fields.Integer()
-                             for key, value in defaults.items()}, name=name)
+    return Schema.from_dict(
+        {key: fields.Boolean() if isinstance(value, bool) else fields.Integer() for key, value in defaults.items()},
+        name=name,
+    )
 
 
 RateLimitsSchema = Schema.from_dict(
-    {api: fields.Nested(_settings_schema(f"{api.capitalize()}RateLimits", values))
-     for api, values in RATE_LIMIT_DEFAULTS.items()}, name="RateLimits")
+    {
+        api: fields.Nested(_settings_schema(f"{api.capitalize()}RateLimits", values))
+        for api, values in RATE_LIMIT_DEFAULTS.items()
+    },
+    name="RateLimits",
+)
 
 
 class StateSchema(Schema):
@@ -191,33 +206,57 @@ INSIGNER_HEADERS = {
 }
 CONTROL_SECURITY = [{}, {"mockToken": []}]
 # The reference pages' example requests, verbatim: they succeed on a fresh server.
-COLLECT_EXAMPLE = {"campaignId": "xvr69EYLKXvTkfYuk",
-                   "contacts": ["WmTjsFknzHdmfs3Ra",
-                                {"email": "elon@example.com", "firstName": "Elon", "lastName": "Musk"}]}
-INSIGNER_EXAMPLE = {"templateId": "tpl_abc123", "name": "Q3 Vendor Agreements",
-                    "emailMessage": "Please sign your vendor agreement for Q3.",
-                    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"},
-                                {"name": "Bob Williams", "email": "bob@vendor-b.com"},
-                                {"name": "Carol Davis", "email": "carol@vendor-c.com"}]}
+COLLECT_EXAMPLE = {
+    "campaignId": "xvr69EYLKXvTkfYuk",
+    "contacts": ["WmTjsFknzHdmfs3Ra", {"email": "elon@example.com", "firstName": "Elon", "lastName": "Musk"}],
+}
+INSIGNER_EXAMPLE = {
+    "templateId": "tpl_abc123",
+    "name": "Q3 Vendor Agreements",
+    "emailMessage": "Please sign your vendor agreement for Q3.",
+    "signers": [
+        {"name": "Alice Johnson", "email": "alice@vendor-a.com"},
+        {"name": "Bob Williams", "email": "bob@vendor-b.com"},
+        {"name": "Carol Davis", "email": "carol@vendor-c.com"},
+    ],
+}
 # Path parameters that name something a fresh server has.
-PATH_EXAMPLES = {"bulk_send_id": "bs_abc123", "api": "insigner", "collection": "templates",
-                 "name": "collect-reference-example", "fault_id": "flt_1"}
+PATH_EXAMPLES = {
+    "bulk_send_id": "bs_abc123",
+    "api": "insigner",
+    "collection": "templates",
+    "name": "collect-reference-example",
+    "fault_id": "flt_1",
+}
 COLLECT = dict(tag="collect", security=[{"collectBasic": []}], parameters=(PREFER,))
 INSIGNER = dict(tag="insigner", security=[{"insignerBearer": []}], parameters=(PREFER,), headers=INSIGNER_HEADERS)
 OPERATIONS: dict[str, Operation] = {
     "collect.send_multiple_requests": Operation(
-        answer=collect.SendMultipleRequestsResultSchema, body=collect.SendMultipleRequestsSchema,
-        errors=(400, 401, 403, 404, 413, 429, 500, 503), example=COLLECT_EXAMPLE, **COLLECT),
+        answer=collect.SendMultipleRequestsResultSchema,
+        body=collect.SendMultipleRequestsSchema,
+        errors=(400, 401, 403, 404, 413, 429, 500, 503),
+        example=COLLECT_EXAMPLE,
+        **COLLECT,
+    ),
     "insigner.list_bulk_sends": Operation(
-        answer=insigner.BulkSendListSchema, query=insigner.BulkSendListArgsSchema,
-        errors=(401, 403, 422, 429, 500, 502), **INSIGNER),
+        answer=insigner.BulkSendListSchema,
+        query=insigner.BulkSendListArgsSchema,
+        errors=(401, 403, 422, 429, 500, 502),
+        **INSIGNER,
+    ),
     "insigner.create_bulk_send": Operation(
-        ok=201, answer=data_of(insigner.BulkSendCreatedSchema, "InsignerBulkSendCreatedAnswer"),
-        body=insigner.BulkSendCreateSchema, errors=(400, 401, 403, 404, 413, 422, 429, 500, 502),
-        example=INSIGNER_EXAMPLE, **INSIGNER),
+        ok=201,
+        answer=data_of(insigner.BulkSendCreatedSchema, "InsignerBulkSendCreatedAnswer"),
+        body=insigner.BulkSendCreateSchema,
+        errors=(400, 401, 403, 404, 413, 422, 429, 500, 502),
+        example=INSIGNER_EXAMPLE,
+        **INSIGNER,
+    ),
     "insigner.get_bulk_send": Operation(
-        answer=data_of(insigner.BulkSendSchema, "InsignerBulkSendAnswer"), errors=(401, 403, 404, 429, 500, 502),
-        **INSIGNER),
+        answer=data_of(insigner.BulkSendSchema, "InsignerBulkSendAnswer"),
+        errors=(401, 403, 404, 429, 500, 502),
+        **INSIGNER,
+    ),
     "insigner.delete_bulk_send": Operation(ok=204, errors=(401, 403, 404, 409, 429, 500, 502), **INSIGNER),
     "control.health": Operation(answer=HealthSchema, security=[]),
     "control.reset": Operation(answer=ResetSchema, body=ResetBodySchema, errors=(400,)),
@@ -233,8 +272,9 @@ OPERATIONS: dict[str, Operation] = {
     "ratelimits.set_rate_limits": Operation(answer=RateLimitsSchema, body=RateLimitsSchema, errors=(400,)),
     "control.state_overview": Operation(answer=StateSchema, query=TenantQuerySchema),
     "control.state_collection": Operation(answer=ItemsSchema, query=TenantQuerySchema, errors=(404,)),
-    "control.add_entity": Operation(ok=201, answer={"type": "object"}, body={"type": "object"},
-                                    query=TenantQuerySchema, errors=(400, 404, 409)),
+    "control.add_entity": Operation(
+        ok=201, answer={"type": "object"}, body={"type": "object"}, query=TenantQuerySchema, errors=(400, 404, 409)
+    ),
     "scenarios.list_scenarios": Operation(answer=ScenarioListSchema),
     "scenarios.apply_scenario": Operation(answer=ScenarioAppliedSchema, errors=(404, 409)),
     "openapi.openapi_document": Operation(answer={"type": "object"}),
@@ -268,12 +308,18 @@ def _register_fields(plugin: MarshmallowPlugin) -> None:
 
     def custom_field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
         if isinstance(field, zod.Text):
-            found = {"minLength": field.min_length, "maxLength": field.max_length,
-                     "format": "email" if field.email else None}
+            found = {
+                "minLength": field.min_length,
+                "maxLength": field.max_length,
+                "format": "email" if field.email else None,
+            }
             return {k: v for k, v in found.items() if v is not None}
         if isinstance(field, zod.Items):
-            found = {"items": self.field2property(field.inner), "minItems": field.min_items or None,
-                     "maxItems": field.max_items}
+            found = {
+                "items": self.field2property(field.inner),
+                "minItems": field.min_items or None,
+                "maxItems": field.max_items,
+            }
             return {k: v for k, v in found.items() if v is not None}
         if isinstance(field, zod.Obj):
             return self.resolve_nested_schema(field.schema)
@@ -284,8 +330,12 @@ def _register_fields(plugin: MarshmallowPlugin) -> None:
         if isinstance(field, collect.IsoDate):
             return {"description": "An ISO 8601 date or date-time (without offset: the team's time zone)."}
         if isinstance(field, collect.ContactRef):
-            return {"oneOf": [{"type": "string", "description": "An existing contact's ID."},
-                              self.resolve_nested_schema(collect.ContactSchema)]}
+            return {
+                "oneOf": [
+                    {"type": "string", "description": "An existing contact's ID."},
+                    self.resolve_nested_schema(collect.ContactSchema),
+                ]
+            }
         if isinstance(field, collect.Samples):
             sample = self.resolve_nested_schema(collect.SampleSchema)
             return {"oneOf": [{"type": "array", "items": sample}, sample]}
@@ -298,14 +348,24 @@ def _register_fields(plugin: MarshmallowPlugin) -> None:
 def build_document(app: Flask) -> dict[str, Any]:
     """Build the OpenAPI document of every route of `app`."""
     plugin = MarshmallowPlugin(schema_name_resolver=schema_name)
-    spec = APISpec(title="mockserver", version=__version__, openapi_version=OPENAPI_VERSION, plugins=[plugin],
-                   info={"description": "Collect's POST /v1/requests and inSigner's bulk sends, emulated, "
-                                        "and the /__mock control plane."})
+    spec = APISpec(
+        title="mockserver",
+        version=__version__,
+        openapi_version=OPENAPI_VERSION,
+        plugins=[plugin],
+        info={
+            "description": "Collect's POST /v1/requests and inSigner's bulk sends, emulated, "
+            "and the /__mock control plane."
+        },
+    )
     _register_fields(plugin)
     for name, scheme in SECURITY_SCHEMES.items():
         spec.components.security_scheme(name, scheme)
-    for tag, text in (("collect", "Collect: send multiple requests"), ("insigner", "inSigner: bulk sends"),
-                      ("control", "The mock's control plane")):
+    for tag, text in (
+        ("collect", "Collect: send multiple requests"),
+        ("insigner", "inSigner: bulk sends"),
+        ("control", "The mock's control plane"),
+    ):
         spec.tag({"name": tag, "description": text})
     paths: dict[str, dict[str, Any]] = {}
     for rule in app.url_map.iter_rules():
@@ -327,9 +387,16 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
     # Every /__mock call is an operation of the control plane, whichever concern serves it.
     operation_id = f"control_{endpoint.partition('.')[2]}" if known.tag == "control" else endpoint.replace(".", "_")
     operation: dict[str, Any] = {"operationId": operation_id, "summary": doc, "tags": [known.tag]}
-    parameters = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"},
-                   **({"example": PATH_EXAMPLES[name]} if name in PATH_EXAMPLES else {})}
-                  for name in sorted(arguments)]
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": {"type": "string"},
+            **({"example": PATH_EXAMPLES[name]} if name in PATH_EXAMPLES else {}),
+        }
+        for name in sorted(arguments)
+    ]
     if known.query is not None:
         parameters.append({"in": "query", "schema": known.query})
     parameters += known.parameters
@@ -349,21 +416,31 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
     mimetype, error_schema = ERROR_ANSWERS.get(known.tag, ERROR_ANSWERS["control"])
     errors = known.errors + ((401,) if known.security is None else ())
     for status in sorted(set(errors)):
-        answer: dict[str, Any] = {"description": HTTPStatus(status).phrase,
-                                  "content": {mimetype: {"schema": error_schema}}}
-        extra = {"Retry-After": header("Seconds to wait before trying again.", "integer")} \
-            if status in (429, 503) and known.tag != "control" else {}
-        shown = {name: value for name, value in headers.items() if not name.startswith("RateLimit-")} \
-            if status == 401 else headers
+        answer: dict[str, Any] = {
+            "description": HTTPStatus(status).phrase,
+            "content": {mimetype: {"schema": error_schema}},
+        }
+        extra = (
+            {"Retry-After": header("Seconds to wait before trying again.", "integer")}
+            if status in (429, 503) and known.tag != "control"
+            else {}
+        )
+        shown = (
+            {name: value for name, value in headers.items() if not name.startswith("RateLimit-")}
+            if status == 401
+            else headers
+        )
         if shown or extra:
             answer["headers"] = {**shown, **extra}
         responses[str(status)] = answer
     if known.tag != "control":
         # A fault rule or `Prefer: code=NNN` can ask for any error status, in the API's envelope.
         for family in ("4XX", "5XX"):
-            responses[family] = {"description": "Any other status a fault asks for",
-                                 "content": {mimetype: {"schema": error_schema}},
-                                 **({"headers": headers} if headers else {})}
+            responses[family] = {
+                "description": "Any other status a fault asks for",
+                "content": {mimetype: {"schema": error_schema}},
+                **({"headers": headers} if headers else {}),
+            }
     operation["responses"] = responses
     return operation
 

@@ -1,4 +1,5 @@
 """/__mock/openapi.json: the OpenAPI document of both emulated APIs and of /__mock."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app

@@ -7,6 +7,7 @@ hit after the previous window ended; every number the headers show is whole seco
 rounded up, at least 1. Its pipeline stage (ratelimits/stage.py) counts a request; requests
 that an earlier stage answered (401, a fault) never reach it, so they never count.
 """
+
 from __future__ import annotations
 
 import copy
@@ -22,8 +23,7 @@ REQUEST_WINDOW_SECONDS = 60
 RATE_LIMITED_DETAIL = "Rate limit exceeded. Please retry after the reset period."
 
 DEFAULTS: dict[str, dict[str, Any]] = {
-    "insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1,
-                 "bulkSendWindowSeconds": 300},
+    "insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1, "bulkSendWindowSeconds": 300},
     "collect": {"enabled": False, "requestsPerMinute": 60},
 }
 # Past this many windows, expired ones are dropped (tenants come and go; windows must not pile up).
@@ -41,8 +41,11 @@ class Decision:
 
     def headers(self) -> dict[str, str]:
         """Return the `RateLimit-*` headers (inSigner's names, unprefixed)."""
-        return {"RateLimit-Limit": str(self.limit), "RateLimit-Remaining": str(self.remaining),
-                "RateLimit-Reset": str(self.reset)}
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
 
 
 def seconds_left(end: float, now: float) -> int:
@@ -108,8 +111,7 @@ class RateLimits:
             checked[api] = {}
             for name, value in values.items():
                 if name not in self._startup[api]:
-                    raise ValueError(f"{api}.{name}: unknown setting (expected one of "
-                                     f"{', '.join(self._startup[api])})")
+                    raise ValueError(f"{api}.{name}: unknown setting (expected one of {', '.join(self._startup[api])})")
                 if name == "enabled":
                     if not isinstance(value, bool):
                         raise ValueError(f"{api}.enabled: must be true or false")
@@ -152,8 +154,9 @@ class RateLimits:
             if not config["enabled"] or window is None:
                 return Decision(True, limit, limit, REQUEST_WINDOW_SECONDS)
             start, count = window
-            return Decision(count < limit, limit, max(0, limit - count),
-                            seconds_left(start + REQUEST_WINDOW_SECONDS, now))
+            return Decision(
+                count < limit, limit, max(0, limit - count), seconds_left(start + REQUEST_WINDOW_SECONDS, now)
+            )
 
     # -- inSigner's bulk sends per organization -----------------------------------------------------
     def check_bulk_send(self, tenant_id: str, now: float) -> None:
@@ -173,5 +176,6 @@ class RateLimits:
         with self._lock:
             config = self.settings["insigner"]
             if config["enabled"]:
-                self._bulk_sends.hit(tenant_id, now, int(config["bulkSendWindowSeconds"]),
-                                     int(config["bulkSendsPerWindow"]))
+                self._bulk_sends.hit(
+                    tenant_id, now, int(config["bulkSendWindowSeconds"]), int(config["bulkSendsPerWindow"])
+                )

@@ -1,4 +1,5 @@
 """The rate-limit stage: count an authenticated request in its key's window, refuse it past the limit."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

@@ -1,4 +1,5 @@
 """/__mock/rate-limits: read and change the rate-limit settings of both APIs."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response

@@ -5,6 +5,7 @@ app is built, so a broken file stops the start with its name. Applying one is ex
 control calls it stands for (POST /__mock/faults, /clock, PUT /rate-limits, POST /state/...);
 a reset undoes it, like everything else.
 """
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,12 @@ class EntitySchema(Schema):
 
     api = fields.String(required=True)
     collection = fields.String(required=True)
-    tenant = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1),
-                           metadata={"description": "The API key whose tenant gets it; default: the fixture tenant."})
+    tenant = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "The API key whose tenant gets it; default: the fixture tenant."},
+    )
     entity = fields.Dict(required=True)
 
 
@@ -53,10 +58,13 @@ class ScenarioSchema(Schema):
     name = fields.String(required=True, validate=validate.Regexp(NAME_PATTERN, error="Lowercase words and dashes."))
     description = fields.String(required=True, validate=validate.Length(min=1, max=500))
     faults = fields.List(fields.Nested(FaultRuleSchema), load_default=list)
-    clock = fields.Dict(load_default=None, allow_none=True,
-                        metadata={"description": "A POST /__mock/clock body."})
-    rate_limits = fields.Dict(data_key="rateLimits", load_default=None, allow_none=True,
-                              metadata={"description": "A PUT /__mock/rate-limits body."})
+    clock = fields.Dict(load_default=None, allow_none=True, metadata={"description": "A POST /__mock/clock body."})
+    rate_limits = fields.Dict(
+        data_key="rateLimits",
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "A PUT /__mock/rate-limits body."},
+    )
     entities = fields.List(fields.Nested(EntitySchema), load_default=list)
 
     @validates_schema
@@ -120,10 +128,18 @@ def load_scenario(path: Path, apis: Mapping[str, "EmulatedApi"]) -> Scenario:
         if api is None:
             raise ScenarioError(f"scenario file {path}: entities.{index}.api: unknown api {entity['api']!r}")
         if entity["collection"] not in api.collections:
-            raise ScenarioError(f"scenario file {path}: entities.{index}.collection: "
-                                f"{entity['api']} has no collection {entity['collection']!r}")
-    return Scenario(data["name"], data["description"], tuple(data["faults"]), data["clock"],
-                    data["rate_limits"], tuple(data["entities"]))
+            raise ScenarioError(
+                f"scenario file {path}: entities.{index}.collection: "
+                f"{entity['api']} has no collection {entity['collection']!r}"
+            )
+    return Scenario(
+        data["name"],
+        data["description"],
+        tuple(data["faults"]),
+        data["clock"],
+        data["rate_limits"],
+        tuple(data["entities"]),
+    )
 
 
 class Scenarios:

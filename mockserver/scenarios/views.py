@@ -1,4 +1,5 @@
 """/__mock/scenarios: list the shipped scenarios, apply one."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response

@@ -1,4 +1,5 @@
 """The access log: one line per request, any path, with API keys in query strings cut short."""
+
 from __future__ import annotations
 
 import logging
@@ -33,7 +34,10 @@ def install_access_log(app: Flask, level: str) -> None:
             ctx = context_or_none()
             started = ctx.started if ctx is not None else time.perf_counter()
             query = redacted_query(request.args) if request.query_string else ""
-            logs.info(logger, f'{request.remote_addr} "{request.method} {request.path}'
-                              f'{"?" + query if query else ""}" {response.status_code} '
-                              f'{(time.perf_counter() - started) * 1000:.1f}ms')
+            logs.info(
+                logger,
+                f'{request.remote_addr} "{request.method} {request.path}'
+                f'{"?" + query if query else ""}" {response.status_code} '
+                f"{(time.perf_counter() - started) * 1000:.1f}ms",
+            )
         return response

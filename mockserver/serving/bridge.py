@@ -5,6 +5,7 @@ there are threads, each stalling in the middle of a body, stop the server for ev
 (granian#728, closed "wontfix"). Here the body is read on granian's event loop, where a stalled
 client costs no thread, and has a deadline; the view runs on a pool of threads once it is in.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -27,15 +28,17 @@ Answer = tuple[int, list[tuple[str, str]], bytes]
 class WsgiBridge:
     """An RSGI application that serves a WSGI application on `threads` threads of its own."""
 
-    def __init__(self, app: Callable[..., Any], threads: int, max_body: int,
-                 body_timeout: float = BODY_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self, app: Callable[..., Any], threads: int, max_body: int, body_timeout: float = BODY_TIMEOUT_SECONDS
+    ) -> None:
         self.app = app
         self.max_body = max_body
         self.body_timeout = body_timeout
         # A plain queue and threads: loop.run_in_executor's futures cost ~20% of fast requests' throughput.
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self._threads = [threading.Thread(target=self._work, name=f"mockserver-view-{n}", daemon=True)
-                         for n in range(threads)]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"mockserver-view-{n}", daemon=True) for n in range(threads)
+        ]
         for thread in self._threads:
             thread.start()
 
@@ -45,8 +48,12 @@ class WsgiBridge:
         try:
             body = await self.read_body(scope.headers, proto)
         except TimeoutError:
-            answer(proto, 408, [("Content-Type", "text/plain"), ("Connection", "close")],
-                   b"The request body did not arrive in time.\n")
+            answer(
+                proto,
+                408,
+                [("Content-Type", "text/plain"), ("Connection", "close")],
+                b"The request body did not arrive in time.\n",
+            )
             return
         except Exception:  # noqa: BLE001 - the client went away mid-body: nobody to answer
             return

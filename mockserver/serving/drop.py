@@ -7,6 +7,7 @@ bridge, which knows its request's exact peer (`scope.client`) and local address
 (`scope.server`), finds that one socket among this process's descriptors and shuts it down.
 Only an exact match of both addresses counts: there is no guessing between connections.
 """
+
 from __future__ import annotations
 
 import contextlib

@@ -4,6 +4,7 @@ Writing each access line as it happens releases the GIL once per request; under 
 release means waiting to get it back, which cost a third of the throughput. Batching keeps
 one write every `interval` seconds, and the buffer is flushed on exit.
 """
+
 from __future__ import annotations
 
 import logging

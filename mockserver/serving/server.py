@@ -5,6 +5,7 @@ State lives in this process's memory, so there is one server in it. granian's em
 serves the app through its RSGI interface and bridge.py, which takes a view thread only once
 a request's body is in, so a delayed or slow request stalls no other.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -79,8 +80,17 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
     bridge = WsgiBridge(app, settings.threads, settings.max_body_bytes)
     # granian admits `backpressure` connections at once (default 128, idle keep-alive ones included):
     # the views' threads bound the work, so only a file-descriptor budget should bound connections.
-    server = Server(bridge, address=settings.host, port=port, interface=Interfaces.RSGI, backlog=1024,
-                    backpressure=CONNECTIONS, log_enabled=True, log_level=LogLevels.error, log_access=False)
+    server = Server(
+        bridge,
+        address=settings.host,
+        port=port,
+        interface=Interfaces.RSGI,
+        backlog=1024,
+        backpressure=CONNECTIONS,
+        log_enabled=True,
+        log_level=LogLevels.error,
+        log_access=False,
+    )
     # granian's constructor applies its own logging dictConfig, which closes existing handlers.
     logs.configure(settings.log_level, sys.stderr)
     stop = threading.Event()

@@ -1,4 +1,5 @@
 """TinyDB on memory or on an atomically rewritten JSON file, with the indexes TinyDB lacks."""
+
 from __future__ import annotations
 
 import bisect
@@ -97,9 +98,7 @@ class AtomicJSONStorage(MemoryStorage):
                 data = json.loads(text) if text.strip() else None
             except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
                 raise StoreError(f"cannot read the TinyDB file {self.path}: {exc}") from None
-            if data is not None and not (
-                isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())
-            ):
+            if data is not None and not (isinstance(data, dict) and all(isinstance(t, dict) for t in data.values())):
                 raise StoreError(f"{self.path} is not a TinyDB file (expected an object of tables)")
             self.memory = data
         else:
@@ -207,8 +206,9 @@ class AtomicJSONStorage(MemoryStorage):
 class Collection:
     """One TinyDB table of one tenant, with a unique key index and optional lookup indexes."""
 
-    def __init__(self, store: "Store", name: str, key: str, lookups: tuple[str, ...] = (),
-                 order: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self, store: "Store", name: str, key: str, lookups: tuple[str, ...] = (), order: tuple[str, ...] = ()
+    ) -> None:
         self.store = store
         self.name = name
         self.key = key
@@ -317,7 +317,6 @@ class Collection:
                 self._by_field[field].setdefault(self._norm(changes[field]), doc_id)
         return dict(doc)
 
-
     def remove(self, key: Any) -> None:
         """Delete the document with this key (inSigner deletes are soft: they use `update`)."""
         self.store.check_in_transaction()
@@ -388,16 +387,13 @@ class Store:
             record["dropAll"] = True
         if self._drops:
             record["drop"] = self._drops
-        record["set"] = [
-            [name, doc_id, tables.get(name, {}).get(str(doc_id))] for name, doc_id in self._pending
-        ]
+        record["set"] = [[name, doc_id, tables.get(name, {}).get(str(doc_id))] for name, doc_id in self._pending]
         self._pending = {}
         self._drops = []
         self._drop_all = False
         self._file.append(record)
 
-    def collection(self, name: str, key: str, lookups: tuple[str, ...] = (),
-                   order: tuple[str, ...] = ()) -> Collection:
+    def collection(self, name: str, key: str, lookups: tuple[str, ...] = (), order: tuple[str, ...] = ()) -> Collection:
         """Return the collection (TinyDB table) called `name`, creating its indexes on first use."""
         found = self._collections.get(name)
         if found is None:

@@ -1,4 +1,5 @@
 """A mockserver running in a background thread of this process, on a real socket (tests, the plugin)."""
+
 from __future__ import annotations
 
 import threading
@@ -33,14 +34,14 @@ class ServerThread:
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True,
-                                                   request_handler=QuietRequestHandler)
+        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
         self._server.daemon_threads = True
         self.host = host
         self.port = self._server.server_port
         # A short poll interval: stop() returns as soon as the loop notices (werkzeug's default is 0.5 s).
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        name="mockserver", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="mockserver", daemon=True
+        )
 
     @property
     def url(self) -> str:

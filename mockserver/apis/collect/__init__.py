@@ -1,4 +1,5 @@
 """Collect's "send multiple requests" (POST /v1/requests), emulated."""
+
 from __future__ import annotations
 
 from ...seeding import FixtureError, load_fixture_folder

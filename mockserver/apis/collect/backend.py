@@ -1,4 +1,5 @@
 """Collect's rules for "send multiple requests", on plain data: no Flask here."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -78,16 +79,21 @@ class CollectBackend:
 
         campaign = tenant.collection("campaigns").get(payload["campaignId"])
         if campaign is None:
-            raise NotFound(f"No campaign {payload['campaignId']!r}.",
-                           field_errors=[{"field": "campaignId", "message": "Campaign not found"}])
+            raise NotFound(
+                f"No campaign {payload['campaignId']!r}.",
+                field_errors=[{"field": "campaignId", "message": "Campaign not found"}],
+            )
         item_ids = {item.get("id") for item in campaign.get("items", [])} | {
-            item.get("itemId") for item in campaign.get("items", []) if item.get("itemId")}
+            item.get("itemId") for item in campaign.get("items", []) if item.get("itemId")
+        }
         missing = [
             {"field": f"items.{i}", "message": "Item not in the campaign"}
-            for i, item in enumerate(payload.get("items", [])) if item not in item_ids
+            for i, item in enumerate(payload.get("items", []))
+            if item not in item_ids
         ] + [
             {"field": f"samples.{i}.itemId", "message": "Item not in the campaign"}
-            for i, sample in enumerate(payload.get("samples", [])) if sample["itemId"] not in item_ids
+            for i, sample in enumerate(payload.get("samples", []))
+            if sample["itemId"] not in item_ids
         ]
         assignee = None
         if "assignedTo" in payload:
@@ -99,11 +105,13 @@ class CollectBackend:
             raise NotFound("Unknown references.", field_errors=missing)
 
         try:
-            due = iso_seconds(resolve_due_date(payload.get("dueDate"), now, team_zone(team),
-                                               int(campaign.get("dueDays", 7))))
+            due = iso_seconds(
+                resolve_due_date(payload.get("dueDate"), now, team_zone(team), int(campaign.get("dueDays", 7)))
+            )
         except ValueError:
-            raise ValidationFailed("Invalid fields.", field_errors=[
-                {"field": "dueDate", "message": "Out of range once in UTC."}]) from None
+            raise ValidationFailed(
+                "Invalid fields.", field_errors=[{"field": "dueDate", "message": "Out of range once in UTC."}]
+            ) from None
         branding = campaign.get("branding") or {"useBranding": False}
         flags = {flag: payload[flag] for flag in MESSAGE_FLAGS if flag in payload}
         portal_base = team.get("portalBaseUrl", "https://app.usecollect.com/portal").rstrip("/")
@@ -129,10 +137,13 @@ class CollectBackend:
         created: list[dict] = []
         for contact in resolved:
             current = contacts.get(contact["_id"]) or contact
-            contact = contacts.update(contact["_id"], {
-                "nbRequest": int(current.get("nbRequest", 0)) + 1,
-                "lastActivity": now_text,
-            })
+            contact = contacts.update(
+                contact["_id"],
+                {
+                    "nbRequest": int(current.get("nbRequest", 0)) + 1,
+                    "lastActivity": now_text,
+                },
+            )
             request_id = tenant.ids.meteor(taken=requests.__contains__)
             request = {
                 "_id": request_id,
@@ -232,20 +243,53 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
 
     for index in range(count):
         first, last, email = person(index)
-        members.append({"_id": ids.meteor(), "role": "member", "email": email, "status": "active",
-                        "lastName": last, "firstName": first})
+        members.append(
+            {
+                "_id": ids.meteor(),
+                "role": "member",
+                "email": email,
+                "status": "active",
+                "lastName": last,
+                "firstName": first,
+            }
+        )
     for index in range(count):
         first, last, email = person(index)
-        contacts.append({"_id": ids.meteor(), "email": email, "company": fake.company(), "lastName": last,
-                         "createdAt": moment(), "firstName": first, "nbRequest": fake.random_int(0, 12)})
+        contacts.append(
+            {
+                "_id": ids.meteor(),
+                "email": email,
+                "company": fake.company(),
+                "lastName": last,
+                "createdAt": moment(),
+                "firstName": first,
+                "nbRequest": fake.random_int(0, 12),
+            }
+        )
     for _ in range(count):
-        items = [{"id": ids.meteor(), "name": fake.word().capitalize(), "type": kind, "order": order}
-                 for order, kind in enumerate(fake.random_elements(["document", "form", "page", "text"],
-                                                                   length=3, unique=False))]
-        campaigns.append({"_id": ids.meteor(), "name": fake.catch_phrase(), "createdAt": moment(),
-                          "status": fake.random_element(["open", "open", "closed"]), "dueDays": 7,
-                          "branding": {"useBranding": False}, "items": items})
-    collections = {"teams": [dict(team)], "members": members, "campaigns": campaigns,
-                   "contacts": contacts, "requests": []}
+        items = [
+            {"id": ids.meteor(), "name": fake.word().capitalize(), "type": kind, "order": order}
+            for order, kind in enumerate(
+                fake.random_elements(["document", "form", "page", "text"], length=3, unique=False)
+            )
+        ]
+        campaigns.append(
+            {
+                "_id": ids.meteor(),
+                "name": fake.catch_phrase(),
+                "createdAt": moment(),
+                "status": fake.random_element(["open", "open", "closed"]),
+                "dueDays": 7,
+                "branding": {"useBranding": False},
+                "items": items,
+            }
+        )
+    collections = {
+        "teams": [dict(team)],
+        "members": members,
+        "campaigns": campaigns,
+        "contacts": contacts,
+        "requests": [],
+    }
     first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
     return Snapshot(collections, first_ids)

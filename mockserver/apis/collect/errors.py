@@ -1,4 +1,5 @@
 """The one renderer of Collect's error body: {"error": reason, "message": documented text, "details"?}."""
+
 from __future__ import annotations
 
 from http import HTTPStatus

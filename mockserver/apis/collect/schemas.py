@@ -1,4 +1,5 @@
 """Collect's request and response shapes as marshmallow schemas (the reference page's fields)."""
+
 from __future__ import annotations
 
 import functools
@@ -108,8 +109,7 @@ class SendMultipleRequestsSchema(Schema):
     def _contacts_count(self, data: dict, **kwargs: Any) -> None:
         contacts = data.get("contacts")
         if contacts is not None and not 1 <= len(contacts) <= self.max_contacts:
-            raise ValidationError(
-                f"Between 1 and {self.max_contacts} contacts per call.", field_name="contacts")
+            raise ValidationError(f"Between 1 and {self.max_contacts} contacts per call.", field_name="contacts")
 
 
 MESSAGE_FLAGS = ("sendMessage", "sendCompletionMessage", "sendRejectionMessage", "sendReopenMessage")

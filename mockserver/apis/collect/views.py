@@ -1,4 +1,5 @@
 """Collect's HTTP face: judge the credentials, load with a schema, call the backend, dump with a schema."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING

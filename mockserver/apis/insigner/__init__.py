@@ -1,4 +1,5 @@
 """inSigner's Bulk Send API (/api/v1/bulk-sends), emulated."""
+
 from __future__ import annotations
 
 from ...seeding import FixtureError, load_fixture_folder, require_list
@@ -27,10 +28,10 @@ def build(state) -> InsignerBackend:
         suffix = str(fixtures.get("settings", {}).get("failingEmailDomainSuffix", FAILING_SUFFIX))
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
-    backend = InsignerBackend(state.clock, snapshot, state.rate_limits, state.settings.insigner_async_seconds,
-                              suffix)
-    state.use_tenants("insigner", COLLECTIONS, snapshot, backend.org_id, keys,
-                      default_key=default_key, accepts=is_well_formed_key)
+    backend = InsignerBackend(state.clock, snapshot, state.rate_limits, state.settings.insigner_async_seconds, suffix)
+    state.use_tenants(
+        "insigner", COLLECTIONS, snapshot, backend.org_id, keys, default_key=default_key, accepts=is_well_formed_key
+    )
     return backend
 
 

@@ -1,4 +1,5 @@
 """inSigner's rules for bulk sends, keys and seed data, on plain data: no Flask here."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -75,8 +76,14 @@ def describe_entity(collection: str, doc: dict) -> dict:
 class InsignerBackend:
     """State and rules of inSigner's Bulk Send API, per tenant (organization)."""
 
-    def __init__(self, clock: "Clock", snapshot: Snapshot, limits: "RateLimits", async_seconds: float = 0.0,
-                 failing_suffix: str = FAILING_SUFFIX) -> None:
+    def __init__(
+        self,
+        clock: "Clock",
+        snapshot: Snapshot,
+        limits: "RateLimits",
+        async_seconds: float = 0.0,
+        failing_suffix: str = FAILING_SUFFIX,
+    ) -> None:
         self.clock = clock
         self.snapshot = snapshot
         self.limits = limits
@@ -100,8 +107,9 @@ class InsignerBackend:
             raise NotFound("Bulk send not found")
         return self._settle(bulk_sends, doc, self.clock.now())
 
-    def newest_first(self, tenant: "Tenant", count: int, *, status: str | None = None,
-                     after: dict | None = None) -> list[dict]:
+    def newest_first(
+        self, tenant: "Tenant", count: int, *, status: str | None = None, after: dict | None = None
+    ) -> list[dict]:
         """Return up to `count` live bulk sends, newest first (createdAt, id), those after `after` only.
 
         The one place that orders bulk sends: every list goes through here.
@@ -119,8 +127,9 @@ class InsignerBackend:
                     break
         return page
 
-    def list_bulk_sends(self, tenant: "Tenant", limit: int, cursor: str | None = None,
-                        status: str | None = None) -> dict[str, Any]:
+    def list_bulk_sends(
+        self, tenant: "Tenant", limit: int, cursor: str | None = None, status: str | None = None
+    ) -> dict[str, Any]:
         """Return one page: `{"data": [...], "meta": {count, hasMore, nextCursor}}`."""
         after = None
         if cursor is not None:
@@ -130,8 +139,10 @@ class InsignerBackend:
                 raise ValidationFailed(QUERY_DETAIL, field_errors=[{"field": "cursor", "message": "Invalid cursor"}])
         items = self.newest_first(tenant, limit + 1, status=status, after=after)
         page, more = items[:limit], len(items) > limit
-        return {"data": page,
-                "meta": {"count": len(page), "hasMore": more, "nextCursor": page[-1]["id"] if more else None}}
+        return {
+            "data": page,
+            "meta": {"count": len(page), "hasMore": more, "nextCursor": page[-1]["id"] if more else None},
+        }
 
     def get_bulk_send(self, tenant: "Tenant", bulk_send_id: str) -> dict:
         """Return one live bulk send of the organization, or raise NotFound."""
@@ -148,8 +159,9 @@ class InsignerBackend:
             raise NotFound("Template not found")
         counts = template.get("_count") or {}
         if int(counts.get("signers", 1)) < 1:
-            raise ValidationFailed(BODY_DETAIL, field_errors=[
-                {"field": "templateId", "message": "Template has no signer slots"}])
+            raise ValidationFailed(
+                BODY_DETAIL, field_errors=[{"field": "templateId", "message": "Template has no signer slots"}]
+            )
         # Only a bulk send that gets this far uses the organization's window (checked, then counted below).
         self.limits.check_bulk_send(tenant.id, now.timestamp())
 
@@ -169,17 +181,32 @@ class InsignerBackend:
             new_ids.add(doc_id)
             docs.append(self._document(doc_id, payload["name"], template, bulk_send_id, signer, fails, stamp))
         total = len(docs)
-        outcome = {"status": "failed" if failed == total else "completed",
-                   "sentCount": total - failed, "failedCount": failed}
+        outcome = {
+            "status": "failed" if failed == total else "completed",
+            "sentCount": total - failed,
+            "failedCount": failed,
+        }
         bulk_send: dict[str, Any] = {
-            "id": bulk_send_id, "name": payload["name"], "status": outcome["status"], "totalCount": total,
-            "sentCount": outcome["sentCount"], "failedCount": outcome["failedCount"],
-            "emailMessage": payload.get("emailMessage"), "templateId": template["id"],
-            "createdAt": stamp, "updatedAt": stamp, "documentIds": [d["id"] for d in docs],
+            "id": bulk_send_id,
+            "name": payload["name"],
+            "status": outcome["status"],
+            "totalCount": total,
+            "sentCount": outcome["sentCount"],
+            "failedCount": outcome["failedCount"],
+            "emailMessage": payload.get("emailMessage"),
+            "templateId": template["id"],
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "documentIds": [d["id"] for d in docs],
         }
         if self.async_seconds > 0:
-            bulk_send.update(status="processing", sentCount=0, failedCount=0, outcome=outcome,
-                             completesAt=iso_millis(now + timedelta(seconds=self.async_seconds)))
+            bulk_send.update(
+                status="processing",
+                sentCount=0,
+                failedCount=0,
+                outcome=outcome,
+                completesAt=iso_millis(now + timedelta(seconds=self.async_seconds)),
+            )
         documents.insert_many(docs)
         bulk_sends.insert(bulk_send)
         templates.update(template["id"], {"usageCount": int(template.get("usageCount", 0)) + total})
@@ -187,16 +214,25 @@ class InsignerBackend:
         return bulk_send
 
     @staticmethod
-    def _document(doc_id: str, name: str, template: dict, bulk_send_id: str, signer: dict, fails: bool,
-                  stamp: str) -> dict:
+    def _document(
+        doc_id: str, name: str, template: dict, bulk_send_id: str, signer: dict, fails: bool, stamp: str
+    ) -> dict:
         # The documented document fields (Documents API), plus the one signer (mock-defined `signer`).
         return {
-            "id": doc_id, "name": name, "status": "draft" if fails else "pending", "signingType": "sequential",
-            "fileSize": template.get("fileSize", 0), "expiresAt": None, "completedAt": None,
-            "createdAt": stamp, "updatedAt": stamp, "templateId": template["id"], "campaignId": None,
-            "bulkSendId": bulk_send_id, "folderId": None,
-            "_count": {"signers": 1, "fields": int((template.get("_count") or {}).get("fields", 0)),
-                       "attachments": 0},
+            "id": doc_id,
+            "name": name,
+            "status": "draft" if fails else "pending",
+            "signingType": "sequential",
+            "fileSize": template.get("fileSize", 0),
+            "expiresAt": None,
+            "completedAt": None,
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "templateId": template["id"],
+            "campaignId": None,
+            "bulkSendId": bulk_send_id,
+            "folderId": None,
+            "_count": {"signers": 1, "fields": int((template.get("_count") or {}).get("fields", 0)), "attachments": 0},
             "signer": {**signer, "delivery": "failed" if fails else "sent"},
         }
 
@@ -241,8 +277,13 @@ class InsignerBackend:
     def _key_entity(tenant: "Tenant", coll: "Collection", loaded: dict) -> dict:
         key = loaded.get("key") or "isk_" + tenant.ids.token(44)
         expires = loaded["expiresAt"]
-        return {"key": key, "name": loaded["name"], "scopes": list(dict.fromkeys(loaded["scopes"])),
-                "revoked": loaded["revoked"], "expiresAt": iso_millis(expires) if expires else None}
+        return {
+            "key": key,
+            "name": loaded["name"],
+            "scopes": list(dict.fromkeys(loaded["scopes"])),
+            "revoked": loaded["revoked"],
+            "expiresAt": iso_millis(expires) if expires else None,
+        }
 
     @staticmethod
     def _times(loaded: dict, now: datetime) -> tuple[str, str]:
@@ -252,11 +293,18 @@ class InsignerBackend:
     def _template_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
         created, updated = self._times(loaded, now)
         counts = loaded["counts"]
-        return {"id": loaded.get("id") or tenant.ids.prefixed("tpl_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
-                "name": loaded["name"], "description": loaded["description"], "category": loaded["category"],
-                "fileSize": loaded["fileSize"], "usageCount": loaded["usageCount"], "isPublic": loaded["isPublic"],
-                "createdAt": created, "updatedAt": updated,
-                "_count": {"fields": counts.get("fields_", 1), "signers": counts.get("signers", 1)}}
+        return {
+            "id": loaded.get("id") or tenant.ids.prefixed("tpl_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
+            "name": loaded["name"],
+            "description": loaded["description"],
+            "category": loaded["category"],
+            "fileSize": loaded["fileSize"],
+            "usageCount": loaded["usageCount"],
+            "isPublic": loaded["isPublic"],
+            "createdAt": created,
+            "updatedAt": updated,
+            "_count": {"fields": counts.get("fields_", 1), "signers": counts.get("signers", 1)},
+        }
 
     def _bulk_send_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
         if tenant.collection("templates").get(loaded["templateId"]) is None:
@@ -264,11 +312,18 @@ class InsignerBackend:
         if loaded["sentCount"] + loaded["failedCount"] > loaded["totalCount"]:
             raise ValueError("totalCount: must be at least sentCount + failedCount")
         created, updated = self._times(loaded, now)
-        doc = {"id": loaded.get("id") or tenant.ids.prefixed("bs_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
-               "name": loaded["name"], "status": loaded["status"], "totalCount": loaded["totalCount"],
-               "sentCount": loaded["sentCount"], "failedCount": loaded["failedCount"],
-               "emailMessage": loaded["emailMessage"], "templateId": loaded["templateId"],
-               "createdAt": created, "updatedAt": updated}
+        doc = {
+            "id": loaded.get("id") or tenant.ids.prefixed("bs_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
+            "name": loaded["name"],
+            "status": loaded["status"],
+            "totalCount": loaded["totalCount"],
+            "sentCount": loaded["sentCount"],
+            "failedCount": loaded["failedCount"],
+            "emailMessage": loaded["emailMessage"],
+            "templateId": loaded["templateId"],
+            "createdAt": created,
+            "updatedAt": updated,
+        }
         if loaded["status"] == "processing" and loaded["completesAt"] is not None:
             # It finishes at that instant, with every document sent.
             doc["completesAt"] = iso_millis(loaded["completesAt"])
@@ -288,16 +343,36 @@ class InsignerBackend:
             if document_id in coll:
                 raise KeyError(f"{coll.name}: {document_id!r} exists")
             bulk_sends.update(bulk_send["id"], {"documentIds": [*(bulk_send.get("documentIds") or []), document_id]})
-        return {"id": document_id,
-                "name": loaded["name"], "status": loaded["status"], "signingType": "sequential", "fileSize": 0,
-                "expiresAt": None, "completedAt": None, "createdAt": created, "updatedAt": created,
-                "templateId": loaded["templateId"], "campaignId": None, "bulkSendId": loaded["bulkSendId"],
-                "folderId": None, "_count": {"signers": 1, "fields": 0, "attachments": 0}}
+        return {
+            "id": document_id,
+            "name": loaded["name"],
+            "status": loaded["status"],
+            "signingType": "sequential",
+            "fileSize": 0,
+            "expiresAt": None,
+            "completedAt": None,
+            "createdAt": created,
+            "updatedAt": created,
+            "templateId": loaded["templateId"],
+            "campaignId": None,
+            "bulkSendId": loaded["bulkSendId"],
+            "folderId": None,
+            "_count": {"signers": 1, "fields": 0, "attachments": 0},
+        }
 
 
 # -- seed data ----------------------------------------------------------------------------------
-TEMPLATE_KINDS = ("Mutual NDA", "Consulting Agreement", "Employment Contract", "Vendor Agreement",
-                  "Sales Order", "Lease Agreement", "Statement of Work", "Purchase Order", "Offer Letter")
+TEMPLATE_KINDS = (
+    "Mutual NDA",
+    "Consulting Agreement",
+    "Employment Contract",
+    "Vendor Agreement",
+    "Sales Order",
+    "Lease Agreement",
+    "Statement of Work",
+    "Purchase Order",
+    "Offer Letter",
+)
 CATEGORIES = ("Legal", "HR", "Sales", "Finance", "Operations")
 STATUS_WEIGHTS = OrderedDict([("completed", 0.8), ("failed", 0.1), ("processing", 0.1)])
 
@@ -310,8 +385,16 @@ def check_fixture_keys(keys: list[dict], folder) -> list[dict]:
         unknown = [s for s in key.get("scopes", []) if s not in SCOPES]
         if unknown:
             raise ValueError(f"{folder / 'apiKeys.json'}: unknown scope {unknown[0]!r}")
-    return [{"key": k["key"], "name": k.get("name"), "scopes": list(k.get("scopes", ["*"])),
-             "revoked": bool(k.get("revoked")), "expiresAt": k.get("expiresAt")} for k in keys]
+    return [
+        {
+            "key": k["key"],
+            "name": k.get("name"),
+            "scopes": list(k.get("scopes", ["*"])),
+            "revoked": bool(k.get("revoked")),
+            "expiresAt": k.get("expiresAt"),
+        }
+        for k in keys
+    ]
 
 
 def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
@@ -325,8 +408,9 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
     known_templates = {t.get("id") for t in templates}
     for bulk_send in bulk_sends:
         if bulk_send.get("templateId") not in known_templates:
-            raise ValueError(f"fixture file {folder / 'bulkSends.json'}: {bulk_send.get('id')!r} "
-                             f"uses an unknown template")
+            raise ValueError(
+                f"fixture file {folder / 'bulkSends.json'}: {bulk_send.get('id')!r} uses an unknown template"
+            )
 
     fake = make_faker(seed, "insigner", fake)
     ids = IdFactory(tenant_random(seed, "insigner", "seed-data"))
@@ -335,25 +419,30 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
 
     def moment(start: datetime, end: datetime) -> datetime:
         return fake.date_time_between(start_date=start, end_date=end, tzinfo=timezone.utc).replace(
-            microsecond=fake.random_int(0, 999) * 1000)
+            microsecond=fake.random_int(0, 999) * 1000
+        )
 
     for _ in range(count):
         created = moment(before - timedelta(days=720), before - timedelta(days=200))
         updated = moment(created, before - timedelta(days=150))
-        templates.append({
-            "id": ids.prefixed("tpl_", PREFIXED_ID_LENGTH),
-            "name": f"{fake.random_element(TEMPLATE_KINDS)} - {fake.word().title()}",
-            "description": fake.sentence(nb_words=6), "category": fake.random_element(CATEGORIES),
-            "fileSize": fake.random_int(20_000, 900_000), "usageCount": fake.random_int(0, 300),
-            "isPublic": fake.boolean(chance_of_getting_true=20),
-            "createdAt": iso_millis(created), "updatedAt": iso_millis(updated),
-            "_count": {"fields": fake.random_int(1, 20), "signers": fake.random_int(1, 3)},
-        })
+        templates.append(
+            {
+                "id": ids.prefixed("tpl_", PREFIXED_ID_LENGTH),
+                "name": f"{fake.random_element(TEMPLATE_KINDS)} - {fake.word().title()}",
+                "description": fake.sentence(nb_words=6),
+                "category": fake.random_element(CATEGORIES),
+                "fileSize": fake.random_int(20_000, 900_000),
+                "usageCount": fake.random_int(0, 300),
+                "isPublic": fake.boolean(chance_of_getting_true=20),
+                "createdAt": iso_millis(created),
+                "updatedAt": iso_millis(updated),
+                "_count": {"fields": fake.random_int(1, 20), "signers": fake.random_int(1, 3)},
+            }
+        )
     template_ids = [t["id"] for t in templates]
     for index in range(count):
         # The first three cover every status; the rest are mostly completed, as real data would be.
-        status = (("processing", "completed", "failed")[index] if index < 3
-                  else fake.random_element(STATUS_WEIGHTS))
+        status = ("processing", "completed", "failed")[index] if index < 3 else fake.random_element(STATUS_WEIGHTS)
         created = moment(before - timedelta(days=120), before - timedelta(minutes=30))
         total = fake.random_int(1, 500)
         if status == "completed":
@@ -364,14 +453,25 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
         else:
             sent, failed = fake.random_int(0, total - 1), 0
         updated = created if status == "processing" else created + timedelta(seconds=fake.random_int(1, 900))
-        bulk_sends.append({
-            "id": ids.prefixed("bs_", PREFIXED_ID_LENGTH), "name": f"{fake.catch_phrase()} {created.year}",
-            "status": status, "totalCount": total, "sentCount": sent, "failedCount": failed,
-            "emailMessage": fake.sentence(nb_words=10) if fake.boolean(70) else None,
-            "templateId": fake.random_element(template_ids),
-            "createdAt": iso_millis(created), "updatedAt": iso_millis(updated),
-        })
-    collections = {"organizations": [dict(organization)], "templates": templates, "bulkSends": bulk_sends,
-                   "documents": []}
+        bulk_sends.append(
+            {
+                "id": ids.prefixed("bs_", PREFIXED_ID_LENGTH),
+                "name": f"{fake.catch_phrase()} {created.year}",
+                "status": status,
+                "totalCount": total,
+                "sentCount": sent,
+                "failedCount": failed,
+                "emailMessage": fake.sentence(nb_words=10) if fake.boolean(70) else None,
+                "templateId": fake.random_element(template_ids),
+                "createdAt": iso_millis(created),
+                "updatedAt": iso_millis(updated),
+            }
+        )
+    collections = {
+        "organizations": [dict(organization)],
+        "templates": templates,
+        "bulkSends": bulk_sends,
+        "documents": [],
+    }
     first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
     return Snapshot(collections, first_ids)

@@ -1,4 +1,5 @@
 """The one renderer of inSigner's errors: RFC 9457 problem details, `application/problem+json`."""
+
 from __future__ import annotations
 
 import re
@@ -16,15 +17,33 @@ PROBLEM_MIMETYPE = "application/problem+json"
 
 # Documented slugs (401-429); inferred ones for 400/500/502; mock-defined for 405/413/503.
 SLUGS = {
-    400: "bad-request", 401: "unauthorized", 403: "forbidden", 404: "not-found", 405: "method-not-allowed",
-    409: "conflict", 413: "payload-too-large", 422: "validation-error", 429: "rate-limited",
-    500: "internal-error", 502: "bad-gateway", 503: "service-unavailable",
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    413: "payload-too-large",
+    422: "validation-error",
+    429: "rate-limited",
+    500: "internal-error",
+    502: "bad-gateway",
+    503: "service-unavailable",
 }
 # The "Meaning" column of the errors page, plus the statuses the page does not list.
 TITLES = {
-    400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
-    409: "Conflict", 413: "Payload Too Large", 422: "Validation Error", 429: "Too Many Requests",
-    500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    422: "Validation Error",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
 }
 # Used when the error carries no detail of its own (e.g. an injected fault).
 DEFAULT_DETAILS = {
@@ -62,8 +81,12 @@ def problem(status: int, detail: str | None = None, errors: list[dict] | None = 
     """Return the problem body for `status` (`errors` on 422 only; 429 always says the documented text)."""
     if status == 429:
         detail = RATE_LIMITED_DETAIL
-    body = {"type": type_of(status), "title": title_of(status), "status": status,
-            "detail": detail or DEFAULT_DETAILS.get(status) or title_of(status)}
+    body = {
+        "type": type_of(status),
+        "title": title_of(status),
+        "status": status,
+        "detail": detail or DEFAULT_DETAILS.get(status) or title_of(status),
+    }
     if status == 422:
         body["errors"] = errors or []
     return PROBLEM.dump(body)
@@ -71,5 +94,9 @@ def problem(status: int, detail: str | None = None, errors: list[dict] | None = 
 
 def render_error(exc: ApiError) -> Response:
     """Render any ApiError as inSigner answers errors."""
-    return json_response(problem(exc.status, exc.detail, exc.field_errors), status=exc.status,
-                         headers=exc.headers, mimetype=PROBLEM_MIMETYPE)
+    return json_response(
+        problem(exc.status, exc.detail, exc.field_errors),
+        status=exc.status,
+        headers=exc.headers,
+        mimetype=PROBLEM_MIMETYPE,
+    )

@@ -3,6 +3,7 @@
 inSigner validates with Zod (its messages "Required" and "Invalid email" are Zod's defaults,
 api-facts B.3): the request schemas are built from the Zod field kit of zod.py.
 """
+
 from __future__ import annotations
 
 import re
@@ -20,15 +21,33 @@ DOCUMENT_STATUSES = ("draft", "pending", "completed", "cancelled", "expired", "d
 # The scopes of the Authentication page, verbatim.
 SCOPES = (
     "*",
-    "documents.*", "documents.read", "documents.create", "documents.write", "documents.send", "documents.delete",
+    "documents.*",
+    "documents.read",
+    "documents.create",
+    "documents.write",
+    "documents.send",
+    "documents.delete",
     "templates.read",
-    "campaigns.*", "campaigns.read", "campaigns.create", "campaigns.update", "campaigns.delete",
-    "bulk_sends.*", "bulk_sends.read", "bulk_sends.create", "bulk_sends.delete",
-    "webhooks.*", "webhooks.read", "webhooks.create", "webhooks.update", "webhooks.delete",
+    "campaigns.*",
+    "campaigns.read",
+    "campaigns.create",
+    "campaigns.update",
+    "campaigns.delete",
+    "bulk_sends.*",
+    "bulk_sends.read",
+    "bulk_sends.create",
+    "bulk_sends.delete",
+    "webhooks.*",
+    "webhooks.read",
+    "webhooks.create",
+    "webhooks.update",
+    "webhooks.delete",
     "org.read",
 )
 # Anchored, as marshmallow's Regexp validator only matches a prefix.
 KEY_PATTERN = re.compile(r"\Aisk_[A-Za-z0-9_-]{44}\Z")
+
+
 # -- requests ------------------------------------------------------------------------------------
 class SignerSchema(Schema):
     """One entry of `signers`."""

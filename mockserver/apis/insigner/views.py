@@ -1,4 +1,5 @@
 """inSigner's HTTP face: judge the key, check the scope, load with a schema, call the backend, dump."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -65,8 +66,9 @@ def decorate(ctx: RequestContext, response: Response) -> Response:
     key = ctx.key
     if ctx.tenant is not None and key is not None:
         # A request the rate-limit stage counted shows that count; one answered before it, the window unused.
-        decision = ctx.rate_limit or state.rate_limits.peek_request("insigner", ctx.tenant.id, key,
-                                                                    state.clock.timestamp())
+        decision = ctx.rate_limit or state.rate_limits.peek_request(
+            "insigner", ctx.tenant.id, key, state.clock.timestamp()
+        )
         if decision is not None:
             for name, value in decision.headers().items():
                 if name not in response.headers:
@@ -89,8 +91,9 @@ def list_bulk_sends() -> Response:
     require_scope(ctx, "bulk_sends.read")
     args = load(LIST_ARGS, request.args.to_dict(), QUERY_DETAIL)
     with ctx.transaction() as tenant:
-        page = ctx.state.backends["insigner"].list_bulk_sends(tenant, args["limit"], args.get("cursor"),
-                                                               args.get("status"))
+        page = ctx.state.backends["insigner"].list_bulk_sends(
+            tenant, args["limit"], args.get("cursor"), args.get("status")
+        )
     return json_response(LISTED.dump(page))
 
 

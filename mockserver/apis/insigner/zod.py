@@ -5,6 +5,7 @@ api-facts B.3), so these fields answer with Zod's default texts and count string
 JavaScript does (UTF-16 code units). Missing and null values get Zod's texts through
 marshmallow's own `required` and `null` error messages.
 """
+
 from __future__ import annotations
 
 import math
@@ -14,8 +15,9 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 # Zod's e-mail pattern (zod 3.22+), which the documented "Invalid email" message comes with.
-ZOD_EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$",
-                       re.IGNORECASE)
+ZOD_EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)([A-Z0-9_'+\-.]*)[A-Z0-9_+-]@([A-Z0-9][A-Z0-9\-]*\.)+[A-Z]{2,}$", re.IGNORECASE
+)
 
 
 # json.loads joins escaped surrogate pairs, so a surrogate left in a str is a lone one:
@@ -80,8 +82,9 @@ class ZodField(fields.Field):
 class Text(ZodField):
     """A string with optional length limits (in UTF-16 units) and an optional e-mail check."""
 
-    def __init__(self, *, min_length: int | None = None, max_length: int | None = None, email: bool = False,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *, min_length: int | None = None, max_length: int | None = None, email: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.min_length, self.max_length, self.email = min_length, max_length, email
 
@@ -108,8 +111,7 @@ class Items(ZodField):
 
     expected = "array"
 
-    def __init__(self, inner: fields.Field, *, min_items: int = 0, max_items: int | None = None,
-                 **kwargs: Any) -> None:
+    def __init__(self, inner: fields.Field, *, min_items: int = 0, max_items: int | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.inner, self.min_items, self.max_items = inner, min_items, max_items
 
