@@ -23,10 +23,14 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/mockserver serve --host $(HOST) --port $(PORT)
 
-test: $(STAMP)
+test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
+# The architecture's contracts (pyproject.toml), ruff's lint and format, hadolint on the Dockerfile.
 lint: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+	$(BIN)/ruff check mockserver tests bench
+	$(BIN)/ruff format --check mockserver tests bench
 	$(BIN)/hadolint Dockerfile
 
 # Build and run the image with podman, check its health (needs root; see the tool's header).
