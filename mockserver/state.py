@@ -96,15 +96,15 @@ class MockState:
 
     # -- the control plane's operations -----------------------------------------------------------
     def reset(self, seed: int | None = None) -> dict:
-        """Return to the start-up state, optionally with a new seed."""
+        """Return to the start-up state; `seed` reseeds for this reset only (a later plain one returns)."""
         with self.store.transaction():
-            if seed is not None:
-                self.seed = seed
+            wanted = self.settings.seed if seed is None else seed
+            reseed, self.seed = wanted != self.seed, wanted
             self.store.drop_all()
             with self._request_ids_lock:
                 self._request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
             for name, api in self.apis.items():
-                if seed is not None:
+                if reseed:
                     self.backends[name] = api.build(self)
                 self.tenants[name].reset(self.seed)
             self.clock.reset()
@@ -134,6 +134,18 @@ class MockState:
         """Return, per API, the id of the tenant that `value` (an API key or a tenant id) names; create none."""
         return {name: tenants.id_for(value) for name, tenants in self.tenants.items()}
 
+    def tenants_named(self, value: str) -> dict[str, Tenant | None]:
+        """Return, per API, the tenant that `value` names, creating an unseen key's where its format fits.
+
+        A value that is a tenant's id in any API is an id, never a new key. Otherwise it is an API
+        key: a key no tenant has yet gets a fresh seeded one, exactly as its first call would
+        (lenient mode, an API that accepts its format). The state calls use this.
+        """
+        by_id = {name: tenants.get(value) for name, tenants in self.tenants.items()}
+        if any(tenant is not None for tenant in by_id.values()):
+            return by_id
+        return {name: tenants.for_key(value) for name, tenants in self.tenants.items()}
+
     def collection(self, api: str, collection: str) -> tuple["EmulatedApi", Tenants]:
         """Return the API and its tenants for `api`/`collection`; raise ControlError 404 if either is unknown."""
         if api not in self.apis:
@@ -145,7 +157,7 @@ class MockState:
     def add_entity(self, api: str, collection: str, body: dict, key: str | None = None) -> dict:
         """Add an entity to the tenant of API key `key` (default: the fixture tenant); return it as listed."""
         emulated, tenants = self.collection(api, collection)
-        tenant: Tenant | None = tenants.for_key(key) if key else tenants.fixture_tenant
+        tenant: Tenant | None = self.tenants_named(key)[api] if key else tenants.fixture_tenant
         if tenant is None:
             raise ControlError(404, "not-found", "unknown tenant (strict auth accepts fixture keys only)")
         with self.store.transaction():

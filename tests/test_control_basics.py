@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import basic
+from helpers import basic, insigner_key
 
 from mockserver import __version__
 
@@ -132,3 +132,63 @@ def test_access_log__one_line_per_request_without_keys(client, caplog):
     assert len(lines) == 2
     assert '"POST /v1/requests" 400' in lines[1]
     assert "secret-key-123456" not in "\n".join(lines) and "another-secret-key" not in "\n".join(lines)
+
+
+def test_reset__a_seed_holds_for_that_reset_only(client):
+    fresh = client.get("/__mock/state/insigner/templates").get_json()["items"]
+    reseeded = client.post("/__mock/reset", json={"seed": 7}).get_json()
+    assert reseeded["seed"] == 7 and client.get("/__mock/health").get_json()["seed"] == 7
+    assert client.get("/__mock/state/insigner/templates").get_json()["items"] != fresh
+    plain = client.post("/__mock/reset").get_json()
+    assert plain["seed"] == 42 and client.get("/__mock/health").get_json()["seed"] == 42
+    assert client.get("/__mock/state/insigner/templates").get_json()["items"] == fresh
+
+
+def tenants_of(client) -> dict[str, list[str]]:
+    return {api: list(tenants) for api, tenants in client.get("/__mock/state").get_json()["apis"].items()}
+
+
+@pytest.mark.parametrize(
+    "api, collection, tenant, known_id",
+    [
+        pytest.param("collect", "contacts", "uGFRDeEL3Ct2uYo2c", "WmTjsFknzHdmfs3Ra", id="collect-team"),
+        pytest.param("insigner", "bulkSends", "org_abc123", "bs_abc123", id="insigner-organization"),
+    ],
+)
+def test_state__tenant_given_as_a_tenant_id(client, api, collection, tenant, known_id):
+    before = tenants_of(client)
+    answer = client.get(f"/__mock/state/{api}/{collection}", query_string={"tenant": tenant})
+    assert answer.status_code == 200, answer.get_json()
+    assert known_id in {item.get("_id") or item.get("id") for item in answer.get_json()["items"]}
+    overview = client.get("/__mock/state", query_string={"tenant": tenant}).get_json()["apis"]
+    assert list(overview[api]) == [tenant] and overview[api][tenant][collection] >= 1
+    added = client.post(
+        f"/__mock/state/{api}/templates" if api == "insigner" else f"/__mock/state/{api}/members",
+        query_string={"tenant": tenant},
+        json={"name": "By id"} if api == "insigner" else {"email": "by-id@example.com"},
+    )
+    assert added.status_code == 201, added.get_json()
+    assert tenants_of(client) == before  # a tenant id is never read as a new key
+
+
+def test_state__an_unseen_key_gets_its_tenant_first_where_its_format_fits(client):
+    overview = client.get("/__mock/state", query_string={"tenant": "brand-new-collect-key"}).get_json()["apis"]
+    ((_, counts),) = overview["collect"].items()
+    assert counts["contacts"] >= 2 and counts["campaigns"] >= 1  # counted once the fresh copy exists
+    assert overview["insigner"] == {}  # not an isk_ key: no organization is made for it
+    assert tenants_of(client)["insigner"] == ["org_abc123"]
+    key = insigner_key("stateoverview")
+    both = client.get("/__mock/state", query_string={"tenant": key}).get_json()["apis"]
+    assert len(both["collect"]) == 1 and next(iter(both["collect"].values()))["contacts"] >= 2
+    assert len(both["insigner"]) == 1 and next(iter(both["insigner"].values()))["bulkSends"] >= 1
+    items = client.get("/__mock/state/insigner/templates", query_string={"tenant": insigner_key("statelist")})
+    assert any(item["id"] == "tpl_abc123" for item in items.get_json()["items"])
+
+
+def test_control_calls__other_than_state_create_no_tenant(client):
+    before = tenants_of(client)
+    key = insigner_key("neverused")
+    assert client.get("/__mock/requests", query_string={"tenant": key}).status_code == 200
+    assert client.post("/__mock/faults", json={"status": 503, "tenant": key}).status_code == 201
+    assert client.get("/__mock/faults").status_code == 200
+    assert tenants_of(client) == before

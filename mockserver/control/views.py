@@ -66,11 +66,11 @@ def state_overview() -> Response:
     """Count entities per API, tenant and collection."""
     state = get_state()
     tenant = request.args.get("tenant")
+    if not tenant:
+        return json_response({"apis": state.summary()})
+    named = state.tenants_named(tenant)  # first: an unseen key's tenants exist before they are counted
     counts = state.summary()
-    if tenant:
-        wanted = {name: state.tenants[name].for_key(tenant) for name in state.tenants}
-        counts = {name: {t.id: counts[name].get(t.id, {})} if t else {} for name, t in wanted.items()}
-    return json_response({"apis": counts})
+    return json_response({"apis": {api: {t.id: counts[api][t.id]} if t else {} for api, t in named.items()}})
 
 
 @blueprint.get("/state/<api>/<collection>")
@@ -79,7 +79,7 @@ def state_collection(api: str, collection: str) -> Response:
     state = get_state()
     emulated, tenants = state.collection(api, collection)
     key = request.args.get("tenant")
-    chosen = [tenants.for_key(key)] if key else tenants.all()
+    chosen = [state.tenants_named(key)[api]] if key else tenants.all()
     items: list[dict[str, Any]] = []
     with state.store.transaction():
         for tenant in chosen:
