@@ -40,13 +40,15 @@ class ContactSchema(Schema):
     class Meta:
         unknown = EXCLUDE
 
+    # The page sets no length on any field: only the body's size bounds them. An address longer
+    # than 254 characters is not a valid one (RFC 5321), so the e-mail keeps that limit.
     email = fields.Email(required=True, validate=validate.Length(max=254))
-    firstName = fields.String(validate=validate.Length(max=200))
-    lastName = fields.String(validate=validate.Length(max=200))
-    company = fields.String(validate=validate.Length(max=200))
-    phone = fields.String(validate=validate.Length(max=50))
-    tag = fields.List(fields.String(validate=validate.Length(max=200)), validate=validate.Length(max=100))
-    custom = fields.List(fields.Dict(), validate=validate.Length(max=100))
+    firstName = fields.String()
+    lastName = fields.String()
+    company = fields.String()
+    phone = fields.String()
+    tag = fields.List(fields.String())
+    custom = fields.List(fields.Dict())
     data = fields.Dict()
 
 
@@ -70,7 +72,7 @@ class SampleSchema(Schema):
         unknown = INCLUDE
 
     itemId = fields.String(required=True, validate=validate.Length(min=1))
-    url = fields.Url(required=True)
+    url = fields.String(required=True)  # "url string": the page asks for no scheme
 
 
 class Samples(fields.Field):
