@@ -12,7 +12,11 @@ URLSAFE_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234567
 
 
 class IdFactory:
-    """Hand out IDs from a seeded random source, first the ones the fixtures name."""
+    """Hand out IDs from a seeded random source, first the ones the fixtures name for each kind.
+
+    A kind is a collection (`contacts`, `requests`, `bulkSends`, ...): each has its own queue of
+    first IDs, so creating one kind of entity never takes an ID the fixtures meant for another.
+    """
 
     def __init__(self, rng: random.Random, first: Mapping[str, Iterable[str]] | None = None) -> None:
         self.rng = rng
@@ -29,9 +33,9 @@ class IdFactory:
                 return candidate
         return None
 
-    def meteor(self, taken: Callable[[str], bool] | None = None) -> str:
-        """Return a 17-character ID from Meteor's alphabet, as Collect's `_id`s are."""
-        first = self._take_first("meteor", taken)
+    def meteor(self, kind: str, taken: Callable[[str], bool] | None = None) -> str:
+        """Return a 17-character ID from Meteor's alphabet for an entity of `kind`, as Collect's `_id`s are."""
+        first = self._take_first(kind, taken)
         if first is not None:
             return first
         while True:
@@ -39,9 +43,9 @@ class IdFactory:
             if taken is None or not taken(candidate):
                 return candidate
 
-    def prefixed(self, prefix: str, length: int = 12, taken: Callable[[str], bool] | None = None) -> str:
-        """Return `prefix` plus a cuid-like lowercase suffix (no prefix: a bare document ID)."""
-        first = self._take_first(prefix or "document", taken)
+    def prefixed(self, prefix: str, kind: str, length: int = 12, taken: Callable[[str], bool] | None = None) -> str:
+        """Return `prefix` plus a cuid-like lowercase suffix for an entity of `kind` (no prefix: `cm` and 12)."""
+        first = self._take_first(kind, taken)
         if first is not None:
             return first
         while True:

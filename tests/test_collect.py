@@ -82,10 +82,11 @@ def test_send_multiple_requests__unknown_contact_id_is_partial_success(client, c
 
 
 def test_send_multiple_requests__default_due_date_in_team_zone(client, collect_auth, freeze):
-    # 22:30 UTC on 1 January is 23:30 in Paris: still 1 January there, so due 8 January 23:59 Paris.
-    freeze("2023-01-01T22:30:00Z")
+    # 23:30 UTC on 1 January is 00:30 on 2 January in Paris: the days differ, and Paris's counts,
+    # so due 9 January 23:59 Paris (counting from the UTC day would say 8 January).
+    freeze("2023-01-01T23:30:00Z")
     data = send(client, {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}, collect_auth)
-    assert data.get_json()["requests"][0]["dueDate"] == "2023-01-08T22:59:00Z"
+    assert data.get_json()["requests"][0]["dueDate"] == "2023-01-09T22:59:00Z"
 
 
 @pytest.mark.parametrize(
@@ -155,9 +156,7 @@ def valid(**changes):
         pytest.param(valid(items=[1]), "items.0", id="item-not-string"),
         pytest.param(valid(samples=[{"url": "https://x.io/a"}]), "samples.0.itemId", id="sample-item-missing"),
         pytest.param(
-            valid(samples=[{"itemId": "Gwm5sHv6tzikK65We", "url": "not a url"}]),
-            "samples.0.url",
-            id="sample-url-invalid",
+            valid(samples=[{"itemId": "Gwm5sHv6tzikK65We", "url": 5}]), "samples.0.url", id="sample-url-number"
         ),
         pytest.param(valid(samples="x"), "samples", id="samples-not-list"),
         pytest.param(valid(dueDate="next week"), "dueDate", id="due-date-not-iso"),
@@ -286,3 +285,38 @@ def test_send_multiple_requests__strict_auth_rejects_unknown_key(settings):
     client = app.test_client()
     assert client.post("/v1/requests", json=valid(), headers=basic("unknown-key")).status_code == 401
     assert client.post("/v1/requests", json=valid(), headers=basic("collect_test_key")).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "contact, sample_url",
+    [
+        pytest.param(
+            {"email": "long@example.com", "firstName": "F" * 300, "lastName": "L" * 300}, None, id="long-names"
+        ),
+        pytest.param(
+            {"email": "co@example.com", "company": "C" * 500, "phone": "+33 " + "1" * 80}, None, id="long-phone"
+        ),
+        pytest.param({"email": "tags@example.com", "tag": [f"t{n}" for n in range(150)]}, None, id="150-tags"),
+        pytest.param({"email": "longtag@example.com", "tag": ["x" * 1000]}, None, id="long-tag"),
+        pytest.param({"email": "url@example.com"}, "s3://bucket/id.pdf", id="sample-url-not-http"),
+        pytest.param({"email": "rel@example.com"}, "documents/id.pdf", id="sample-url-relative"),
+    ],
+)
+def test_send_multiple_requests__accepts_what_the_page_sets_no_limit_on(client, collect_auth, contact, sample_url):
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [contact]}
+    if sample_url is not None:
+        body["samples"] = [{"itemId": "Gwm5sHv6tzikK65We", "url": sample_url}]
+    response = send(client, body, collect_auth)
+    assert response.status_code == 200, response.get_json()
+    created = response.get_json()["contacts"][0]
+    assert {name: created[name] for name in contact} == contact
+
+
+def test_send_multiple_requests__golden_ids_per_kind_survive_other_creations(client, collect_auth, freeze):
+    # A campaign added first takes no ID of the contacts' or requests' sequences.
+    added = client.post("/__mock/state/collect/campaigns", json={"name": "Added first"})
+    assert added.status_code == 201 and added.get_json()["_id"] not in {"ngxhLDiDGEBS2jjKh", "nw42MmBsJoccgutST"}
+    freeze(GOLDEN_COLLECT_TIME)
+    got = send(client, EXAMPLE_REQUEST, collect_auth).get_json()
+    assert got["contacts"][1]["_id"] == "ngxhLDiDGEBS2jjKh"
+    assert [request["_id"] for request in got["requests"]] == ["nw42MmBsJoccgutST", "jdDzbxP8MnfBdrRuM"]

@@ -10,24 +10,31 @@ from mockserver.ids import METEOR_ALPHABET, IdFactory
 
 def test_meteor__17_characters_of_meteors_alphabet():
     ids = IdFactory(random.Random(1))
-    drawn = [ids.meteor() for _ in range(500)]
+    drawn = [ids.meteor("contacts") for _ in range(500)]
     assert all(len(i) == 17 and set(i) <= set(METEOR_ALPHABET) for i in drawn)
     assert len(set(drawn)) == 500
 
 
 def test_meteor__first_ids_then_drawn_and_taken_ones_skipped():
-    ids = IdFactory(random.Random(1), {"meteor": ["AAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBB"]})
-    assert ids.meteor(taken={"AAAAAAAAAAAAAAAAA"}.__contains__) == "BBBBBBBBBBBBBBBBB"
-    assert ids.meteor() not in ("AAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBB")
+    ids = IdFactory(random.Random(1), {"contacts": ["AAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBB"]})
+    assert ids.meteor("contacts", taken={"AAAAAAAAAAAAAAAAA"}.__contains__) == "BBBBBBBBBBBBBBBBB"
+    assert ids.meteor("contacts") not in ("AAAAAAAAAAAAAAAAA", "BBBBBBBBBBBBBBBBB")
+
+
+def test_meteor__each_kind_has_its_own_first_ids():
+    ids = IdFactory(random.Random(1), {"contacts": ["CCCCCCCCCCCCCCCCC"], "requests": ["RRRRRRRRRRRRRRRRR"]})
+    assert ids.meteor("campaigns") not in ("CCCCCCCCCCCCCCCCC", "RRRRRRRRRRRRRRRRR")
+    assert ids.meteor("requests") == "RRRRRRRRRRRRRRRRR"
+    assert ids.meteor("contacts") == "CCCCCCCCCCCCCCCCC"
 
 
 def test_prefixed__prefix_and_cuid_like_suffix():
-    ids = IdFactory(random.Random(1), {"bs_": ["bs_def456"]})
-    assert ids.prefixed("bs_") == "bs_def456"
-    assert re.fullmatch(r"bs_[0-9a-z]{12}", ids.prefixed("bs_"))
-    assert re.fullmatch(r"cm[0-9a-z]{12}", ids.prefixed(""))
+    ids = IdFactory(random.Random(1), {"bulkSends": ["bs_def456"]})
+    assert ids.prefixed("bs_", "bulkSends") == "bs_def456"
+    assert re.fullmatch(r"bs_[0-9a-z]{12}", ids.prefixed("bs_", "bulkSends"))
+    assert re.fullmatch(r"cm[0-9a-z]{12}", ids.prefixed("", "documents"))
 
 
 def test_same_seed__same_ids():
     a, b = IdFactory(random.Random("s")), IdFactory(random.Random("s"))
-    assert [a.meteor() for _ in range(5)] == [b.meteor() for _ in range(5)]
+    assert [a.meteor("contacts") for _ in range(5)] == [b.meteor("contacts") for _ in range(5)]

@@ -144,7 +144,7 @@ class CollectBackend:
                     "lastActivity": now_text,
                 },
             )
-            request_id = tenant.ids.meteor(taken=requests.__contains__)
+            request_id = tenant.ids.meteor("requests", taken=requests.__contains__)
             request = {
                 "_id": request_id,
                 "status": "pending",
@@ -170,7 +170,7 @@ class CollectBackend:
     @staticmethod
     def _new_contact(ids: IdFactory, contacts, fields: dict, now_text: str) -> dict:
         # Key order of the reference example: _id, email, company, lastName, createdAt, firstName.
-        contact: dict[str, Any] = {"_id": ids.meteor(taken=contacts.__contains__), "email": fields["email"]}
+        contact: dict[str, Any] = {"_id": ids.meteor("contacts", taken=contacts.__contains__), "email": fields["email"]}
         for name in ("company", "phone", "lastName"):
             if name in fields:
                 contact[name] = fields[name]
@@ -197,12 +197,12 @@ class CollectBackend:
             expires = doc.get("expiresAt")
             doc["expiresAt"] = iso_seconds(_as_utc(expires)) if expires else None
         else:
-            doc.setdefault("_id", tenant.ids.meteor(taken=coll.__contains__))
+            doc.setdefault("_id", tenant.ids.meteor(collection, taken=coll.__contains__))
             doc = {"_id": doc.pop("_id"), **doc}
             if "createdAt" in doc or collection in ("contacts", "campaigns"):
                 doc["createdAt"] = iso_seconds(_as_utc(doc["createdAt"]) if "createdAt" in doc else self.clock.now())
         if collection == "campaigns":
-            doc["items"] = [{"id": item.get("id") or tenant.ids.meteor(), **item} for item in doc["items"]]
+            doc["items"] = [{"id": item.get("id") or tenant.ids.meteor("items"), **item} for item in doc["items"]]
         if collection == "teams":
             raise ValueError("teams: a tenant has exactly one team; change it through the fixtures")
         coll.insert(doc)
@@ -245,7 +245,7 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
         first, last, email = person(index)
         members.append(
             {
-                "_id": ids.meteor(),
+                "_id": ids.meteor("members"),
                 "role": "member",
                 "email": email,
                 "status": "active",
@@ -257,7 +257,7 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
         first, last, email = person(index)
         contacts.append(
             {
-                "_id": ids.meteor(),
+                "_id": ids.meteor("contacts"),
                 "email": email,
                 "company": fake.company(),
                 "lastName": last,
@@ -268,14 +268,14 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
         )
     for _ in range(count):
         items = [
-            {"id": ids.meteor(), "name": fake.word().capitalize(), "type": kind, "order": order}
+            {"id": ids.meteor("items"), "name": fake.word().capitalize(), "type": kind, "order": order}
             for order, kind in enumerate(
                 fake.random_elements(["document", "form", "page", "text"], length=3, unique=False)
             )
         ]
         campaigns.append(
             {
-                "_id": ids.meteor(),
+                "_id": ids.meteor("campaigns"),
                 "name": fake.catch_phrase(),
                 "createdAt": moment(),
                 "status": fake.random_element(["open", "open", "closed"]),

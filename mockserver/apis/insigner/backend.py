@@ -167,7 +167,7 @@ class InsignerBackend:
 
         bulk_sends = tenant.collection("bulkSends")
         documents = tenant.collection("documents")
-        bulk_send_id = tenant.ids.prefixed("bs_", PREFIXED_ID_LENGTH, taken=bulk_sends.__contains__)
+        bulk_send_id = tenant.ids.prefixed("bs_", "bulkSends", PREFIXED_ID_LENGTH, taken=bulk_sends.__contains__)
         new_ids: set[str] = set()
 
         def taken(candidate: str) -> bool:
@@ -177,7 +177,7 @@ class InsignerBackend:
         for signer in payload["signers"]:
             fails = delivery_fails(signer["email"], self.failing_suffix)
             failed += fails
-            doc_id = tenant.ids.prefixed("", DOCUMENT_ID_LENGTH, taken=taken)
+            doc_id = tenant.ids.prefixed("", "documents", DOCUMENT_ID_LENGTH, taken=taken)
             new_ids.add(doc_id)
             docs.append(self._document(doc_id, payload["name"], template, bulk_send_id, signer, fails, stamp))
         total = len(docs)
@@ -294,7 +294,8 @@ class InsignerBackend:
         created, updated = self._times(loaded, now)
         counts = loaded["counts"]
         return {
-            "id": loaded.get("id") or tenant.ids.prefixed("tpl_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
+            "id": loaded.get("id")
+            or tenant.ids.prefixed("tpl_", "templates", PREFIXED_ID_LENGTH, taken=coll.__contains__),
             "name": loaded["name"],
             "description": loaded["description"],
             "category": loaded["category"],
@@ -313,7 +314,8 @@ class InsignerBackend:
             raise ValueError("totalCount: must be at least sentCount + failedCount")
         created, updated = self._times(loaded, now)
         doc = {
-            "id": loaded.get("id") or tenant.ids.prefixed("bs_", PREFIXED_ID_LENGTH, taken=coll.__contains__),
+            "id": loaded.get("id")
+            or tenant.ids.prefixed("bs_", "bulkSends", PREFIXED_ID_LENGTH, taken=coll.__contains__),
             "name": loaded["name"],
             "status": loaded["status"],
             "totalCount": loaded["totalCount"],
@@ -332,7 +334,9 @@ class InsignerBackend:
 
     def _document_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
         created, _ = self._times(loaded, now)
-        document_id = loaded.get("id") or tenant.ids.prefixed("", DOCUMENT_ID_LENGTH, taken=coll.__contains__)
+        document_id = loaded.get("id") or tenant.ids.prefixed(
+            "", "documents", DOCUMENT_ID_LENGTH, taken=coll.__contains__
+        )
         if loaded["templateId"] is not None and tenant.collection("templates").get(loaded["templateId"]) is None:
             raise ValueError(f"templateId: no template {loaded['templateId']!r} in this organization")
         if loaded["bulkSendId"] is not None:
@@ -427,7 +431,7 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
         updated = moment(created, before - timedelta(days=150))
         templates.append(
             {
-                "id": ids.prefixed("tpl_", PREFIXED_ID_LENGTH),
+                "id": ids.prefixed("tpl_", "templates", PREFIXED_ID_LENGTH),
                 "name": f"{fake.random_element(TEMPLATE_KINDS)} - {fake.word().title()}",
                 "description": fake.sentence(nb_words=6),
                 "category": fake.random_element(CATEGORIES),
@@ -455,7 +459,7 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
         updated = created if status == "processing" else created + timedelta(seconds=fake.random_int(1, 900))
         bulk_sends.append(
             {
-                "id": ids.prefixed("bs_", PREFIXED_ID_LENGTH),
+                "id": ids.prefixed("bs_", "bulkSends", PREFIXED_ID_LENGTH),
                 "name": f"{fake.catch_phrase()} {created.year}",
                 "status": status,
                 "totalCount": total,
