@@ -87,3 +87,10 @@ def test_add_bulk_send__processing_with_completes_at(client, insigner_auth, free
     client.post("/__mock/clock", json={"advance": 10})
     done = status_of(client, added["id"], insigner_auth)
     assert (done["status"], done["sentCount"], done["updatedAt"]) == ("completed", 5, "2026-06-01T00:00:10.000Z")
+
+
+def test_processing__one_rule_for_seeded_and_asynchronous_bulk_sends(client, insigner_auth):
+    # A bulk send that is still processing has sent nothing yet, whoever made it.
+    seeded = client.get("/api/v1/bulk-sends?status=processing&limit=100", headers=insigner_auth).get_json()["data"]
+    assert seeded, "the seed data has processing bulk sends"
+    assert all((b["sentCount"], b["failedCount"]) == (0, 0) for b in seeded), seeded

@@ -455,7 +455,8 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
         elif status == "failed":
             sent, failed = 0, total
         else:
-            sent, failed = fake.random_int(0, total - 1), 0
+            # Still processing: nothing delivered yet, as an asynchronous bulk send shows until it ends.
+            sent, failed = 0, 0
         updated = created if status == "processing" else created + timedelta(seconds=fake.random_int(1, 900))
         bulk_sends.append(
             {
