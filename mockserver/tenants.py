@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .store import Collection, Store
 
 TENANTS_TABLE = "_tenants"
+# What a 401 says of a revoked key; an injected 401 says the same (it stands for one).
+REVOKED_KEY = "The API key has been revoked."
 
 
 @dataclass
@@ -200,7 +202,7 @@ class Tenants:
             if known is not None:
                 tenant, record = known
                 if record.get("revoked"):
-                    raise Unauthorized("The API key has been revoked.")
+                    raise Unauthorized(REVOKED_KEY)
                 expires = record.get("expiresAt")
                 if expires and parse_instant(expires) <= now:
                     raise Unauthorized("The API key has expired.")

@@ -9,6 +9,7 @@ from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key
 
 from mockserver.apis import API_NAMES as APIS
 from mockserver.apis.collect.errors import DOCUMENTED_TEXTS
+from mockserver.faults.rules import MAX_BODY, MAX_RULES
 
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
 BULK_SEND = {"templateId": "tpl_abc123", "name": "Q3", "signers": [{"name": "Jane", "email": "jane@example.com"}]}
@@ -245,7 +246,8 @@ def test_fault_error__insigner_answers_problem_details(client, status, slug):
     problem = response.get_json()
     assert problem["type"] == f"https://docs.insigner.com/errors/{slug}" and problem["status"] == status
     assert response.headers["X-Request-Id"].startswith("req_")
-    assert response.headers["RateLimit-Limit"] == "120"
+    # A real 401 has no key to count against, so it carries no RateLimit-*; every other answer does.
+    assert response.headers.get("RateLimit-Limit") == (None if status == 401 else "120")
     assert response.headers.get("Retry-After") == ("30" if status in (429, 503) else None)
 
 
@@ -343,3 +345,67 @@ def test_prefer__invalid_value_is_400_in_the_api_envelope(client, prefer):
 
 def test_prefer__other_preferences_are_ignored(client):
     assert send(client, Prefer="return=representation, respond-async").status_code == 200
+
+
+# -- an injected answer looks like the real one ---------------------------------------------------------
+def test_fault_error__insigner_401_is_a_revoked_keys_401(client):
+    real = list_bulk_sends(client, "isk_TestRevokedKey______________________00000000")
+    add(client, api="insigner", status=401)
+    injected = list_bulk_sends(client)
+    assert injected.get_json() == real.get_json()
+    for name in ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"):
+        assert name not in injected.headers and name not in real.headers
+
+
+def test_fault_error__insigner_429_resets_when_it_says_to_retry(client):
+    add(client, api="insigner", status=429, retryAfter=7)
+    response = list_bulk_sends(client)
+    assert response.headers["Retry-After"] == response.headers["RateLimit-Reset"] == "7"
+    assert response.headers["RateLimit-Remaining"] == "0" and response.headers["RateLimit-Limit"] == "120"
+    prefer = list_bulk_sends(client, Prefer="code=429")
+    assert prefer.headers["Retry-After"] == prefer.headers["RateLimit-Reset"] == "30"
+
+
+@pytest.mark.parametrize(
+    "method, path, starts",
+    [
+        pytest.param("POST", "/v1/requests", '{"errors":[],"contacts":[', id="collect"),
+        pytest.param("GET", "/api/v1/bulk-sends", '{"data":[{"id":"bs_', id="insigner-list"),
+        pytest.param("POST", "/api/v1/bulk-sends", '{"data":{"id":"bs_', id="insigner-create"),
+        pytest.param("GET", "/api/v1/bulk-sends/bs_abc123", '{"data":{"id":"bs_', id="insigner-get"),
+    ],
+)
+def test_fault_malformed__the_first_part_of_that_apis_own_answer(client, method, path, starts):
+    add(client, kind="malformed")
+    auth = basic(COLLECT_KEY) if path.startswith("/v1/") else bearer(INSIGNER_KEY)
+    response = client.open(path, method=method, headers=auth, json=SEND if method == "POST" else None)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and text.startswith(starts), text
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(text)
+    if path.startswith("/v1/"):
+        assert "bs_" not in text and '"data"' not in text
+
+
+# -- bounds ----------------------------------------------------------------------------------------------
+def test_add_fault__the_number_of_rules_is_bounded(client):
+    for _ in range(MAX_RULES):
+        add(client, status=500, path="/nowhere")
+    refused = client.post("/__mock/faults", json={"status": 500})
+    assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "too-many-faults"
+    assert str(MAX_RULES) in refused.get_json()["error"]["message"]
+    client.delete("/__mock/faults/flt_1")
+    assert client.post("/__mock/faults", json={"status": 500}).status_code == 201
+
+
+@pytest.mark.parametrize(
+    "rule, field",
+    [
+        pytest.param({"status": 500, "body": "x" * (MAX_BODY + 1)}, "body", id="body-string"),
+        pytest.param({"status": 500, "body": {"x": "y" * MAX_BODY}}, "body", id="body-json"),
+        pytest.param({"status": 500, "headers": {f"X-{n}": "v" for n in range(51)}}, "headers", id="51-headers"),
+    ],
+)
+def test_add_fault__the_size_of_a_rule_is_bounded(client, rule, field):
+    refused = client.post("/__mock/faults", json=rule)
+    assert refused.status_code == 400 and refused.get_json()["error"]["message"].startswith(f"{field}:")

@@ -47,6 +47,8 @@ class EmulatedApi:
     describe_entity: Callable[[str, dict], dict] = field(default=lambda collection, doc: doc)
     # The API's own response headers (e.g. inSigner's X-Request-Id and RateLimit-*), on every answer.
     decorate: Callable[["RequestContext", "Response"], "Response"] | None = None
+    # The vendor's example answer of a call (method, path): what a `malformed` fault cuts in half.
+    example_answer: Callable[[str, str], Any] = field(default=lambda method, path: None)
 
     def owns(self, path: str) -> bool:
         return path == self.prefix.rstrip("/") or path.startswith(self.prefix)

@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from ..apis import EmulatedApi
 
 RETRY_AFTER_STATUSES = (429, 503)
-# Cut in half, so no JSON parser accepts it; what it says does not matter, only that it looks real.
-MALFORMED_DEFAULT: dict[str, Any] = {"data": {"id": "bs_truncated", "status": "completed", "totalCount": 1}}
 
 
 def wait(rule: FaultRule) -> None:
@@ -43,12 +41,16 @@ def error_answer(rule: FaultRule, api: "EmulatedApi") -> Response:
     return with_headers(response, rule)
 
 
-def malformed_answer(rule: FaultRule) -> Response:
-    """Answer 200 with a JSON body cut in half (a string `body` is sent as it is)."""
+def malformed_answer(rule: FaultRule, api: "EmulatedApi", method: str, path: str) -> Response:
+    """Answer 200 with the first half of the API's own answer to the call (or of the rule's `body`).
+
+    A string `body` is sent as it is. Cut in half, no JSON parser accepts it; what it says does not
+    matter, only that it is the start of what this API answers, never another API's shape.
+    """
     if isinstance(rule.body, str):
         text = rule.body
     else:
-        whole = dumps(rule.body if rule.body is not None else MALFORMED_DEFAULT)
+        whole = dumps(rule.body if rule.body is not None else api.example_answer(method, path))
         text = whole[: len(whole) // 2]
     return with_headers(Response(text, status=200, mimetype="application/json"), rule)
 

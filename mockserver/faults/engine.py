@@ -8,8 +8,9 @@ import threading
 from dataclasses import dataclass, replace
 from typing import Any
 
+from ..errors import ControlError
 from .matching import RequestInfo, matches
-from .rules import FaultRule
+from .rules import MAX_RULES, FaultRule
 
 log = logging.getLogger("mockserver.faults")
 
@@ -50,8 +51,10 @@ class FaultEngine:
             self._random = random.Random(f"{seed}/faults")
 
     def add(self, rule: FaultRule) -> dict[str, Any]:
-        """Add a rule (it gets the next id) and return how it is listed."""
+        """Add a rule (it gets the next id) and return how it is listed; past MAX_RULES, ControlError 409."""
         with self._lock:
+            if len(self._rules) >= MAX_RULES:
+                raise ControlError(409, "too-many-faults", f"at most {MAX_RULES} fault rules: delete some first")
             self._counter += 1
             live = LiveRule(replace(rule, id=f"flt_{self._counter}"))
             self._rules.append(live)

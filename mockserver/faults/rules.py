@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -17,6 +18,11 @@ METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 ANY = "*"
 # Waits are capped, as httpbin caps its delays: a typo must not hold a connection for hours.
 MAX_DELAY_MS = 60_000
+# Rules live in memory until deleted: their number and size are bounded, as the journal and the
+# tenants are, so a script cannot grow the server without limit.
+MAX_RULES = 1000
+MAX_BODY = 64 * 1024  # bytes of a rule's `body`, as UTF-8 (JSON: as the mock would send it)
+MAX_HEADERS = 50
 MAX_RETRY_AFTER = 86_400
 # RFC 9110 token characters for a header name; a value is visible ASCII, spaces and tabs: other
 # text has no single way onto the wire (werkzeug writes Latin-1, granian UTF-8; beyond Latin-1,
@@ -83,6 +89,8 @@ class HeaderMap(fields.Dict):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, str]:
         headers = super()._deserialize(value, attr, data, **kwargs)
+        if len(headers) > MAX_HEADERS:
+            raise ValidationError(f"At most {MAX_HEADERS} headers.")
         for name, text in headers.items():
             if not HEADER_NAME.fullmatch(name):
                 raise ValidationError(f"{name!r} is not a valid header name.")
@@ -171,6 +179,10 @@ class FaultRuleSchema(Schema):
             )
         if kind == "delay" and not data.get("delay_ms"):
             raise ValidationError("Must be at least 1 for kind delay.", field_name="delayMs")
+        body = data.get("body")
+        text = body if isinstance(body, str) else json.dumps(body, ensure_ascii=False)
+        if body is not None and len(text.encode("utf-8", "surrogatepass")) > MAX_BODY:
+            raise ValidationError(f"At most {MAX_BODY} bytes.", field_name="body")
         # Half of a JSON number may still parse ("12" of "1234"): only containers are cut.
         if kind == "malformed" and not isinstance(data.get("body"), (dict, list, str, type(None))):
             raise ValidationError(

@@ -76,7 +76,7 @@ def perform(ctx: "RequestContext", rule: FaultRule) -> "Response | None":
     if rule.kind == "delay":
         return None
     if rule.kind == "malformed":
-        return actions.malformed_answer(rule)
+        return actions.malformed_answer(rule, ctx.api, ctx.request.method, ctx.request.path)
     if rule.kind == "drop":
         answer, ctx.dropped = actions.drop(rule, ctx.request.environ)
         return answer

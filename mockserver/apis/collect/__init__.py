@@ -6,6 +6,7 @@ from ...seeding import FixtureError, load_fixture_folder
 from .. import EmulatedApi
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
+from .examples import example_answer
 from .views import authenticate, blueprint
 
 
@@ -31,4 +32,5 @@ api = EmulatedApi(
     render_error=render_error,
     authenticate=authenticate,
     build=build,
+    example_answer=example_answer,
 )

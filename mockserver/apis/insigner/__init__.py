@@ -15,6 +15,7 @@ from .backend import (
     is_well_formed_key,
 )
 from .errors import render_error
+from .examples import example_answer
 from .views import authenticate, blueprint, decorate
 
 
@@ -37,12 +38,13 @@ def build(state) -> InsignerBackend:
 
 api = EmulatedApi(
     name="insigner",
-    prefix="/api/v1/",
+    prefix="/api/",
     blueprint=blueprint,
     collections=COLLECTIONS,
     render_error=render_error,
     authenticate=authenticate,
     build=build,
+    example_answer=example_answer,
     describe_entity=describe_entity,
     decorate=decorate,
 )

@@ -10,6 +10,7 @@ from flask import Response
 from ...errors import ApiError
 from ...ratelimits.model import RATE_LIMITED_DETAIL
 from ...responses import json_response
+from ...tenants import REVOKED_KEY
 from .schemas import ProblemSchema
 
 TYPE_BASE = "https://docs.insigner.com/errors/"  # sic: .com, as the vendor's pages write it
@@ -48,7 +49,7 @@ TITLES = {
 # Used when the error carries no detail of its own (e.g. an injected fault).
 DEFAULT_DETAILS = {
     400: "Malformed JSON or invalid request format",
-    401: "Invalid or missing API key",
+    401: REVOKED_KEY,  # an injected 401 is what a revoked key gets
     403: "API key lacks the required scope",
     404: "Resource not found",
     409: "Action conflicts with current resource state",

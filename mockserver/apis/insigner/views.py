@@ -10,7 +10,7 @@ from marshmallow import Schema, ValidationError
 from ...context import RequestContext, current_context
 from ...credentials import Credentials
 from ...errors import Forbidden, Unauthorized, ValidationFailed, flatten_messages
-from ...responses import json_response
+from ...responses import json_response, no_content
 from .. import read_body
 from .backend import BODY_DETAIL, QUERY_DETAIL, has_scope, is_well_formed_key
 from .schemas import (
@@ -59,20 +59,25 @@ def require_scope(ctx: RequestContext, scope: str) -> None:
 
 
 def decorate(ctx: RequestContext, response: Response) -> Response:
-    """Add X-Request-Id to every answer, and the key's RateLimit-* headers to every authenticated one."""
+    """Add X-Request-Id to every answer, and the key's RateLimit-* headers to every authenticated one but a 401."""
     state = ctx.state
     if "X-Request-Id" not in response.headers:
         response.headers["X-Request-Id"] = state.next_request_id()
     key = ctx.key
-    if ctx.tenant is not None and key is not None:
-        # A request the rate-limit stage counted shows that count; one answered before it, the window unused.
-        decision = ctx.rate_limit or state.rate_limits.peek_request(
-            "insigner", ctx.tenant.id, key, state.clock.timestamp()
-        )
-        if decision is not None:
-            for name, value in decision.headers().items():
-                if name not in response.headers:
-                    response.headers[name] = value
+    # A 401 has no key to count against, whether the key was refused or a fault stands for that.
+    if ctx.tenant is None or key is None or response.status_code == 401:
+        return response
+    # A request the rate-limit stage counted shows that count; one answered before it, the window unused.
+    decision = ctx.rate_limit or state.rate_limits.peek_request("insigner", ctx.tenant.id, key, state.clock.timestamp())
+    if decision is None:
+        return response
+    headers = decision.headers()
+    if ctx.fault is not None and response.status_code == 429 and "Retry-After" in response.headers:
+        # An injected 429 looks like the vendor's: nothing left, the window resets when it says to retry.
+        headers.update({"RateLimit-Remaining": "0", "RateLimit-Reset": response.headers["Retry-After"]})
+    for name, value in headers.items():
+        if name not in response.headers:
+            response.headers[name] = value
     return response
 
 
@@ -125,4 +130,4 @@ def delete_bulk_send(bulk_send_id: str) -> Response:
     require_scope(ctx, "bulk_sends.delete")
     with ctx.transaction() as tenant:
         ctx.state.backends["insigner"].delete_bulk_send(tenant, bulk_send_id)
-    return Response(status=204)
+    return no_content()
