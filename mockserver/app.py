@@ -34,13 +34,24 @@ def _load_apis() -> list:
     return [collect, insigner]
 
 
+class MockFlask(Flask):
+    """Flask, with the answer to OPTIONS that the emulated APIs give: 204 and Allow, no body, no Content-Type."""
+
+    def make_default_options_response(self) -> Response:
+        # Flask's documented way to change automatic OPTIONS answers (it says 200 with text/html).
+        response = super().make_default_options_response()
+        response.status_code = 204
+        del response.headers["Content-Type"]
+        return response
+
+
 def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: Any) -> Flask:
     """Build a Flask app serving both emulated APIs and the control plane."""
     if settings is None or isinstance(settings, dict):
         settings = Settings.load(environ={}, **{**(settings or {}), **overrides})
     elif overrides:
         settings = settings.with_values(**overrides)
-    app = Flask("mockserver")
+    app = MockFlask("mockserver")
     app.json.sort_keys = False
     app.json.compact = True
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes

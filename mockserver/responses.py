@@ -19,3 +19,10 @@ def json_response(
     """Return `payload` as a JSON response."""
     body = "" if payload is None else dumps(payload)
     return Response(body, status=status, headers=headers, mimetype=mimetype)
+
+
+def no_content(headers: dict[str, str] | None = None) -> Response:
+    """Return a 204: no body, and so no Content-Type (Flask would say text/html)."""
+    response = Response(status=204, headers=headers)
+    del response.headers["Content-Type"]
+    return response

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from helpers import INSIGNER_KEY, bearer, insigner_key
+from helpers import INSIGNER_KEY, basic, bearer, insigner_key
 from test_insigner_create import TYPES, compact, create, items, valid, vendor_example
 
 
@@ -120,7 +120,43 @@ def test_delete_bulk_send__survives_a_restart_of_the_file_store(tmp_path):
     created = create(client, valid(), bearer(INSIGNER_KEY)).get_json()["data"]["id"]
     assert delete(client, created, bearer(INSIGNER_KEY)).status_code == 204
     app.extensions["mockserver"].close()
-    again = create_app(settings).test_client()
-    assert get(again, created, bearer(INSIGNER_KEY)).status_code == 404
-    documents = [d for d in items(again, "documents", tenant=INSIGNER_KEY) if d["bulkSendId"] == created]
+    restarted = create_app(settings)
+    again = restarted.test_client()
+    try:
+        assert get(again, created, bearer(INSIGNER_KEY)).status_code == 404
+        documents = [d for d in items(again, "documents", tenant=INSIGNER_KEY) if d["bulkSendId"] == created]
+    finally:
+        restarted.extensions["mockserver"].close()
     assert len(documents) == 2 and all(d["deleted"] for d in documents)
+
+
+def test_delete_bulk_send__204_has_no_content_type(client, insigner_auth):
+    response = client.delete("/api/v1/bulk-sends/bs_abc123", headers=insigner_auth)
+    assert response.status_code == 204 and response.get_data() == b""
+    assert "Content-Type" not in response.headers
+    control = client.delete("/__mock/faults")
+    assert control.status_code == 204 and "Content-Type" not in control.headers
+
+
+@pytest.mark.parametrize(
+    "path, auth, allow",
+    [
+        pytest.param("/v1/requests", "collect", {"POST"}, id="collect"),
+        pytest.param("/api/v1/bulk-sends", "insigner", {"GET", "POST"}, id="insigner-list"),
+        pytest.param("/api/v1/bulk-sends/bs_abc123", "insigner", {"GET", "DELETE"}, id="insigner-one"),
+    ],
+)
+def test_options__204_with_allow(client, insigner_auth, path, auth, allow):
+    headers = basic("collect_test_key") if auth == "collect" else insigner_auth
+    response = client.options(path, headers=headers)
+    assert response.status_code == 204 and response.get_data() == b""
+    assert "Content-Type" not in response.headers
+    assert allow <= {method.strip() for method in response.headers["Allow"].split(",")}
+
+
+@pytest.mark.parametrize("path", ["/api/v2/bulk-sends", "/api/nowhere", "/api"])
+def test_unrouted_path_under_insigners_prefix__insigners_404(client, insigner_auth, path):
+    response = client.get(path, headers=insigner_auth)
+    assert response.status_code == 404 and response.mimetype == "application/problem+json"
+    assert response.get_json()["type"].endswith("/not-found")
+    assert response.headers["X-Request-Id"].startswith("req_")

@@ -142,9 +142,13 @@ def test_state__survives_a_restart_with_the_file_store(tmp_path):
     app = create_app(settings)
     created = create(app.test_client(), valid(), bearer(INSIGNER_KEY)).get_json()["data"]["id"]
     app.extensions["mockserver"].close()
-    again = create_app(settings).test_client()
-    assert again.get(f"/api/v1/bulk-sends/{created}", headers=bearer(INSIGNER_KEY)).status_code == 200
-    assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY)).status_code == 200
+    restarted = create_app(settings)
+    again = restarted.test_client()
+    try:
+        assert again.get(f"/api/v1/bulk-sends/{created}", headers=bearer(INSIGNER_KEY)).status_code == 200
+        assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY)).status_code == 200
+    finally:
+        restarted.extensions["mockserver"].close()
 
 
 # -- entities added through the control plane -------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask import Blueprint, Response
 from ..context import get_state
 from ..control.body import control_body
 from ..errors import ControlError
-from ..responses import json_response
+from ..responses import json_response, no_content
 from .rules import FaultRuleError, load_rule
 
 blueprint = Blueprint("faults", __name__, url_prefix="/__mock")
@@ -35,11 +35,11 @@ def remove_fault(fault_id: str) -> Response:
     """Remove one fault rule."""
     if not get_state().faults.remove(fault_id):
         raise ControlError(404, "not-found", f"no fault rule {fault_id!r}")
-    return Response(status=204)
+    return no_content()
 
 
 @blueprint.delete("/faults")
 def clear_faults() -> Response:
     """Remove every fault rule."""
     get_state().faults.clear()
-    return Response(status=204)
+    return no_content()

@@ -7,7 +7,7 @@ from marshmallow import ValidationError
 
 from ..context import get_state
 from ..errors import ControlError, describe_problems
-from ..responses import json_response
+from ..responses import json_response, no_content
 from .model import JournalFilter, JournalQuerySchema
 
 blueprint = Blueprint("journal", __name__, url_prefix="/__mock")
@@ -32,4 +32,4 @@ def list_requests() -> Response:
 def clear_requests() -> Response:
     """Empty the journal."""
     get_state().journal.clear()
-    return Response(status=204)
+    return no_content()
