@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -24,6 +25,7 @@ URL_VARIABLE = "MOCKSERVER_URL"
 TOKEN_VARIABLE = "MOCKSERVER_CONTROL_TOKEN"
 WAIT_OPTION = "mockserver_wait"
 MARKER = "mockserver_scenario"
+SESSION_NONCE = pytest.StashKey[str]()
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    # Drawn once per session (per xdist worker): a later run against the same server gets new keys.
+    config.stash[SESSION_NONCE] = secrets.token_hex(8)
     config.addinivalue_line(
         "markers",
         f"{MARKER}(name): apply a mockserver scenario (fixtures/scenarios) after the per-test reset; "
@@ -114,11 +118,14 @@ def mockserver_session(
             wait = float(request.config.getini(WAIT_OPTION))
         except ValueError:
             raise pytest.UsageError(f"{WAIT_OPTION}: {request.config.getini(WAIT_OPTION)!r} is not a number") from None
+        problem = None
         with MockServerClient(url, token=token) as probe:
             try:
                 probe.wait_until_ready(timeout=wait)
             except MockServerError as exc:
-                pytest.fail(f"{URL_VARIABLE}={url}: {exc.message}", pytrace=False)
+                problem = f"{URL_VARIABLE}={url}: {exc.message}"
+        if problem is not None:  # failed outside the except block: one line, no exception chain
+            pytest.fail(problem, pytrace=False)
         shared = _xdist_workers(request.config) > 1
         yield MockServerSession(url=url.rstrip("/"), token=token, attached=True, shared=shared)
         return
@@ -135,7 +142,11 @@ def mockserver_session(
     try:
         server = start_server(settings)
     except (ConfigError, FixtureError, StoreError, ValueError, OSError) as exc:
-        pytest.fail(f"mockserver_settings: {exc}", pytrace=False)
+        problem = f"mockserver_settings: {exc}"
+    else:
+        problem = None
+    if problem is not None:  # failed outside the except block: one line, no exception chain
+        pytest.fail(problem, pytrace=False)
     try:
         yield MockServerSession(
             url=server.url, token=settings.get("control_token") or None, attached=False, shared=False, server=server
@@ -157,10 +168,13 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServerSes
             client.reset()
         scenario = _scenario(request.node)
         if scenario is not None:
+            problem = None
             try:
                 client.apply_scenario(scenario)
             except MockServerError as exc:
-                pytest.fail(f'{MARKER}("{scenario}"): {exc}', pytrace=False)
+                problem = f'{MARKER}("{scenario}"): {exc}'
+            if problem is not None:  # failed outside the except block: one line, no exception chain
+                pytest.fail(problem, pytrace=False)
         yield client
     finally:
         client.close()
@@ -168,9 +182,9 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServerSes
 
 @pytest.fixture
 def mockserver_api_keys(request: pytest.FixtureRequest) -> ApiKeys:
-    """API keys unique to this test and xdist worker, so its tenant is fresh even on a shared server."""
+    """API keys unique to this test, xdist worker and session, so its tenant is fresh even on a shared server."""
     worker = _worker_id(request.config)
-    label = f"{worker}/{request.node.nodeid}"
+    label = f"{worker}/{request.config.stash[SESSION_NONCE]}/{request.node.nodeid}"
     digest = hashlib.sha512(label.encode()).digest()
     token = base64.urlsafe_b64encode(digest).decode("ascii")
     # inSigner keys are `isk_` plus 44 URL-safe characters; Collect documents no format.
