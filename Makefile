@@ -1,16 +1,19 @@
 # The README's commands. Each target creates .venv and installs what it needs first.
-PYTHON ?= python3.11
+# python3.11 where there is one, else python3 (checked to be 3.11 or newer when the venv is made).
+PYTHON ?= $(shell command -v python3.11 >/dev/null 2>&1 && echo python3.11 || echo python3)
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-HOST ?= 127.0.0.1
-PORT ?= 8080
+# HOST and PORT are passed to `serve` only when given, so MOCKSERVER_HOST/MOCKSERVER_PORT work too.
+HOST ?=
+PORT ?=
 PYTEST_ARGS ?=
 
 .PHONY: run test bench bench-peers fuzz lint smoke clean install
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "make: $(PYTHON) is older than 3.11 (set PYTHON=...)"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
@@ -21,7 +24,7 @@ $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 install: $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/mockserver serve --host $(HOST) --port $(PORT)
+	$(BIN)/mockserver serve$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
 
 test: lint
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
