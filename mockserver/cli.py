@@ -112,8 +112,15 @@ def serve(args: argparse.Namespace) -> int:
         return fail(str(exc))
     finally:
         state.close()
+    # Everything is on disk and every log line written. Finalizing the interpreter now lets
+    # granian's runtime threads drop Python objects while it shuts down, which aborts the process
+    # now and then (a Rust panic, exit -6 or 134): measured with granian 2.8.9, 1 of 40 stops of a
+    # server started in a cleared environment as in the Docker image, 4 of 15 in the image, and
+    # one SIGTERM in the suite. Leaving without finalizing gives the exit status 0 users rely on.
     logging.shutdown()
-    return 0
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 if __name__ == "__main__":
