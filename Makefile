@@ -36,9 +36,10 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check mockserver tests bench
 	$(BIN)/hadolint Dockerfile
 
-# Build and run the image with podman, check its health (needs root; see the tool's header).
+# Build the image with docker (or podman), run it, check health, the non-root user and a clean stop
+# (.ci/container-smoke's header lists its settings, e.g. CONTAINER_ENGINE and SMOKE_RUN_ARGS).
 smoke:
-	../shared/tools/container-smoke
+	.ci/container-smoke
 
 # The property tests of tests/test_fuzz_*.py with a larger budget (make test runs them small).
 FUZZ_EXAMPLES ?= 1000

@@ -101,3 +101,12 @@ def test_compose_example__waits_for_the_healthy_mock_and_keeps_its_file_in_a_vol
     assert example["depends_on"] == {"mockserver": {"condition": "service_healthy"}}
     assert example["environment"]["MOCKSERVER_URL"] == "http://mockserver:8080"
     assert "mockserver-data" in compose["volumes"]
+
+
+def test_container_smoke__ships_with_the_project_and_parses():
+    script = DOCKERFILE.parent / ".ci" / "container-smoke"
+    assert script.is_file() and script.stat().st_mode & 0o111, "make smoke runs .ci/container-smoke"
+    result = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    assert ".ci/container-smoke" in (DOCKERFILE.parent / "Makefile").read_text()
+    assert "../shared" not in (DOCKERFILE.parent / "Makefile").read_text()
