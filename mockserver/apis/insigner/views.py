@@ -72,8 +72,9 @@ def decorate(ctx: RequestContext, response: Response) -> Response:
     if decision is None:
         return response
     headers = decision.headers()
-    if ctx.fault is not None and response.status_code == 429 and "Retry-After" in response.headers:
-        # An injected 429 looks like the vendor's: nothing left, the window resets when it says to retry.
+    if ctx.rate_limit is None and response.status_code == 429 and "Retry-After" in response.headers:
+        # A 429 of a request no window counted is an injected one (a rule's or Prefer's). It looks like
+        # the vendor's: nothing left, the window resets when it says to retry.
         headers.update({"RateLimit-Remaining": "0", "RateLimit-Reset": response.headers["Retry-After"]})
     for name, value in headers.items():
         if name not in response.headers:
