@@ -9,7 +9,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import pipeline
 from .config import Settings
-from .context import EXTENSION, get_state
+from .context import EXTENSION, context_or_none, get_state
 from .control.errors import control_error, render_control_error
 from .control.token import require_control_token
 from .control.views import blueprint as control_calls
@@ -77,8 +77,9 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
 
 
 def owning_api(path: str):
-    """Return the emulated API whose prefix `path` is under, or None."""
-    return get_state().api_for_path(path)
+    """Return the emulated API whose prefix `path` is under, or None (the request's context knows it)."""
+    ctx = context_or_none()
+    return ctx.api if ctx is not None else get_state().api_for_path(path)
 
 
 def _install_error_handlers(app: Flask) -> None:

@@ -118,14 +118,11 @@ def mockserver_session(
             wait = float(request.config.getini(WAIT_OPTION))
         except ValueError:
             raise pytest.UsageError(f"{WAIT_OPTION}: {request.config.getini(WAIT_OPTION)!r} is not a number") from None
-        problem = None
         with MockServerClient(url, token=token) as probe:
             try:
                 probe.wait_until_ready(timeout=wait)
             except MockServerError as exc:
-                problem = f"{URL_VARIABLE}={url}: {exc.message}"
-        if problem is not None:  # failed outside the except block: one line, no exception chain
-            pytest.fail(problem, pytrace=False)
+                raise pytest.fail.Exception(f"{URL_VARIABLE}={url}: {exc.message}", pytrace=False) from None
         shared = _xdist_workers(request.config) > 1
         yield MockServerSession(url=url.rstrip("/"), token=token, attached=True, shared=shared)
         return
@@ -142,11 +139,7 @@ def mockserver_session(
     try:
         server = start_server(settings)
     except (ConfigError, FixtureError, StoreError, ValueError, OSError) as exc:
-        problem = f"mockserver_settings: {exc}"
-    else:
-        problem = None
-    if problem is not None:  # failed outside the except block: one line, no exception chain
-        pytest.fail(problem, pytrace=False)
+        raise pytest.fail.Exception(f"mockserver_settings: {exc}", pytrace=False) from None
     try:
         yield MockServerSession(
             url=server.url, token=settings.get("control_token") or None, attached=False, shared=False, server=server
@@ -168,13 +161,10 @@ def mockserver(request: pytest.FixtureRequest, mockserver_session: MockServerSes
             client.reset()
         scenario = _scenario(request.node)
         if scenario is not None:
-            problem = None
             try:
                 client.apply_scenario(scenario)
             except MockServerError as exc:
-                problem = f'{MARKER}("{scenario}"): {exc}'
-            if problem is not None:  # failed outside the except block: one line, no exception chain
-                pytest.fail(problem, pytrace=False)
+                raise pytest.fail.Exception(f'{MARKER}("{scenario}"): {exc}', pytrace=False) from None
         yield client
     finally:
         client.close()
