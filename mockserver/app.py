@@ -13,6 +13,7 @@ from .context import EXTENSION, context_or_none, get_state
 from .control.errors import control_error, render_control_error
 from .control.token import require_control_token
 from .control.views import blueprint as control_calls
+from .coverage.views import blueprint as coverage_calls
 from .errors import ApiError, ControlError, MethodNotAllowed, NotFound, PayloadTooLarge
 from .faults.views import blueprint as fault_calls
 from .journal.views import blueprint as journal_calls
@@ -22,9 +23,19 @@ from .scenarios.model import ScenarioError, Scenarios
 from .scenarios.views import blueprint as scenario_calls
 from .serving.accesslog import install_access_log
 from .state import MockState
+from .verification.views import blueprint as verification_calls
 
 # The /__mock calls, one blueprint per concern.
-CONTROL_BLUEPRINTS = (control_calls, fault_calls, journal_calls, rate_limit_calls, scenario_calls, openapi_calls)
+CONTROL_BLUEPRINTS = (
+    control_calls,
+    fault_calls,
+    journal_calls,
+    verification_calls,
+    coverage_calls,
+    rate_limit_calls,
+    scenario_calls,
+    openapi_calls,
+)
 
 
 def _load_apis() -> list:

@@ -107,7 +107,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"mockserver {__version__} serving {url} (store {settings.store}, seed {settings.seed})", flush=True)
 
     try:
-        run(app, settings, port, ready)
+        run(app, settings, port, ready, state.stop)
     except ServeError as exc:
         return fail(str(exc))
     finally:

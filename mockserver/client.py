@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json as json_module
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from urllib.parse import quote
 
 import requests
 
-__all__ = ["MockServerClient", "MockServerError"]
+__all__ = ["MockServerClient", "MockServerError", "VerificationError"]
 
 _POLL_INTERVAL = 0.05
 
@@ -51,6 +52,46 @@ class MockServerError(Exception):
                 )
             return cls(response.status_code, str(error))
         return cls(response.status_code, _raw_text(response))
+
+
+class VerificationError(AssertionError, MockServerError):
+    """A verification did not hold: the server's sentence, then its near misses, one difference a line.
+
+    `.result` is the server's whole answer (`count`, `requests`, `nearMisses`, `journalTruncated`).
+    """
+
+    def __init__(self, result: dict[str, Any]) -> None:
+        """Build the message from the server's 409 answer."""
+        error = result.get("error") or {}
+        MockServerError.__init__(self, 409, str(error.get("message", "verification failed")), "verification-failed")
+        self.result = result
+        self.near_misses: list[dict[str, Any]] = list(result.get("nearMisses") or [])
+
+    def __str__(self) -> str:
+        """Render as the server's sentence followed by the near misses."""
+        return describe_verification(self.message, self.near_misses)
+
+
+def describe_verification(message: str, near_misses: list[dict[str, Any]]) -> str:
+    """The server's sentence, then each near miss and, one a line, how it differs."""
+    lines = [message]
+    if near_misses:
+        lines.append("Closest requests:")
+    for miss in near_misses:
+        request = miss.get("request") or {}
+        lines.append(
+            f"  #{request.get('id')} {request.get('api')} {request.get('method')} {request.get('path')}"
+            f" -> {request.get('status')} (tenant {request.get('tenant')}):"
+        )
+        for difference in miss.get("differences") or []:
+            expected = _shown(difference["expected"]) if "expected" in difference else "-"
+            actual = _shown(difference["actual"]) if "actual" in difference else "(missing)"
+            lines.append(f"    {difference.get('field')}: expected {expected}, got {actual}")
+    return "\n".join(lines)
+
+
+def _shown(value: Any) -> str:
+    return json_module.dumps(value, ensure_ascii=False)
 
 
 def _raw_text(response: requests.Response) -> str:
@@ -295,3 +336,41 @@ class MockServerClient:
     def apply_scenario(self, name: str) -> dict[str, Any]:
         """Apply one scenario by name."""
         return self._object("POST", f"/scenarios/{_segment(name)}")
+
+    def verify(
+        self, times: int | dict[str, int] | None = None, within: float | None = None, **pattern: Any
+    ) -> dict[str, Any]:
+        """Assert that requests matching `pattern` arrived `times` times, waiting up to `within` seconds.
+
+        `pattern` takes the fields of POST /__mock/verify (api, method, path, tenant, status, query,
+        headers, body); `times` is `{"exactly": n}`, `{"atLeast": n}` and/or `{"atMost": m}`, or an
+        int for exactly (default at least 1). Raise VerificationError when it does not hold.
+        """
+        body: dict[str, Any] = dict(pattern)
+        if times is not None:
+            body["times"] = {"exactly": times} if isinstance(times, int) and not isinstance(times, bool) else times
+        wait = 0.0 if within is None else float(within)
+        if wait:
+            body["withinMs"] = round(wait * 1000)
+        response = self.session.post(f"{self.url}/__mock/verify", json=body, timeout=self.timeout + wait)
+        if response.status_code == 409:
+            try:
+                result = response.json()
+            except ValueError:
+                result = None
+            if isinstance(result, dict) and result.get("ok") is False:
+                raise VerificationError(result)
+        if response.status_code != 200:
+            raise MockServerError.from_response(response)
+        return cast(dict[str, Any], response.json())
+
+    def coverage(self, format: str | None = None, tenant: str | None = None) -> dict[str, Any] | str:
+        """Return the documented answers met so far: a dict, or text for format "markdown" or "junit"."""
+        response = self._send("GET", "/coverage", params={"format": format, "tenant": tenant})
+        if format in (None, "json"):
+            return cast(dict[str, Any], response.json())
+        return response.text
+
+    def clear_coverage(self) -> None:
+        """Start counting coverage again."""
+        self._call("DELETE", "/coverage")

@@ -50,6 +50,8 @@ class RequestContext:
     # The id of the fault rule (or "prefer") that answered or delayed the request.
     fault: str | None = None
     rate_limit: "Decision | None" = None
+    # True when a fault rule or `Prefer: code=` gave the answer (an error or a malformed body).
+    injected: bool = False
     # True when a drop fault closed the connection: no answer reached the client.
     dropped: bool = False
     # The first bytes of the body, kept as the view reads it (the journal's `body`).

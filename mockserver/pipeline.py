@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from flask import Flask, Response, request
 
 from .context import RequestContext, context_or_none, open_context
+from .coverage.stage import count_answer
 from .credentials import read_credentials
 from .faults.stage import decide_fault
 from .journal.stage import capture_body, write_journal
@@ -49,6 +50,7 @@ BEFORE_VIEW: tuple[BeforeStage, ...] = (
 AFTER_VIEW: tuple[AfterStage, ...] = (
     add_api_headers,  # the API's own headers on every answer
     write_journal,  # the journal entry: request, answer, fault, duration
+    count_answer,  # coverage: the answer under its operation and status
 )
 
 

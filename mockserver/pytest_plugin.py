@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,6 +28,11 @@ TOKEN_VARIABLE = "MOCKSERVER_CONTROL_TOKEN"
 WAIT_OPTION = "mockserver_wait"
 MARKER = "mockserver_scenario"
 SESSION_NONCE = pytest.StashKey[str]()
+# Coverage documents gathered in this process: its own server's, or (xdist controller) the workers'.
+COVERAGE_DOCS = pytest.StashKey[list]()
+COVERAGE_RESULT = pytest.StashKey[dict]()
+COVERAGE_OUTPUT = "mockserver_coverage"
+REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".xml": "junit"}
 
 
 @dataclass(frozen=True)
@@ -48,6 +55,23 @@ class ApiKeys:
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("mockserver")
+    group.addoption(
+        "--mockserver-coverage",
+        action="store_true",
+        help="print which documented answers of the emulated APIs the tests met, at the end of the session",
+    )
+    group.addoption(
+        "--mockserver-coverage-report",
+        metavar="PATH",
+        help="write the coverage to PATH: .json, .md (Markdown) or .xml (JUnit), by suffix",
+    )
+    group.addoption(
+        "--mockserver-coverage-fail-under",
+        metavar="PCT",
+        type=float,
+        help="fail the session when fewer than PCT percent of the documented answers were met",
+    )
     parser.addini(
         WAIT_OPTION,
         default="30",
@@ -58,6 +82,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # Drawn once per session (per xdist worker): a later run against the same server gets new keys.
     config.stash[SESSION_NONCE] = secrets.token_hex(8)
+    config.stash[COVERAGE_DOCS] = []
+    report = config.getoption("mockserver_coverage_report", None)
+    if report and Path(report).suffix.lower() not in REPORT_SUFFIXES:
+        raise pytest.UsageError(f"--mockserver-coverage-report {report}: the name must end in .json, .md or .xml")
+    fail_under = config.getoption("mockserver_coverage_fail_under", None)
+    if fail_under is not None and not 0 <= fail_under <= 100:
+        raise pytest.UsageError(f"--mockserver-coverage-fail-under {fail_under}: a percentage from 0 to 100")
     config.addinivalue_line(
         "markers",
         f"{MARKER}(name): apply a mockserver scenario (fixtures/scenarios) after the per-test reset; "
@@ -145,7 +176,13 @@ def mockserver_session(
             url=server.url, token=settings.get("control_token") or None, attached=False, shared=False, server=server
         )
     finally:
-        server.stop()
+        try:
+            if _coverage_wanted(request.config):
+                # This server ends with the session: keep its coverage for the report (and the xdist controller).
+                with MockServerClient(server.url, token=settings.get("control_token") or None) as client:
+                    request.config.stash[COVERAGE_DOCS].append(client.coverage())
+        finally:
+            server.stop()
 
 
 @pytest.fixture
@@ -190,3 +227,118 @@ def _scenario(node: pytest.Item) -> str | None:
     if len(args) != 1 or not isinstance(args[0], str) or not args[0]:
         raise pytest.UsageError(f'use @pytest.mark.{MARKER}("name") with one scenario name, not {marker}')
     return args[0]
+
+
+# -- coverage -------------------------------------------------------------------------------------
+def _coverage_wanted(config: pytest.Config) -> bool:
+    return bool(
+        config.getoption("mockserver_coverage", False)
+        or config.getoption("mockserver_coverage_report", None)
+        or config.getoption("mockserver_coverage_fail_under", None) is not None
+    )
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    return getattr(config, "workerinput", None) is not None
+
+
+def _attached_client(config: pytest.Config) -> MockServerClient:
+    from .client import MockServerClient
+
+    return MockServerClient(os.environ[URL_VARIABLE].strip(), token=os.environ.get(TOKEN_VARIABLE) or None)
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Clear the coverage of the server at MOCKSERVER_URL once (by the xdist controller, not each worker)."""
+    config = session.config
+    if not _coverage_wanted(config) or _is_worker(config) or not os.environ.get(URL_VARIABLE, "").strip():
+        return
+    from .client import MockServerError
+
+    with _attached_client(config) as client:
+        try:
+            client.wait_until_ready(timeout=float(config.getini(WAIT_OPTION)))
+            client.clear_coverage()
+        except (MockServerError, ValueError) as exc:
+            raise pytest.UsageError(f"{URL_VARIABLE}: cannot clear its coverage: {exc}") from None
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """xdist controller: gather a worker's coverage (of its own in-process server)."""
+    output = getattr(node, "workeroutput", None) or {}
+    if COVERAGE_OUTPUT in output:
+        node.config.stash[COVERAGE_DOCS].extend(json.loads(output[COVERAGE_OUTPUT]))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Gather the coverage into one document, write the report, fail under the threshold."""
+    config = session.config
+    if not _coverage_wanted(config):
+        return
+    if _is_worker(config):
+        config.workeroutput[COVERAGE_OUTPUT] = json.dumps(config.stash[COVERAGE_DOCS])
+        return
+    from .client import MockServerError
+    from .coverage.report import merge, render
+
+    docs = list(config.stash[COVERAGE_DOCS])
+    if os.environ.get(URL_VARIABLE, "").strip():
+        with _attached_client(config) as client:
+            try:
+                docs = [client.coverage()]
+            except MockServerError as exc:
+                config.stash[COVERAGE_RESULT] = {"problem": f"cannot read the coverage of {URL_VARIABLE}: {exc}"}
+                _fail_session(session)
+                return
+    if not docs:
+        config.stash[COVERAGE_RESULT] = {"problem": "no test used the mockserver fixture: no coverage to report"}
+        if config.getoption("mockserver_coverage_fail_under") is not None:
+            _fail_session(session)
+        return
+    doc = merge(docs)
+    result: dict[str, Any] = {"doc": doc}
+    report = config.getoption("mockserver_coverage_report")
+    if report:
+        fmt = REPORT_SUFFIXES[Path(report).suffix.lower()]
+        text = json.dumps(doc, indent=2) + "\n" if fmt == "json" else render(doc, fmt)[0]
+        path = Path(report)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        result["report"] = str(path)
+    fail_under = config.getoption("mockserver_coverage_fail_under")
+    if fail_under is not None and doc["summary"]["percent"] < fail_under:
+        result["failed_under"] = fail_under
+        _fail_session(session)
+    config.stash[COVERAGE_RESULT] = result
+
+
+def _fail_session(session: pytest.Session) -> None:
+    if session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Print the coverage table (--mockserver-coverage) and what the threshold said."""
+    result = config.stash.get(COVERAGE_RESULT, None)
+    if result is None:
+        return
+    from .coverage.report import summary_line, to_markdown
+
+    terminalreporter.write_sep("=", "mockserver coverage")
+    if "problem" in result:
+        terminalreporter.write_line(result["problem"], red=True)
+        return
+    doc = result["doc"]
+    if config.getoption("mockserver_coverage"):
+        terminalreporter.write(to_markdown(doc))
+    else:
+        terminalreporter.write_line(summary_line(doc))
+    if "report" in result:
+        terminalreporter.write_line(f"coverage report written to {result['report']}")
+    if "failed_under" in result:
+        terminalreporter.write_line(
+            f"FAIL: {doc['summary']['percent']}% of the documented answers were met, "
+            f"under --mockserver-coverage-fail-under {result['failed_under']:g}%",
+            red=True,
+        )

@@ -4,7 +4,7 @@ Lock order, outermost first; a thread that holds one may take only those below i
 1. the store's transaction (`Store.transaction()`, one re-entrant lock for every table);
 2. a `Tenants` registry's lock (one per API);
 3. leaf locks, which call out to nothing while held: the clock's, the rate limits', the fault
-   engine's, the journal's, the request-id sequence's.
+   engine's, the journal's, the coverage's, the verifier's, the request-id sequence's.
 A reset takes the store's transaction first, so it never waits for a registry lock while a
 request that holds that lock waits for the store.
 """
@@ -19,6 +19,7 @@ from faker import Faker
 
 from .clock import Clock, parse_instant
 from .config import Settings
+from .coverage.model import Coverage
 from .errors import ControlError
 from .faults.engine import FaultEngine
 from .ids import IdFactory
@@ -26,6 +27,7 @@ from .journal.model import Journal
 from .ratelimits.model import RateLimits
 from .store import Store
 from .tenants import Tenant, Tenants
+from .verification.model import Verifier
 
 if TYPE_CHECKING:
     from .apis import EmulatedApi
@@ -52,6 +54,9 @@ class MockState:
         self.rate_limits = RateLimits()
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
+        self.verifier = Verifier(self.journal)
+        # Spans resets: only DELETE /__mock/coverage clears it.
+        self.coverage = Coverage(self.clock.timestamp())
         # Set by create_app once the APIs are built (scenarios name their collections).
         self.scenarios: Scenarios | None = None
         for api in apis:
@@ -173,6 +178,11 @@ class MockState:
                 tenants.register_key(tenant, created["key"])
         return emulated.describe_entity(collection, created)
 
+    def stop(self) -> None:
+        """The server is stopping: end every verification's wait now."""
+        self.journal.stop()
+
     def close(self) -> None:
-        """Flush and close the store."""
+        """End waits, flush and close the store."""
+        self.stop()
         self.store.close()

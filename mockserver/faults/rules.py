@@ -11,11 +11,9 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from ..apis import API_NAMES
 from ..errors import describe_problems
-from ..fields import StrictInteger, StrictNumber
+from ..fields import ANY, HttpMethod, PathGlob, StrictInteger, StrictNumber
 
 KINDS = ("error", "delay", "drop", "malformed")
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-ANY = "*"
 # Waits are capped, as httpbin caps its delays: a typo must not hold a connection for hours.
 MAX_DELAY_MS = 60_000
 # Rules live in memory until deleted: their number and size are bounded, as the journal and the
@@ -59,26 +57,6 @@ class FaultRule:
     def as_data(self) -> dict[str, Any]:
         """Return the rule as the control plane lists it (without live counters)."""
         return RULE_SCHEMA.dump(asdict(self))
-
-
-class HttpMethod(fields.String):
-    """An HTTP method (any case) or `*`."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if text != ANY and text.upper() not in METHODS:
-            raise ValidationError(f"Must be one of {', '.join(METHODS)} or *.")
-        return text
-
-
-class PathGlob(fields.String):
-    """An exact path or a glob (`/api/v1/bulk-sends/*`), or `*` for any path."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not (text == ANY or text.startswith("/")) or any(c.isspace() for c in text):
-            raise ValidationError("Must be a path starting with / (a glob such as /v1/* is allowed) or *.")
-        return text
 
 
 class HeaderMap(fields.Dict):

@@ -75,6 +75,7 @@ def perform(ctx: "RequestContext", rule: FaultRule) -> "Response | None":
     actions.wait(rule)
     if rule.kind == "delay":
         return None
+    ctx.injected = True
     if rule.kind == "malformed":
         return actions.malformed_answer(rule, ctx.api, ctx.request.method, ctx.request.path)
     if rule.kind == "drop":

@@ -191,12 +191,24 @@ class JournalQuerySchema(Schema):
 
 
 class Journal:
-    """The last `size` entries, oldest first; thread-safe."""
+    """The last `size` entries, oldest first; thread-safe.
+
+    Readers that wait for new entries (a verification with `withinMs`) wait on `changed`, which
+    every new entry, clearing and stopping wake; a new entry costs a notification only while
+    someone waits.
+    """
 
     def __init__(self, size: int) -> None:
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._entries: deque[Entry] = deque(maxlen=size)
         self._counter = 0
+        self._waiting = 0
+        # Entries dropped by the size bound since the journal was last emptied.
+        self._truncated = False
+        # Bumped by every change, so a waiter knows whether it has seen the journal as it is.
+        self._version = 0
+        self._stopped = False
 
     def record(self, fields: dict[str, Any], raw: tuple) -> Entry:
         """Add an entry (it gets the next id); the oldest goes when the journal is full.
@@ -206,8 +218,38 @@ class Journal:
         with self._lock:
             self._counter += 1
             entry = Entry({"id": self._counter, **fields}, raw)
+            if len(self._entries) == self._entries.maxlen:
+                self._truncated = True
             self._entries.append(entry)
+            self._version += 1
+            if self._waiting:
+                self._changed.notify_all()
             return entry
+
+    def snapshot(self) -> tuple[list[Entry], bool, int]:
+        """Return the entries (oldest first), whether the bound dropped some, and the version seen."""
+        with self._lock:
+            return list(self._entries), self._truncated, self._version
+
+    def wait_for_change(self, version: int, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for the journal to change after `version`; False once stopped."""
+        with self._lock:
+            self._waiting += 1
+            try:
+                self._changed.wait_for(lambda: self._stopped or self._version != version, timeout)
+            finally:
+                self._waiting -= 1
+            return not self._stopped
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
+
+    def stop(self) -> None:
+        """Wake every waiter for good: the server is stopping."""
+        with self._lock:
+            self._stopped = True
+            self._changed.notify_all()
 
     def entries(self, wanted: JournalFilter | None = None) -> tuple[list[dict[str, Any]], int]:
         """Return the matching entries, oldest first (the newest `limit` of them), and how many matched."""
@@ -223,9 +265,17 @@ class Journal:
         """Forget every entry (ids keep counting)."""
         with self._lock:
             self._entries.clear()
+            self._emptied()
 
     def reset(self) -> None:
         """Forget every entry and count ids from 1 again."""
         with self._lock:
             self._entries.clear()
             self._counter = 0
+            self._emptied()
+
+    def _emptied(self) -> None:
+        self._truncated = False
+        self._version += 1
+        if self._waiting:
+            self._changed.notify_all()

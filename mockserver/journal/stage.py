@@ -36,6 +36,7 @@ def write_journal(ctx: "RequestContext", response: "Response") -> "Response":
             req.stream.read(BODY_CAP + 1 - len(recorder.kept))
         except (HTTPException, OSError, ValueError):
             pass
+    size = max(recorder.size, req.content_length or 0) if recorder is not None else 0
     ctx.state.journal.record(
         {
             "api": ctx.api.name,
@@ -45,6 +46,8 @@ def write_journal(ctx: "RequestContext", response: "Response") -> "Response":
             "status": None if ctx.dropped else response.status_code,
             "faultId": ctx.fault,
             "durationMs": round((time.perf_counter() - ctx.started) * 1000, 1),
+            # Whether the journal keeps the whole body (a verification's `body` needs it whole).
+            "bodyWhole": size <= BODY_CAP,
         },
         (
             ctx.arrived,
@@ -52,7 +55,7 @@ def write_journal(ctx: "RequestContext", response: "Response") -> "Response":
             capped(list(req.headers.items())),
             ctx.key,
             bytes(recorder.kept) if recorder is not None else None,
-            max(recorder.size, req.content_length or 0) if recorder is not None else 0,
+            size,
         ),
     )
     return response

@@ -22,10 +22,12 @@ from ..apis.collect import schemas as collect
 from ..apis.insigner import schemas as insigner
 from ..apis.insigner import zod
 from ..apis.insigner.errors import PROBLEM_MIMETYPE
+from ..coverage.views import CoverageQuerySchema
 from ..faults.rules import FaultRuleSchema
 from ..fields import StrictBoolean
 from ..journal.model import JournalQuerySchema
 from ..ratelimits.model import DEFAULTS as RATE_LIMIT_DEFAULTS
+from ..verification.model import PatternSchema
 
 EXTENSION = "mockserver.openapi"
 OPENAPI_VERSION = "3.1.0"
@@ -153,6 +155,71 @@ class JournalSchema(Schema):
     total = fields.Integer()
 
 
+class VerifiedSchema(Schema):
+    """POST /__mock/verify when the count holds."""
+
+    ok = fields.Boolean()
+    count = fields.Integer()
+    requests = fields.List(fields.Integer(), metadata={"description": "The journal ids of the matching requests."})
+    journalTruncated = fields.Boolean(metadata={"description": "The journal's bound dropped entries since emptied."})
+
+
+class DifferenceSchema(Schema):
+    field = fields.String(metadata={"description": "path, status, tenant, query.<name>, headers.<name>, body.<path>"})
+    expected = fields.Raw(allow_none=True)
+    actual = fields.Raw(allow_none=True, metadata={"description": "Absent when the request lacks the member."})
+
+
+class NearMissSchema(Schema):
+    request = fields.Nested(JournalEntrySchema)
+    differences = fields.List(fields.Nested(DifferenceSchema))
+
+
+class VerificationFailedSchema(VerifiedSchema):
+    """POST /__mock/verify when the count does not hold: the sentence and up to 3 near misses."""
+
+    error = fields.Nested(ControlErrorDetailSchema, required=True)
+    nearMisses = fields.List(fields.Nested(NearMissSchema))
+
+
+class CoverageAnswerSchema(Schema):
+    status = fields.Integer()
+    documented = fields.Boolean()
+    count = fields.Integer()
+    injected = fields.Integer(metadata={"description": "The part a fault rule or a Prefer header produced."})
+
+
+class CoverageOperationSchema(Schema):
+    method = fields.String()
+    path = fields.String(metadata={"description": "The path template the mock serves."})
+    answers = fields.List(fields.Nested(CoverageAnswerSchema))
+
+
+class CoverageApiSchema(Schema):
+    operations = fields.List(fields.Nested(CoverageOperationSchema))
+
+
+class UndocumentedAnswerSchema(Schema):
+    api = fields.String()
+    method = fields.String()
+    path = fields.String(metadata={"description": "A template, or * for a path no operation serves."})
+    status = fields.Integer()
+    count = fields.Integer()
+
+
+class CoverageSummarySchema(Schema):
+    documented = fields.Integer()
+    covered = fields.Integer()
+    percent = fields.Float()
+
+
+class CoverageSchema(Schema):
+    since = fields.String(metadata={"format": "date-time"})
+    apis = fields.Dict(keys=fields.String(), values=fields.Nested(CoverageApiSchema))
+    undocumented = fields.List(fields.Nested(UndocumentedAnswerSchema))
+    summary = fields.Nested(CoverageSummarySchema)
+
+
 class ScenarioSummarySchema(Schema):
     name = fields.String()
     description = fields.String()
@@ -186,6 +253,10 @@ class Operation:
     headers: dict[str, Any] = field(default_factory=dict)
     # A request body that succeeds on a fresh server (the vendor's own example where there is one).
     example: Any = None
+    # Answers whose body is not the envelope's error: status -> schema (JSON).
+    special: dict[int, Any] = field(default_factory=dict)
+    # The success's other formats: content type -> schema.
+    formats: dict[str, Any] = field(default_factory=dict)
 
 
 def data_of(schema: type[Schema], name: str) -> type[Schema]:
@@ -266,6 +337,23 @@ OPERATIONS: dict[str, Operation] = {
     "faults.clear_faults": Operation(ok=204),
     "journal.list_requests": Operation(answer=JournalSchema, query=JournalQuerySchema, errors=(400,)),
     "journal.clear_requests": Operation(ok=204),
+    "verification.verify": Operation(
+        answer=VerifiedSchema,
+        body=PatternSchema,
+        errors=(400, 409, 413, 429),
+        special={409: VerificationFailedSchema},
+        example={"api": "insigner", "method": "POST", "path": "/api/v1/bulk-sends", "times": {"exactly": 0}},
+    ),
+    "coverage.coverage": Operation(
+        answer=CoverageSchema,
+        query=CoverageQuerySchema,
+        errors=(400,),
+        formats={
+            "text/markdown": {"type": "string", "description": "?format=markdown: a table and a summary line."},
+            "application/xml": {"type": "string", "description": "?format=junit: JUnit XML."},
+        },
+    ),
+    "coverage.clear_coverage": Operation(ok=204),
     "control.clock": Operation(answer=ClockSchema),
     "control.set_clock": Operation(answer=ClockSchema, body=ClockChangeSchema, errors=(400,)),
     "ratelimits.rate_limits": Operation(answer=RateLimitsSchema),
@@ -284,7 +372,7 @@ ERROR_ANSWERS = {
     "insigner": (PROBLEM_MIMETYPE, insigner.ProblemSchema),
     "control": (JSON, ControlErrorSchema),
 }
-OPTIONAL_BODIES = ("control.reset",)
+OPTIONAL_BODIES = ("control.reset", "verification.verify")
 SCHEMA_PREFIXES = {collect.__name__: "Collect", insigner.__name__: "Insigner"}
 
 
@@ -411,14 +499,16 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
     headers = known.headers
     ok: dict[str, Any] = {"description": "No content" if known.ok == 204 else "Success"}
     if known.answer is not None:
-        ok["content"] = {JSON: {"schema": known.answer}}
+        ok["content"] = {JSON: {"schema": known.answer}, **{kind: {"schema": f} for kind, f in known.formats.items()}}
     responses: dict[str, Any] = {str(known.ok): {**ok, "headers": headers} if headers else ok}
     mimetype, error_schema = ERROR_ANSWERS.get(known.tag, ERROR_ANSWERS["control"])
     errors = known.errors + ((401,) if known.security is None else ())
     for status in sorted(set(errors)):
         answer: dict[str, Any] = {
             "description": HTTPStatus(status).phrase,
-            "content": {mimetype: {"schema": error_schema}},
+            "content": {JSON: {"schema": known.special[status]}}
+            if status in known.special
+            else {mimetype: {"schema": error_schema}},
         }
         extra = (
             {"Retry-After": header("Seconds to wait before trying again.", "integer")}

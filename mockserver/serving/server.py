@@ -22,6 +22,7 @@ from collections.abc import Callable
 from flask import Flask
 
 from ..config import Settings
+from ..verification.model import MAX_WAITS
 from . import logs
 from .bridge import WsgiBridge
 
@@ -70,14 +71,18 @@ def wait_healthy(host: str, port: int, timeout: float, stop: threading.Event) ->
     return False
 
 
-def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], None]) -> None:
-    """Serve `app` until SIGINT or SIGTERM."""
+def serve(
+    app: Flask, settings: Settings, port: int, on_ready: Callable[[str], None], on_stop: Callable[[], None]
+) -> None:
+    """Serve `app` until SIGINT or SIGTERM; `on_stop` runs first when a signal comes (it ends waits)."""
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server.embed import Server
 
     # RSGI, not granian's WSGI: the bridge reads bodies before a view thread is taken (see bridge.py).
-    bridge = WsgiBridge(app, settings.threads, settings.max_body_bytes)
+    # MAX_WAITS threads more than --threads: verifications that wait never take the threads of
+    # the requests they wait for.
+    bridge = WsgiBridge(app, settings.threads + MAX_WAITS, settings.max_body_bytes)
     # granian admits `backpressure` connections at once (default 128, idle keep-alive ones included):
     # the views' threads bound the work, so only a file-descriptor budget should bound connections.
     server = Server(
@@ -99,10 +104,14 @@ def serve(app: Flask, settings: Settings, port: int, on_ready: Callable[[str], N
         if wait_healthy(settings.host, port, 30.0, stop):
             on_ready(url_for(settings.host, port))
 
+    def stop_serving() -> None:
+        on_stop()
+        server.stop()
+
     async def run() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, server.stop)
+            loop.add_signal_handler(signum, stop_serving)
         await server.serve()
 
     # Everything built at start-up lives as long as the process: keep it out of the cyclic

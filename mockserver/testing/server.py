@@ -54,7 +54,8 @@ class ServerThread:
         return self
 
     def stop(self) -> None:
-        """Stop serving and close the app's store."""
+        """Stop serving (ending verifications' waits first) and close the app's store."""
+        self.app.extensions["mockserver"].stop()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)

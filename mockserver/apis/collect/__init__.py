@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...seeding import FixtureError, load_fixture_folder
 from .. import EmulatedApi
+from .answers import OPERATIONS
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
 from .examples import example_answer
@@ -33,4 +34,5 @@ api = EmulatedApi(
     authenticate=authenticate,
     build=build,
     example_answer=example_answer,
+    operations=OPERATIONS,
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...seeding import FixtureError, load_fixture_folder, require_list
 from .. import EmulatedApi
+from .answers import OPERATIONS
 from .backend import (
     COLLECTIONS,
     FAILING_SUFFIX,
@@ -45,6 +46,7 @@ api = EmulatedApi(
     authenticate=authenticate,
     build=build,
     example_answer=example_answer,
+    operations=OPERATIONS,
     describe_entity=describe_entity,
     decorate=decorate,
 )

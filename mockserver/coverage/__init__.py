@@ -1,0 +1,1 @@
+"""Contract coverage: which of the answers the vendors document the client under test met."""

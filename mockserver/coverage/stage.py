@@ -1,0 +1,24 @@
+"""Coverage's pipeline stage: count every answer of an emulated API against its operation."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from flask import Response
+
+    from ..context import RequestContext
+
+
+def count_answer(ctx: "RequestContext", response: "Response") -> "Response":
+    """Count the answer under its operation's path template; a dropped connection got none and counts nowhere."""
+    if not ctx.dropped:
+        ctx.state.coverage.record(
+            ctx.api.name,
+            ctx.tenant.id if ctx.tenant is not None else None,
+            ctx.request.method,
+            ctx.api.template_for(ctx.request.path),
+            response.status_code,
+            ctx.injected,
+        )
+    return response

@@ -1,0 +1,1 @@
+"""Verification: POST /__mock/verify asks the journal whether a pattern's requests arrived."""
