@@ -346,6 +346,7 @@ class MockServerClient:
         headers, body); `times` is `{"exactly": n}`, `{"atLeast": n}` and/or `{"atMost": m}`, or an
         int for exactly (default at least 1). Raise VerificationError when it does not hold.
         """
+        __tracebackhide__ = True  # pytest shows the test's line and the message, not this method
         body: dict[str, Any] = dict(pattern)
         if times is not None:
             body["times"] = {"exactly": times} if isinstance(times, int) and not isinstance(times, bool) else times

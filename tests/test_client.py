@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from mockserver.client import MockServerClient, MockServerError
+from mockserver.client import MockServerClient, MockServerError, VerificationError
 from mockserver.testing.server import ServerThread, start_server
 
 TOKEN = "s3cret"
@@ -213,3 +213,74 @@ def test_scenarios__lists_names_and_apply_unknown_is_404(mock):
     with pytest.raises(MockServerError) as caught:
         mock.apply_scenario("no-such-scenario")
     assert caught.value.status == 404
+
+
+# -- verify and coverage --------------------------------------------------------------------------
+def test_verify__returns_the_answer_when_it_holds(mock, server):
+    collect_request(server.url, campaignId="xvr69EYLKXvTkfYuk", contacts=["WmTjsFknzHdmfs3Ra"])
+    result = mock.verify(api="collect", method="POST", path="/v1/requests", times=1, status=200)
+    assert result == {"ok": True, "count": 1, "requests": [1], "journalTruncated": False}
+    assert mock.verify(times={"atMost": 1})["count"] == 1
+
+
+def test_verify__raises_an_assertion_error_listing_near_misses_one_difference_a_line(mock, server):
+    collect_request(server.url, campaignId="xvr69EYLKXvTkfYuk", contacts=["WmTjsFknzHdmfs3Ra"])
+    with pytest.raises(VerificationError) as caught:
+        mock.verify(api="collect", method="POST", status=201, body={"campaignId": "other", "contacts": []})
+    error = caught.value
+    assert isinstance(error, AssertionError) and isinstance(error, MockServerError)
+    assert error.status == 409 and error.code == "verification-failed"
+    assert error.result["count"] == 0 and len(error.near_misses) == 1
+    assert str(error).splitlines() == [
+        "Expected at least 1 request matching collect POST on any path with status 201, "
+        'body {"campaignId": "other", "contacts": []}, but 0 matched.',
+        "Closest requests:",
+        f"  #1 collect POST /v1/requests -> 200 (tenant {error.near_misses[0]['request']['tenant']}):",
+        "    status: expected 201, got 200",
+        '    body.campaignId: expected "other", got "xvr69EYLKXvTkfYuk"',
+        '    body.contacts: expected [], got ["WmTjsFknzHdmfs3Ra"]',
+    ]
+
+
+def test_verify__a_missing_member_reads_missing(mock, server):
+    collect_request(server.url, campaignId="xvr69EYLKXvTkfYuk", contacts=["WmTjsFknzHdmfs3Ra"])
+    with pytest.raises(VerificationError) as caught:
+        mock.verify(method="POST", query={"page": "2"})
+    assert str(caught.value).splitlines()[-1] == '    query.page: expected "2", got (missing)'
+
+
+def test_verify__within_waits_for_a_request_from_another_thread(mock, server):
+    import threading
+
+    verifier = server.app.extensions["mockserver"].verifier
+    sent = threading.Event()
+
+    def later():
+        while verifier.waiting == 0:  # until the verification waits
+            threading.Event().wait(0.002)
+        collect_request(server.url, campaignId="xvr69EYLKXvTkfYuk", contacts=["WmTjsFknzHdmfs3Ra"])
+        sent.set()
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    assert mock.verify(api="collect", within=20)["count"] == 1
+    thread.join()
+    assert sent.is_set()
+
+
+def test_verify__a_bad_pattern_is_a_mock_server_error_not_a_verification_error(mock):
+    with pytest.raises(MockServerError) as caught:
+        mock.verify(api="stripe")
+    assert not isinstance(caught.value, VerificationError)
+    assert caught.value.status == 400 and caught.value.message.startswith("api:")
+
+
+def test_coverage__json_markdown_junit_and_clear(mock, server):
+    mock.clear_coverage()
+    collect_request(server.url, campaignId="xvr69EYLKXvTkfYuk", contacts=["WmTjsFknzHdmfs3Ra"])
+    assert mock.coverage()["summary"]["covered"] == 1
+    assert mock.coverage(format="markdown").endswith("Covered 1 of 42 documented answers (2.4%).\n")
+    assert mock.coverage(format="junit").startswith("<?xml")
+    assert mock.coverage(tenant="nobody-uses-this-key")["summary"]["covered"] == 0
+    mock.clear_coverage()
+    assert mock.coverage()["summary"]["covered"] == 0

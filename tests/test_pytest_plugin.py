@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 
 from mockserver.client import MockServerClient
 from mockserver.testing.server import ServerThread, start_server
@@ -332,6 +334,7 @@ import os
 from pathlib import Path
 
 import pytest
+import requests
 
 OUT = Path(r"{out}")
 
@@ -410,3 +413,130 @@ def test_mockserver_api_keys__new_in_every_session(pytester, attached, tmp_path)
     keys = out.read_text().split()
     assert len(keys) == 4 and len(set(keys)) == 4, keys
     assert all(re.fullmatch(r"isk_[A-Za-z0-9_-]{44}", key) for key in keys[1::2])
+
+
+# -- verify and coverage --------------------------------------------------------------------------
+COVERAGE_TESTS = """
+import pytest
+import requests
+import requests
+
+BODY = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+
+
+@pytest.mark.parametrize("n", range(4))
+def test_send(mockserver, n):
+    headers = {"Prefer": "code=503"} if n == 3 else {}
+    requests.post(mockserver.url + "/v1/requests", json=BODY, auth=("", "collect_test_key"), headers=headers)
+    mockserver.verify(api="collect", method="POST", times=1)
+"""
+
+
+def test_verify__a_failing_verification_fails_the_test_with_its_near_misses(pytester, in_process):
+    pytester.makepyfile("""
+        import requests
+
+        def test_sends_the_wrong_campaign(mockserver):
+            body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+            requests.post(mockserver.url + "/v1/requests", json=body, auth=("", "collect_test_key"))
+            mockserver.verify(api="collect", method="POST", body={"campaignId": "another"})
+    """)
+    result = pytester.runpytest()
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*VerificationError: Expected at least 1 request matching collect POST on any path*, but 0 matched.",
+            "*Closest requests:",
+            "*#1 collect POST /v1/requests -> 200 *",
+            '*body.campaignId: expected "another", got "xvr69EYLKXvTkfYuk"',
+        ]
+    )
+    assert "mockserver/client.py" not in result.stdout.str()  # the client's frames are hidden
+
+
+def test_coverage__table_in_the_terminal_summary(pytester, in_process):
+    pytester.makepyfile(COVERAGE_TESTS)
+    result = pytester.runpytest("--mockserver-coverage")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*= mockserver coverage =*",
+            "| API | Operation | Status | Count | Injected | Covered |",
+            "| collect | POST /v1/requests | 200 | 3 | 0 | yes |",
+            "| collect | POST /v1/requests | 503 | 1 | 1 | yes |",
+            "Covered 2 of 42 documented answers (4.8%).",
+        ]
+    )
+
+
+def test_coverage__nothing_without_the_options(pytester, in_process):
+    pytester.makepyfile(COVERAGE_TESTS)
+    result = pytester.runpytest()
+    result.assert_outcomes(passed=4)
+    assert "mockserver coverage" not in result.stdout.str()
+
+
+@pytest.mark.parametrize(("name", "starts"), [("cov.json", "{"), ("cov.md", "| API |"), ("out/cov.xml", "<?xml")])
+def test_coverage__report_written_by_suffix(pytester, in_process, name, starts):
+    pytester.makepyfile(COVERAGE_TESTS)
+    result = pytester.runpytest(f"--mockserver-coverage-report={name}")
+    result.assert_outcomes(passed=4)
+    text = (pytester.path / name).read_text()
+    assert text.startswith(starts)
+    if name.endswith(".json"):
+        assert json.loads(text)["summary"] == {"documented": 42, "covered": 2, "percent": 4.8}
+    result.stdout.fnmatch_lines(["Covered 2 of 42 documented answers (4.8%).", f"coverage report written to {name}"])
+
+
+def test_coverage__a_report_of_another_suffix_is_a_usage_error(pytester, in_process):
+    pytester.makepyfile(COVERAGE_TESTS)
+    result = pytester.runpytest("--mockserver-coverage-report=cov.html")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*cov.html: the name must end in .json, .md or .xml*"])
+
+
+def test_coverage__fail_under_fails_the_session_not_the_tests(pytester, in_process):
+    pytester.makepyfile(COVERAGE_TESTS)
+    failed = pytester.runpytest("--mockserver-coverage-fail-under=50")
+    failed.assert_outcomes(passed=4)
+    assert failed.ret == pytest.ExitCode.TESTS_FAILED
+    failed.stdout.fnmatch_lines(["FAIL: 4.8% of the documented answers were met, under *fail-under 50%"])
+    passed = pytester.runpytest("--mockserver-coverage-fail-under=4.8")
+    assert passed.ret == pytest.ExitCode.OK
+
+
+def test_coverage__fail_under_with_no_server_used_fails(pytester, in_process):
+    pytester.makepyfile("def test_nothing():\n    pass\n")
+    result = pytester.runpytest("--mockserver-coverage-fail-under=1")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.stdout.fnmatch_lines(["no test used the mockserver fixture: no coverage to report"])
+
+
+def test_coverage__attached_is_cleared_once_at_the_start(pytester, attached, external):
+    requests.post(f"{external.url}/v1/requests", json={}, auth=("", "collect_test_key"))  # a 400 from before
+    pytester.makepyfile(COVERAGE_TESTS)
+    result = pytester.runpytest("--mockserver-coverage-report=cov.json")
+    result.assert_outcomes(passed=4)
+    doc = json.loads((pytester.path / "cov.json").read_text())
+    assert doc["summary"]["covered"] == 2  # 200 and the injected 503; the earlier 400 was cleared
+
+
+def test_coverage__xdist_in_process_workers_gathered_into_one_report(pytester, in_process):
+    pytest.importorskip("xdist")
+    pytester.makepyfile(COVERAGE_TESTS)
+    result = pytester.runpytest("-n", "2", "-p", "xdist", "--dist", "load", "--mockserver-coverage-report=cov.json")
+    result.assert_outcomes(passed=4)
+    doc = json.loads((pytester.path / "cov.json").read_text())
+    counts = {a["status"]: a["count"] for a in doc["apis"]["collect"]["operations"][0]["answers"]}
+    assert (counts[200], counts[503]) == (3, 1)  # both workers' servers, added up once
+    assert result.stdout.str().count("coverage report written to cov.json") == 1
+
+
+def test_coverage__xdist_attached_one_report_of_the_shared_server(pytester, attached, external):
+    pytest.importorskip("xdist")
+    pytester.makepyfile(COVERAGE_TESTS.replace("times=1", "tenant='collect_test_key'"))
+    result = pytester.runpytest("-n", "2", "-p", "xdist", "--mockserver-coverage-report=cov.md")
+    result.assert_outcomes(passed=4)
+    text = (pytester.path / "cov.md").read_text()
+    assert "| collect | POST /v1/requests | 200 | 3 | 0 | yes |" in text
+    assert "| collect | POST /v1/requests | 503 | 1 | 1 | yes |" in text
