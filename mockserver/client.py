@@ -81,7 +81,7 @@ def describe_verification(message: str, near_misses: list[dict[str, Any]]) -> st
         request = miss.get("request") or {}
         lines.append(
             f"  #{request.get('id')} {request.get('api')} {request.get('method')} {request.get('path')}"
-            f" -> {request.get('status')} (tenant {request.get('tenant')}):"
+            f" -> {request.get('status')} (tenant {request.get('tenant') or 'none'}):"
         )
         for difference in miss.get("differences") or []:
             expected = _shown(difference["expected"]) if "expected" in difference else "-"

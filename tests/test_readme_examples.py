@@ -1,0 +1,48 @@
+"""The README's worked examples run as shown: "Did my client do the right thing?"."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def example(name: str) -> str:
+    """Return the code block that follows `<!-- readme-example: NAME -->` in the README."""
+    found = re.search(rf"<!-- readme-example: {re.escape(name)} -->\n```[a-z]*\n(.*?)```", README.read_text(), re.S)
+    assert found, f"no README example {name!r}"
+    return found.group(1)
+
+
+@pytest.fixture
+def inner(pytester, monkeypatch):
+    """An inner pytest session with an in-process server, whatever the outer environment says."""
+    monkeypatch.delenv("MOCKSERVER_URL", raising=False)
+    monkeypatch.delenv("MOCKSERVER_CONTROL_TOKEN", raising=False)
+    pytester.makepyfile(test_example=example("verify") + "\n\n" + example("verify-failing"))
+    return pytester
+
+
+def test_readme__the_retry_example_passes_and_the_broken_client_fails_with_the_message_shown(inner):
+    result = inner.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, failed=1)
+    shown = example("verify-output").splitlines()
+    lines = result.stdout.lines
+    start = lines.index(shown[0])
+    assert lines[start : start + len(shown)] == shown
+
+
+def test_readme__the_ci_job_writes_the_junit_coverage_and_fails_under_its_threshold(inner):
+    [command] = [line.split("- run: ", 1)[1] for line in example("coverage-ci").splitlines() if "run: pytest" in line]
+    arguments = shlex.split(command)[1:]
+    result = inner.runpytest("-p", "no:cacheprovider", *arguments)
+    assert result.ret == pytest.ExitCode.TESTS_FAILED
+    result.assert_outcomes(passed=1, failed=1)
+    report = inner.path / "reports" / "mockserver-coverage.xml"
+    assert report.read_text().startswith("<?xml")
+    said = re.search(r"`(FAIL: [^`]+)`", README.read_text().split("<!-- readme-example: coverage-ci -->")[1])
+    assert said and said.group(1) in result.stdout.lines
