@@ -11,6 +11,7 @@ from . import pipeline
 from .config import Settings
 from .context import EXTENSION, context_or_none, get_state
 from .control.errors import control_error, render_control_error
+from .control.browsers import refuse_foreign_callers
 from .control.token import require_control_token
 from .control.views import blueprint as control_calls
 from .coverage.views import blueprint as coverage_calls
@@ -76,6 +77,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     # Hooks run in the order they are registered (after-request ones in reverse).
     pipeline.open_contexts(app, state)  # every request gets its context first
     install_access_log(app, settings.log_level)  # its timer covers faulted answers too
+    app.before_request(refuse_foreign_callers)  # a Host not ours, cross-origin writes to /__mock
     app.before_request(require_control_token)  # /__mock only
     pipeline.run_stages(app)  # the emulated APIs' stages around their views
     state.scenarios = Scenarios.load(settings.fixtures_path / "scenarios", state.apis)

@@ -33,6 +33,11 @@ OPTIONS = (
         "keep new bulk sends 'processing' this many mock seconds (default 0: synchronous, as the vendor)",
     ),
     ("--threads", "threads", "threads running views, so slow requests do not stall others (default 32)"),
+    (
+        "--allowed-hosts",
+        "allowed_hosts",
+        "Host names (comma-separated) a server bound to a loopback address also answers; others get 403",
+    ),
 )
 
 

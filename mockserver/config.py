@@ -44,6 +44,12 @@ class Settings:
     freeze_at: str | None = None
     insigner_async_seconds: float = 0.0
     threads: int = 32
+    # Names besides loopback ones that a loopback-bound server answers (comma-separated).
+    allowed_hosts: str | None = None
+
+    @property
+    def allowed_host_names(self) -> frozenset[str]:
+        return frozenset(name.strip().lower() for name in (self.allowed_hosts or "").split(",") if name.strip())
 
     @property
     def fixtures_path(self) -> Path:

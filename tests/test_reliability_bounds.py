@@ -76,9 +76,9 @@ def open_sockets(
 
 
 # -- slow and stalled clients --------------------------------------------------------------------------
-HALF_HEADERS = b"POST /v1/requests HTTP/1.1\r\nHost: mock\r\nAuthorization: Basic "
+HALF_HEADERS = b"POST /v1/requests HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic "
 HALF_BODY = (
-    b"POST /v1/requests HTTP/1.1\r\nHost: mock\r\nContent-Type: application/json\r\n"
+    b"POST /v1/requests HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
     b"Authorization: "
     + basic(COLLECT_KEY)["Authorization"].encode()
     + b"\r\nContent-Length: 1000\r\n\r\n"
@@ -105,7 +105,7 @@ def test_stalled_clients__others_are_still_answered(port, first_bytes):
 
 @pytest.mark.slow
 def test_clients_that_never_read_their_answers__others_are_still_answered(port):
-    pipelined = b"GET /__mock/openapi.json HTTP/1.1\r\nHost: mock\r\n\r\n" * 20  # far more than the buffers hold
+    pipelined = b"GET /__mock/openapi.json HTTP/1.1\r\nHost: localhost\r\n\r\n" * 20  # far more than the buffers hold
     with ExitStack() as stack:
         open_sockets(stack, port, STALLED, pipelined, receive_buffer=4096)
         assert answers_within(port) == 200
@@ -118,7 +118,7 @@ def test_200_idle_connections__a_request_is_still_answered(port):
         sockets = open_sockets(stack, port, 200)
         assert answers_within(port) == 200
         # The idle ones are still usable: the server dropped none of them to cope.
-        sockets[0].sendall(b"GET /__mock/health HTTP/1.1\r\nHost: mock\r\nConnection: close\r\n\r\n")
+        sockets[0].sendall(b"GET /__mock/health HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
         assert sockets[0].recv(12) == b"HTTP/1.1 200"
 
 

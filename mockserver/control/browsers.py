@@ -1,0 +1,65 @@
+"""Browsers are not trusted callers: cross-origin writes to /__mock, and foreign Host names, are refused.
+
+A developer's mock listens on their machine while they browse. Any page can send it a
+"simple" cross-origin request (a form post, `fetch` with `text/plain`) that no preflight
+stops, and a page that rebinds its own domain to 127.0.0.1 can even read the answers. So:
+- a /__mock call that changes something (any method but GET, HEAD, OPTIONS) carrying an
+  `Origin` other than the server's own, or `Sec-Fetch-Site: cross-site`, gets 403 `cross-origin`;
+  scripts, curl and the client send neither header, the dashboard sends its own origin;
+- on a server bound to a loopback address, a `Host` that is not a loopback name or address
+  (or one of --allowed-hosts) gets 403 `host-not-allowed`, in the API's envelope on its paths.
+The control plane sends no CORS headers, so no other origin may read its answers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+
+from flask import Response, request
+
+from ..context import context_or_none, get_state
+from ..errors import ControlError, Forbidden
+from .token import PREFIX
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+LOOPBACK_NAMES = ("localhost",)
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` (a name or an address, IPv6 with or without brackets) is a loopback one."""
+    name = host.strip("[]").lower()
+    if name in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def host_name(host: str) -> str:
+    """`Host` without its port: `127.0.0.1:8080` -> `127.0.0.1`, `[::1]:80` -> `[::1]`."""
+    if host.startswith("["):
+        return host.split("]", 1)[0] + "]"
+    return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
+
+
+def refuse_foreign_callers() -> Response | None:
+    """Refuse what a browser page of another site could send; let everything else through."""
+    settings = get_state().settings
+    host = request.headers.get("Host")
+    if host is not None and is_loopback(settings.host):
+        name = host_name(host).lower()
+        if not is_loopback(name) and name not in settings.allowed_host_names:
+            message = f"Host {host_name(host)!r} is not allowed: this server listens on a loopback address"
+            ctx = context_or_none()
+            if ctx is not None and ctx.api is not None:
+                raise Forbidden(f"{message}.")
+            raise ControlError(403, "host-not-allowed", f"{message} (--allowed-hosts adds names)")
+    path = request.path
+    if request.method in SAFE_METHODS or not (path == PREFIX or path.startswith(PREFIX + "/")):
+        return None
+    origin = request.headers.get("Origin")
+    own = f"{request.scheme}://{host}" if host else None
+    if request.headers.get("Sec-Fetch-Site", "").lower() == "cross-site" or (origin is not None and origin != own):
+        raise ControlError(403, "cross-origin", "a page of another origin may not change this mock server")
+    return None
