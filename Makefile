@@ -9,7 +9,7 @@ HOST ?=
 PORT ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test bench bench-peers fuzz lint smoke clean install
+.PHONY: run test bench bench-peers fuzz lint smoke screenshots clean install
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -32,14 +32,18 @@ test: lint
 # The architecture's contracts (pyproject.toml), ruff's lint and format, hadolint on the Dockerfile.
 lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/ruff check mockserver tests bench
-	$(BIN)/ruff format --check mockserver tests bench
+	$(BIN)/ruff check mockserver tests bench docs
+	$(BIN)/ruff format --check mockserver tests bench docs
 	$(BIN)/hadolint Dockerfile
 
 # Build the image with docker (or podman), run it, check health, the non-root user and a clean stop
 # (.ci/container-smoke's header lists its settings, e.g. CONTAINER_ENGINE and SMOKE_RUN_ARGS).
 smoke:
 	.ci/container-smoke
+
+# The README's pictures of the dashboard, from the distribution's Chromium (apt-get install chromium).
+screenshots: $(STAMP)
+	$(BIN)/python docs/screenshots.py
 
 # The property tests of tests/test_fuzz_*.py with a larger budget (make test runs them small).
 FUZZ_EXAMPLES ?= 1000

@@ -10,11 +10,12 @@ from werkzeug.exceptions import HTTPException
 from . import pipeline
 from .config import Settings
 from .context import EXTENSION, context_or_none, get_state
-from .control.errors import control_error, render_control_error
 from .control.browsers import refuse_foreign_callers
+from .control.errors import control_error, render_control_error
 from .control.token import require_control_token
 from .control.views import blueprint as control_calls
 from .coverage.views import blueprint as coverage_calls
+from .dashboard.views import blueprint as dashboard_page
 from .errors import ApiError, ControlError, MethodNotAllowed, NotFound, PayloadTooLarge
 from .faults.views import blueprint as fault_calls
 from .journal.views import blueprint as journal_calls
@@ -36,6 +37,7 @@ CONTROL_BLUEPRINTS = (
     rate_limit_calls,
     scenario_calls,
     openapi_calls,
+    dashboard_page,
 )
 
 

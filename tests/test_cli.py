@@ -149,8 +149,13 @@ def test_serve__installed_package_serves_its_shipped_fixtures(tmp_path):
     try:
         health = get_json(served.url + "/__mock/health")
         bulk_sends = get_json(served.url + "/__mock/state/insigner/bulkSends")["items"]
+        dashboard = [
+            urllib.request.urlopen(served.url + path, timeout=10).status
+            for path in ("/__mock/ui", "/__mock/ui/static/app.js", "/__mock/ui/static/app.css")
+        ]
     finally:
         served.stop()
+    assert dashboard == [200, 200, 200]  # the wheel ships the dashboard
     assert health["status"] == "ok"
     assert any(item["id"] == "bs_abc123" for item in bulk_sends)
     assert not (site / "mockserver" / "_fixtures").is_symlink()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from openapi_spec_validator import validate
 
@@ -42,7 +44,7 @@ def test_openapi__every_route_of_the_app_is_documented(app, spec):
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
-        path = rule.rule.replace("<", "{").replace(">", "}")
+        path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
         assert path in spec["paths"], path
         assert {m.lower() for m in rule.methods & METHODS} <= set(spec["paths"][path]), path
 

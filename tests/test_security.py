@@ -178,11 +178,14 @@ def test_control_token__the_route_list_covers_the_blueprint():
 @pytest.mark.parametrize(
     "token", [None, "", "wrong", TOKEN.upper(), TOKEN + " "], ids=["none", "empty", "wrong", "other-case", "padded"]
 )
-def test_control_token__guards_every_route_but_health(guarded, method, path, token):
+def test_control_token__guards_every_route_but_health_and_the_dashboards_page(guarded, method, path, token):
     headers = {"X-Mock-Token": token} if token is not None else {}
     response = guarded.open(path, method=method, headers=headers, json={})
     if path == "/__mock/health":
         assert response.status_code == 200 or method not in ("GET", "HEAD")
+    elif path == "/__mock/ui" or path.startswith("/__mock/ui/static/"):
+        # The dashboard's page and files load without the token (its data calls need it).
+        assert response.status_code != 401
     else:
         assert response.status_code == 401, (method, path, response.status_code)
         if method != "HEAD":

@@ -10,13 +10,15 @@ from ..context import get_state
 from .errors import control_error
 
 PREFIX = "/__mock"
-OPEN_PATHS = ("/__mock/health",)
+OPEN_PATHS = ("/__mock/health", "/__mock/ui")
+# The dashboard's static files load without the token; every data call needs it.
+OPEN_PREFIXES = ("/__mock/ui/static/",)
 
 
 def require_control_token() -> Response | None:
     """Refuse a /__mock call without the right X-Mock-Token (401 in the control envelope)."""
     path = request.path
-    if not (path == PREFIX or path.startswith(PREFIX + "/")) or path in OPEN_PATHS:
+    if not (path == PREFIX or path.startswith(PREFIX + "/")) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return None
     token = get_state().settings.control_token
     if not token:

@@ -298,6 +298,7 @@ PATH_EXAMPLES = {
     "collection": "templates",
     "name": "collect-reference-example",
     "fault_id": "flt_1",
+    "filename": "app.js",
 }
 COLLECT = dict(tag="collect", security=[{"collectBasic": []}], parameters=(PREFER,))
 INSIGNER = dict(tag="insigner", security=[{"insignerBearer": []}], parameters=(PREFER,), headers=INSIGNER_HEADERS)
@@ -354,6 +355,12 @@ OPERATIONS: dict[str, Operation] = {
         },
     ),
     "coverage.clear_coverage": Operation(ok=204),
+    "dashboard.dashboard": Operation(security=[], formats={"text/html": {"type": "string"}}),
+    "dashboard.static_file": Operation(
+        security=[],
+        errors=(404,),
+        formats={kind: {"type": "string"} for kind in ("text/css", "text/javascript", "text/html")},
+    ),
     "control.clock": Operation(answer=ClockSchema),
     "control.set_clock": Operation(answer=ClockSchema, body=ClockChangeSchema, errors=(400,)),
     "ratelimits.rate_limits": Operation(answer=RateLimitsSchema),
@@ -498,8 +505,11 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
         operation["requestBody"] = {"required": endpoint not in OPTIONAL_BODIES, "content": {JSON: content}}
     headers = known.headers
     ok: dict[str, Any] = {"description": "No content" if known.ok == 204 else "Success"}
-    if known.answer is not None:
-        ok["content"] = {JSON: {"schema": known.answer}, **{kind: {"schema": f} for kind, f in known.formats.items()}}
+    if known.answer is not None or known.formats:
+        ok["content"] = {
+            **({JSON: {"schema": known.answer}} if known.answer is not None else {}),
+            **{kind: {"schema": schema} for kind, schema in known.formats.items()},
+        }
     responses: dict[str, Any] = {str(known.ok): {**ok, "headers": headers} if headers else ok}
     mimetype, error_schema = ERROR_ANSWERS.get(known.tag, ERROR_ANSWERS["control"])
     errors = known.errors + ((401,) if known.security is None else ())

@@ -1,0 +1,70 @@
+"""Write the README's pictures of the dashboard (`make screenshots`), from the browser the tests use.
+
+Starts `mockserver serve` as users do, sends a few requests to both APIs (one answered by a
+fault rule), opens GET /__mock/ui in the distribution's Chromium at 1280x800 and 375x800, and
+writes docs/dashboard-1280.png and docs/dashboard-375.png.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+
+from browser import find_chromium, launch_args, missing_message  # noqa: E402
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, start_serve  # noqa: E402
+from playwright.sync_api import expect, sync_playwright  # noqa: E402
+
+EXAMPLE = {
+    "templateId": "tpl_abc123",
+    "name": "Q3 Vendor Agreements",
+    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"}],
+}
+
+
+def traffic(url: str) -> None:
+    requests.post(url + "/__mock/clock", json={"freeze": "2026-05-28T12:00:00Z"}).raise_for_status()
+    requests.post(url + "/__mock/faults", json={"api": "insigner", "method": "POST", "status": 502, "times": 1})
+    for _ in range(2):
+        requests.post(url + "/api/v1/bulk-sends", json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+    requests.get(url + "/api/v1/bulk-sends?status=completed", headers=bearer(INSIGNER_KEY))
+    requests.post(
+        url + "/v1/requests",
+        json={"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]},
+        headers=basic(COLLECT_KEY),
+    )
+
+
+def main() -> int:
+    executable = find_chromium()
+    if executable is None:
+        print(missing_message(), file=sys.stderr)
+        return 1
+    server = start_serve()
+    try:
+        traffic(server.url)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=launch_args())
+            for width in (1280, 375):
+                page = browser.new_page(viewport={"width": width, "height": 800})
+                page.goto(server.url + "/__mock/ui")
+                expect(page.locator("#journal-table tbody tr")).to_have_count(4)
+                page.get_by_role("button", name="Show request 2").click()
+                page.locator("#journal").scroll_into_view_if_needed()
+                page.evaluate("window.scrollTo(0, 0)")
+                target = ROOT / "docs" / f"dashboard-{width}.png"
+                page.screenshot(path=str(target))
+                print(f"wrote {target.relative_to(ROOT)}")
+                page.close()
+            browser.close()
+    finally:
+        server.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

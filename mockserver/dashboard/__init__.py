@@ -1,0 +1,1 @@
+"""The dashboard: GET /__mock/ui, a page for people that drives the same /__mock calls scripts use."""
