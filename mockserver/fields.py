@@ -7,9 +7,6 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields
 
-METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-ANY = "*"
-
 
 class StrictBoolean(fields.Field):
     """A JSON boolean and nothing else (marshmallow's Boolean also takes 1, "yes", ...)."""
@@ -46,23 +43,3 @@ class FieldErrorSchema(Schema):
 
     field = fields.String(required=True)
     message = fields.String(required=True)
-
-
-class HttpMethod(fields.String):
-    """An HTTP method (any case) or `*`."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if text != ANY and text.upper() not in METHODS:
-            raise ValidationError(f"Must be one of {', '.join(METHODS)} or *.")
-        return text
-
-
-class PathGlob(fields.String):
-    """An exact path or a glob (`/api/v1/bulk-sends/*`), or `*` for any path."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
-        text = super()._deserialize(value, attr, data, **kwargs)
-        if not (text == ANY or text.startswith("/")) or any(c.isspace() for c in text):
-            raise ValidationError("Must be a path starting with / (a glob such as /v1/* is allowed) or *.")
-        return text

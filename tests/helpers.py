@@ -27,6 +27,14 @@ INSIGNER_KEYS = {
 }
 GOLDEN_INSIGNER_TIME = "2026-05-28T12:00:00.000Z"
 
+# The reference pages' example calls, trimmed to one signer / one contact: they succeed on a fresh server.
+BULK_SEND_EXAMPLE = {
+    "templateId": "tpl_abc123",
+    "name": "Q3 Vendor Agreements",
+    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"}],
+}
+SEND_EXAMPLE = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+
 
 def basic(key: str) -> dict[str, str]:
     """Return Collect's Authorization header for `key`."""

@@ -6,18 +6,23 @@ import xml.etree.ElementTree as ET
 
 import pytest
 import requests
-from helpers import COLLECT_KEY, INSIGNER_KEY, assert_control_error, basic, bearer, insigner_key
+from helpers import (
+    BULK_SEND_EXAMPLE,
+    COLLECT_KEY,
+    INSIGNER_KEY,
+    SEND_EXAMPLE,
+    assert_control_error,
+    basic,
+    bearer,
+    insigner_key,
+)
 
 from mockserver.app import create_app
 from mockserver.testing.server import ServerThread
 
 CREATE = "/api/v1/bulk-sends"
-EXAMPLE = {
-    "templateId": "tpl_abc123",
-    "name": "Q3 Vendor Agreements",
-    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"}],
-}
-COLLECT_BODY = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+EXAMPLE = BULK_SEND_EXAMPLE
+COLLECT_BODY = SEND_EXAMPLE
 # control-plane.md's table, row by row.
 DOCUMENTED = {
     ("collect", "POST", "/v1/requests"): [200, 400, 401, 403, 404, 429, 500, 503],

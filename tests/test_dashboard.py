@@ -17,16 +17,12 @@ from urllib.parse import quote
 import pytest
 import requests
 from browser import find_chromium, launch_args, missing_message
-from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, start_serve
+from helpers import BULK_SEND_EXAMPLE, COLLECT_KEY, INSIGNER_KEY, SEND_EXAMPLE, basic, bearer, start_serve
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CREATE = "/api/v1/bulk-sends"
-EXAMPLE = {
-    "templateId": "tpl_abc123",
-    "name": "Q3 Vendor Agreements",
-    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"}],
-}
-COLLECT_BODY = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+EXAMPLE = BULK_SEND_EXAMPLE
+COLLECT_BODY = SEND_EXAMPLE
 HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
 
 

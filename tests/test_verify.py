@@ -7,7 +7,17 @@ import time
 
 import pytest
 import requests
-from helpers import COLLECT_KEY, INSIGNER_KEY, assert_control_error, basic, bearer, insigner_key, start_serve
+from helpers import (
+    BULK_SEND_EXAMPLE,
+    COLLECT_KEY,
+    INSIGNER_KEY,
+    SEND_EXAMPLE,
+    assert_control_error,
+    basic,
+    bearer,
+    insigner_key,
+    start_serve,
+)
 
 from mockserver.app import create_app
 from mockserver.journal.model import BODY_CAP
@@ -15,12 +25,8 @@ from mockserver.testing.server import ServerThread
 from mockserver.verification.model import MAX_WAITS
 
 CREATE = "/api/v1/bulk-sends"
-EXAMPLE = {
-    "templateId": "tpl_abc123",
-    "name": "Q3 Vendor Agreements",
-    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"}],
-}
-COLLECT_BODY = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+EXAMPLE = BULK_SEND_EXAMPLE
+COLLECT_BODY = SEND_EXAMPLE
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from ..apis import API_NAMES
 from ..errors import describe_problems
-from ..fields import ANY, HttpMethod, PathGlob, StrictInteger, StrictNumber
+from ..fields import StrictInteger, StrictNumber
+from ..patterns import ANY, match_fields
 
 KINDS = ("error", "delay", "drop", "malformed")
 # Waits are capped, as httpbin caps its delays: a typo must not hold a connection for hours.
@@ -86,23 +86,7 @@ class FaultRuleSchema(Schema):
         unknown = RAISE
 
     id = fields.String(dump_only=True, metadata={"description": "Given by the mock (flt_1, flt_2, ...)."})
-    api = fields.String(
-        load_default=ANY,
-        validate=validate.OneOf((*API_NAMES, ANY)),
-        metadata={"description": "collect, insigner or * (any)."},
-    )
-    method = HttpMethod(load_default=ANY, metadata={"description": "An HTTP method or * (any)."})
-    path = PathGlob(
-        load_default=ANY,
-        validate=validate.Length(max=2000),
-        metadata={"description": "An exact path, a glob (/api/v1/bulk-sends/*) or * (any)."},
-    )
-    tenant = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1, max=500),
-        metadata={"description": "The API key the client uses (or a tenant id); null: every tenant."},
-    )
+    api, method, path, tenant = match_fields("every tenant")
     status = StrictInteger(
         load_default=None,
         allow_none=True,

@@ -19,10 +19,10 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
-from ..apis import API_NAMES
 from ..errors import ControlError, describe_problems
-from ..fields import ANY, HttpMethod, PathGlob, StrictInteger
+from ..fields import StrictInteger
 from ..journal.model import SHOWN_KEY_CHARACTERS, Entry, Journal
+from ..patterns import ANY, match_fields
 
 MAX_WITHIN_MS = 30_000
 # Waits at once; the server keeps this many view threads beyond --threads, so waits never take
@@ -138,23 +138,7 @@ class PatternSchema(Schema):
     class Meta:
         unknown = RAISE
 
-    api = fields.String(
-        load_default=ANY,
-        validate=validate.OneOf((*API_NAMES, ANY)),
-        metadata={"description": "collect, insigner or *."},
-    )
-    method = HttpMethod(load_default=ANY, metadata={"description": "An HTTP method or * (any)."})
-    path = PathGlob(
-        load_default=ANY,
-        validate=validate.Length(max=2000),
-        metadata={"description": "An exact path, a glob (/api/v1/bulk-sends/*) or * (any)."},
-    )
-    tenant = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1, max=500),
-        metadata={"description": "The API key the client uses (or a tenant id); null: any tenant."},
-    )
+    api, method, path, tenant = match_fields("any tenant")
     status = StrictInteger(
         load_default=None,
         allow_none=True,
