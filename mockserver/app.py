@@ -24,6 +24,8 @@ from .ratelimits.views import blueprint as rate_limit_calls
 from .scenarios.model import ScenarioError, Scenarios
 from .scenarios.views import blueprint as scenario_calls
 from .serving.accesslog import install_access_log
+from .snapshots.model import load_startup_snapshot
+from .snapshots.views import blueprint as snapshot_calls
 from .state import MockState
 from .verification.views import blueprint as verification_calls
 
@@ -34,6 +36,7 @@ CONTROL_BLUEPRINTS = (
     journal_calls,
     verification_calls,
     coverage_calls,
+    snapshot_calls,
     rate_limit_calls,
     scenario_calls,
     openapi_calls,
@@ -87,6 +90,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
         state.apply_startup_scenario()
     except ControlError as exc:
         raise ScenarioError(f"scenario {settings.scenario!r}: {exc.message}") from None
+    if settings.snapshot:
+        load_startup_snapshot(state, settings.snapshot)
     _install_error_handlers(app)
     return app
 

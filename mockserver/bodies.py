@@ -36,6 +36,7 @@ def read_json_body(
     required: bool = True,
     json_content_type: bool = False,
     reject_lone_surrogates: bool = True,
+    max_depth: int = MAX_JSON_DEPTH,
 ) -> Any:
     """Return the parsed JSON object of `request`'s body; raise BodyError naming the rule it breaks.
 
@@ -66,8 +67,8 @@ def read_json_body(
     except (ValueError, RecursionError) as exc:
         reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
         raise BodyError("malformed", f"Malformed JSON: {reason}.") from None
-    if nests_deeper(text, payload):
-        raise BodyError("too-deep", f"The request body nests deeper than {MAX_JSON_DEPTH} levels.")
+    if nests_deeper(text, payload, max_depth):
+        raise BodyError("too-deep", f"The request body nests deeper than {max_depth} levels.")
     if reject_lone_surrogates and "\\u" in text and has_lone_surrogate(payload):
         raise BodyError("surrogate", "The request body has an unpaired UTF-16 surrogate escape.")
     if not isinstance(payload, dict):

@@ -33,6 +33,7 @@ OPTIONS = (
         "keep new bulk sends 'processing' this many mock seconds (default 0: synchronous, as the vendor)",
     ),
     ("--threads", "threads", "threads running views, so slow requests do not stall others (default 32)"),
+    ("--snapshot", "snapshot", "start from this snapshot file (GET /__mock/snapshot); a reset returns to it"),
     (
         "--allowed-hosts",
         "allowed_hosts",
@@ -104,7 +105,7 @@ def serve(args: argparse.Namespace) -> int:
 
     try:
         app = create_app(settings.with_values(port=port))
-    except (FixtureError, StoreError, ConfigError, ValueError) as exc:
+    except (FixtureError, StoreError, ConfigError, ValueError) as exc:  # StartupSnapshotError too
         return fail(str(exc))
     state = app.extensions["mockserver"]
 

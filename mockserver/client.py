@@ -375,3 +375,11 @@ class MockServerClient:
     def clear_coverage(self) -> None:
         """Start counting coverage again."""
         self._call("DELETE", "/coverage")
+
+    def snapshot(self, tenant: str | None = None) -> dict[str, Any]:
+        """Return the server's whole mutable state (or one tenant's) as a document restore() takes."""
+        return self._object("GET", "/snapshot", params={"tenant": tenant})
+
+    def restore(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        """Make `snapshot` the server's state; return the server's summary."""
+        return self._object("PUT", "/snapshot", json=snapshot)

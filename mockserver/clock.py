@@ -88,6 +88,12 @@ class Clock:
                 self._offset = self._frozen - self._source()
                 self._frozen = None
 
+    def restore(self, at: datetime, frozen: bool) -> None:
+        """Stand at `at`, frozen or running on from it (a snapshot's clock)."""
+        with self._lock:
+            instant = check_in_range(at).timestamp()
+            self._frozen, self._offset = (instant, 0.0) if frozen else (None, instant - self._source())
+
     def advance(self, seconds: float) -> None:
         """Move mock time forward (or back, if negative) by `seconds`; raise ValueError past EARLIEST-LATEST."""
         with self._lock:

@@ -23,6 +23,11 @@ def shipped_fixtures() -> Path:
     return Path(__file__).resolve().parent / "_fixtures"
 
 
+# PUT /__mock/snapshot takes documents up to this size (other bodies: max_body_bytes).
+SNAPSHOT_PATH = "/__mock/snapshot"
+SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
+
+
 @dataclass(frozen=True)
 class Settings:
     """Every option of the server; see `mockserver serve --help` and the README."""
@@ -46,6 +51,8 @@ class Settings:
     threads: int = 32
     # Names besides loopback ones that a loopback-bound server answers (comma-separated).
     allowed_hosts: str | None = None
+    # A snapshot to start from (GET /__mock/snapshot); a reset returns to it.
+    snapshot: str | None = None
 
     @property
     def allowed_host_names(self) -> frozenset[str]:

@@ -22,6 +22,16 @@ class IdFactory:
         self.rng = rng
         self._first = {kind: deque(ids) for kind, ids in (first or {}).items()}
 
+    def export(self) -> dict:
+        """The random state and what is left of each queue of first IDs (JSON)."""
+        return {"random": random_state(self.rng), "firstIds": {kind: list(q) for kind, q in self._first.items() if q}}
+
+    @classmethod
+    def restored(cls, data: dict) -> "IdFactory":
+        rng = random.Random()
+        set_random_state(rng, data["random"])
+        return cls(rng, data.get("firstIds") or {})
+
     def _draw(self, alphabet: str, length: int) -> str:
         return "".join(self.rng.choices(alphabet, k=length))
 
@@ -57,3 +67,18 @@ class IdFactory:
     def token(self, length: int) -> str:
         """Return URL-safe random characters (for keys and request IDs)."""
         return self._draw(URLSAFE_ALPHABET, length)
+
+
+def random_state(rng: random.Random) -> list:
+    """`rng`'s state as JSON: [version, [625 integers], gauss_next]."""
+    version, internal, gauss = rng.getstate()
+    return [version, list(internal), gauss]
+
+
+def set_random_state(rng: random.Random, state: list) -> None:
+    """Give `rng` a state from random_state(); raise ValueError if it is not one."""
+    try:
+        version, internal, gauss = state
+        rng.setstate((version, tuple(internal), gauss))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"not a random state: {exc}") from None

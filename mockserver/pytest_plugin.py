@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -65,6 +66,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockserver-coverage-report",
         metavar="PATH",
         help="write the coverage to PATH: .json, .md (Markdown) or .xml (JUnit), by suffix",
+    )
+    group.addoption(
+        "--mockserver-snapshot-on-failure",
+        metavar="DIR",
+        help="write the mock server's snapshot to DIR/<test id>.json for each failed test that used it",
     )
     group.addoption(
         "--mockserver-coverage-fail-under",
@@ -342,3 +348,28 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
             f"under --mockserver-coverage-fail-under {result['failed_under']:g}%",
             red=True,
         )
+
+
+# -- snapshots of failed tests --------------------------------------------------------------------
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+    """After a failed test that used the mockserver fixture, keep the server's snapshot (the option's DIR)."""
+    outcome = yield
+    report = outcome.get_result()
+    folder = item.config.getoption("mockserver_snapshot_on_failure", None)
+    client = getattr(item, "funcargs", {}).get("mockserver") if folder else None
+    if client is None or report.when != "call" or not report.failed:
+        return
+    from .client import MockServerError
+
+    try:
+        # The test's own tenant when its requests used exactly one; else the whole server.
+        tenants = {entry["tenant"] for entry in client.requests() if entry.get("tenant")}
+        document = client.snapshot(tenant=tenants.pop() if len(tenants) == 1 else None)
+    except MockServerError as exc:
+        report.sections.append(("mockserver snapshot", f"not written: {exc}"))
+        return
+    path = Path(folder) / (re.sub(r"[^A-Za-z0-9_.-]+", "_", item.nodeid).strip("_") + ".json")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(document), encoding="utf-8")
+    report.sections.append(("mockserver snapshot", f"written to {path}"))

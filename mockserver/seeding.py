@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from pathlib import Path
@@ -71,3 +72,17 @@ def require_object(data: dict[str, Any], name: str, folder: Path) -> dict:
     if not isinstance(value, dict):
         raise FixtureError(f"fixture file {folder / (name + '.json')} must exist and hold a JSON object")
     return value
+
+
+def fixtures_digest(folder: Path) -> str:
+    """A digest of the fixture files that seed tenants (a snapshot of other fixtures would not replay)."""
+    digest = hashlib.sha256()
+    for path in sorted(folder.glob("*/*.json")):
+        if path.parent.name == "scenarios":
+            continue
+        digest.update(f"{path.parent.name}/{path.name}\0".encode())
+        try:
+            digest.update(path.read_bytes())
+        except OSError:  # the fixture loader reports it, in its own words
+            digest.update(b"\0unreadable")
+    return "sha256:" + digest.hexdigest()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from faker import Faker
@@ -25,6 +26,7 @@ from .faults.engine import FaultEngine
 from .ids import IdFactory
 from .journal.model import Journal
 from .ratelimits.model import RateLimits
+from .seeding import fixtures_digest
 from .store import Store
 from .tenants import Tenant, Tenants
 from .verification.model import Verifier
@@ -54,6 +56,9 @@ class MockState:
         self.rate_limits = RateLimits()
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
+        self.fixtures_digest = fixtures_digest(settings.fixtures_path)
+        # With --snapshot: restores that snapshot, the start-up state a reset returns to.
+        self.startup_restore: Callable[[], Any] | None = None
         self.verifier = Verifier(self.journal)
         # Spans resets: only DELETE /__mock/coverage clears it.
         self.coverage = Coverage(self.clock.timestamp())
@@ -94,6 +99,10 @@ class MockState:
             **options,
         )
 
+    def request_ids_export(self) -> dict:
+        with self._request_ids_lock:
+            return self._request_ids.export()
+
     def next_request_id(self) -> str:
         """Return the next `req_...` id of the answers' X-Request-Id headers."""
         with self._request_ids_lock:
@@ -102,6 +111,9 @@ class MockState:
     # -- the control plane's operations -----------------------------------------------------------
     def reset(self, seed: int | None = None) -> dict:
         """Return to the start-up state; `seed` reseeds for this reset only (a later plain one returns)."""
+        if seed is None and self.startup_restore is not None:
+            self.startup_restore()
+            return self.summary()
         with self.store.transaction():
             wanted = self.settings.seed if seed is None else seed
             reseed, self.seed = wanted != self.seed, wanted
@@ -118,6 +130,51 @@ class MockState:
             self.journal.reset()
             self.apply_startup_scenario()
             return self.summary()
+
+    # -- snapshots (snapshots/model.py checks a document whole before these run) ----------------
+    def use_options(self, options: dict) -> None:
+        """Take a snapshot's options; rebuild the seed data when they change what it is."""
+        seed, count = options["seed"], options["seedCount"]
+        changed = (seed, count, options["insignerAsyncSeconds"]) != (
+            self.seed,
+            self.settings.seed_count,
+            self.settings.insigner_async_seconds,
+        )
+        self.seed = seed
+        self.settings = self.settings.with_values(
+            seed_count=count, insigner_async_seconds=options["insignerAsyncSeconds"], strict_auth=options["strictAuth"]
+        )
+        for name, api in self.apis.items():
+            if changed:
+                self.backends[name] = api.build(self)
+            self.tenants[name].seed = seed
+            self.tenants[name].strict = options["strictAuth"]
+
+    def restore_whole(self, checked) -> None:
+        """Become exactly the snapshot's state (inside the store's transaction)."""
+        doc, counters = checked.doc, checked.doc["counters"]
+        self.use_options(checked.options)
+        self.store.drop_all()
+        for name, tenants in self.tenants.items():
+            tenants.restore(doc["tenants"][name], replace_all=True)
+        self.clock.restore(*checked.clock)
+        self.rate_limits.restore(doc["rateLimits"])
+        self.faults.restore(checked.rules, counters["faultNextId"], counters["faultRandom"])
+        self.journal.restore(doc["journal"], counters["journalNextId"], counters["journalTruncated"])
+        with self._request_ids_lock:
+            self._request_ids = IdFactory.restored(counters["requestIds"])
+
+    def restore_scoped(self, checked) -> None:
+        """Replace the snapshot's tenant(s), their windows and rules; append its journal; set the clock."""
+        doc = checked.doc
+        for name, tenants in self.tenants.items():
+            if name in doc["tenants"]:
+                tenants.restore(doc["tenants"][name], replace_all=False)
+        wanted = {tid for tid in checked.scope.values() if tid}
+        self.clock.restore(*checked.clock)
+        self.rate_limits.restore(doc["rateLimits"], tenants=wanted)
+        self.faults.append(checked.rules)
+        self.journal.append(doc["journal"])
 
     def apply_startup_scenario(self) -> None:
         """Apply the scenario of --scenario, if any (the start-up state includes it)."""

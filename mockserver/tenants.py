@@ -136,6 +136,53 @@ class Tenants:
             self._tenants[tenant.id] = tenant
             self._seed(tenant, None)
 
+    # -- snapshots ------------------------------------------------------------------------------
+    def export(self, only: set[str] | None = None) -> dict[str, Any]:
+        """The tenants (those of `only`, when given), least recently used first, as stored, and the key map."""
+        with self.store.transaction(), self._lock:
+            tenants = [
+                {
+                    "id": tenant.id,
+                    "fixture": tenant.fixture,
+                    "ids": tenant.ids.export(),
+                    "collections": {name: tenant.collection(name).all() for name in self.schema},
+                }
+                for tenant in self._tenants.values()
+                if only is None or tenant.id in only
+            ]
+            keys = {key: tid for key, tid in self._keys.items() if only is None or tid in only}
+            return {"tenants": tenants, "keys": keys}
+
+    def restore(self, data: dict[str, Any], replace_all: bool) -> None:
+        """Take a snapshot's tenants: all of them (the store is emptied already), or replace those it holds."""
+        with self.store.transaction(), self._lock:
+            incoming = {row["id"] for row in data["tenants"]}
+            for tenant in list(self._tenants.values()):
+                if replace_all or tenant.id in incoming:
+                    self._forget(tenant, drop_tables=not replace_all)
+            if replace_all:
+                self._keys.clear()
+            for row in data["tenants"]:
+                tenant = Tenant(
+                    row["id"], self.api, self.store, self.schema, IdFactory.restored(row["ids"]), row["fixture"]
+                )
+                for name, docs in row["collections"].items():
+                    if docs:
+                        tenant.collection(name).insert_many([dict(doc) for doc in docs])
+                self._registry().insert(
+                    {"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id, "fixture": tenant.fixture}
+                )
+                self._tenants[tenant.id] = tenant
+            self._keys.update(data["keys"])
+
+    def _forget(self, tenant: Tenant, drop_tables: bool) -> None:
+        tenant.dropped = True
+        del self._tenants[tenant.id]
+        self._keys = {k: v for k, v in self._keys.items() if v != tenant.id}
+        if drop_tables:
+            self.store.drop(tenant.table_names())
+            self._registry().remove(f"{self.api}/{tenant.id}")
+
     # -- lookups --------------------------------------------------------------------------------
     def all(self) -> list[Tenant]:
         with self._lock:
@@ -223,8 +270,4 @@ class Tenants:
             victim = next((t for t in self._tenants.values() if not t.fixture), None)
             if victim is None:
                 return
-            victim.dropped = True
-            del self._tenants[victim.id]
-            self._keys = {k: v for k, v in self._keys.items() if v != victim.id}
-            self.store.drop(victim.table_names())
-            self._registry().remove(f"{self.api}/{victim.id}")
+            self._forget(victim, drop_tables=True)

@@ -143,7 +143,7 @@ def test_body_that_never_arrives__408_once_the_deadline_passes():
     bridge = WsgiBridge(create_app({"store": "memory"}), threads=1, max_body=MIB, body_timeout=0.05)
     try:
         for length in ({"content-length": "100"}, {"transfer-encoding": "chunked"}):
-            scope = SimpleNamespace(proto="http", headers=length)
+            scope = SimpleNamespace(proto="http", headers=length, path="/v1/requests")
             proto = Stalled()
             asyncio.run(bridge.__rsgi__(scope, proto))
             assert proto.answer[0] == 408 and proto.answer[1]["Connection"] == "close"

@@ -18,14 +18,16 @@ MESSAGES = {
 }
 
 
-def control_body(required: bool = False) -> dict:
+def control_body(required: bool = False, max_bytes: int | None = None, max_depth: int = MAX_JSON_DEPTH) -> dict:
     """Return the JSON object body of a control call (empty when absent and optional)."""
     try:
-        body = read_json_body(request, get_state().settings.max_body_bytes, required=required)
+        limit = max_bytes if max_bytes is not None else get_state().settings.max_body_bytes
+        body = read_json_body(request, limit, required=required, max_depth=max_depth)
     except BodyError as exc:
         if exc.too_large:
             raise ControlError(413, "request-entity-too-large", exc.message) from None
-        raise ControlError(400, "bad-request", MESSAGES.get(exc.problem, exc.message)) from None
+        message = MESSAGES.get(exc.problem, exc.message) if exc.problem != "too-deep" else exc.message
+        raise ControlError(400, "bad-request", message) from None
     return body if body is not None else {}
 
 

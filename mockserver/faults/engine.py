@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import random
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ControlError
+from ..ids import random_state, set_random_state
 from .matching import RequestInfo, matches
 from .rules import MAX_RULES, FaultRule
 
@@ -77,6 +79,26 @@ class FaultEngine:
         """Remove every rule (ids keep counting until a reset)."""
         with self._lock:
             self._rules = []
+
+    def export(self, keep: Callable[[FaultRule], bool] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The rules (as listed, with `seen`) that `keep` accepts, and the id counter and random state."""
+        with self._lock:
+            rules = [{**live.describe(), "seen": live.seen} for live in self._rules if keep is None or keep(live.rule)]
+            return rules, {"nextRule": self._counter, "random": random_state(self._random)}
+
+    def restore(self, rules: list[tuple[FaultRule, int, int]], counter: int, state: list) -> None:
+        """Become exactly a snapshot's engine: its rules (with their ids, seen and hits), counter, random state."""
+        with self._lock:
+            set_random_state(self._random, state)
+            self._rules = [LiveRule(rule, seen, hits) for rule, seen, hits in rules]
+            self._counter = counter
+
+    def append(self, rules: list[tuple[FaultRule, int, int]]) -> None:
+        """Add a one-tenant snapshot's rules with their counters, under new ids."""
+        with self._lock:
+            for rule, seen, hits in rules:
+                self._counter += 1
+                self._rules.append(LiveRule(replace(rule, id=f"flt_{self._counter}"), seen, hits))
 
     @property
     def active(self) -> bool:

@@ -117,6 +117,20 @@ class Entry:
     def __getitem__(self, name: str) -> Any:
         return self.fields[name]
 
+    def export(self) -> dict[str, Any]:
+        """The entry as a snapshot keeps it: as the control plane shows it, and whether its body is whole."""
+        return {**self.public(), "bodyWhole": self.fields.get("bodyWhole", True)}
+
+    @classmethod
+    def restored(cls, data: dict[str, Any], entry_id: int) -> "Entry":
+        """An entry from a snapshot's `export()`, under id `entry_id`."""
+        shown = {name: value for name, value in data.items() if name != "bodyWhole"}
+        shown["id"] = entry_id
+        names = ("api", "tenant", "method", "path", "status", "faultId", "durationMs")
+        entry = cls({"id": entry_id, **{name: shown[name] for name in names}, "bodyWhole": data["bodyWhole"]}, ())
+        entry._raw, entry._public = None, shown
+        return entry
+
     def public(self) -> dict[str, Any]:
         """Return the entry in the control plane's shape (credentials redacted)."""
         if self._public is None:
@@ -260,6 +274,31 @@ class Journal:
         if wanted.limit is not None:
             found = found[-wanted.limit :]
         return [entry.public() for entry in found], total
+
+    def export(self, tenants: set[str] | None = None) -> tuple[list[dict[str, Any]], int, bool]:
+        """The entries (of `tenants` only, when given), the id counter, whether the bound dropped some."""
+        with self._lock:
+            entries = [e for e in self._entries if tenants is None or e.fields["tenant"] in tenants]
+            counter, truncated = self._counter, self._truncated
+        return [entry.export() for entry in entries], counter, truncated
+
+    def restore(self, entries: list[dict[str, Any]], counter: int, truncated: bool) -> None:
+        """Become a snapshot's journal: its entries with their ids, its counter and truncation."""
+        with self._lock:
+            self._entries.clear()
+            self._entries.extend(Entry.restored(data, data["id"]) for data in entries)
+            self._counter, self._truncated = counter, truncated
+            self._version += 1
+
+    def append(self, entries: list[dict[str, Any]]) -> None:
+        """Add a one-tenant snapshot's entries under new ids."""
+        with self._lock:
+            for data in entries:
+                self._counter += 1
+                if len(self._entries) == self._entries.maxlen:
+                    self._truncated = True
+                self._entries.append(Entry.restored(data, self._counter))
+            self._version += 1
 
     def clear(self) -> None:
         """Forget every entry (ids keep counting)."""

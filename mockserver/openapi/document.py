@@ -355,6 +355,10 @@ OPERATIONS: dict[str, Operation] = {
         },
     ),
     "coverage.clear_coverage": Operation(ok=204),
+    "snapshots.snapshot": Operation(answer={"type": "object"}, query=TenantQuerySchema),
+    "snapshots.restore_snapshot": Operation(
+        answer={"type": "object"}, body={"type": "object"}, errors=(400, 409, 413)
+    ),
     "dashboard.dashboard": Operation(security=[], formats={"text/html": {"type": "string"}}),
     "dashboard.static_file": Operation(
         security=[],

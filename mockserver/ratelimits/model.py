@@ -13,6 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,6 +82,15 @@ class FixedWindows:
     def clear(self) -> None:
         self._windows.clear()
 
+    def items(self) -> list[tuple[Any, tuple[float, int]]]:
+        return list(self._windows.items())
+
+    def set(self, name: Any, start: float, count: int) -> None:
+        self._windows[name] = (start, count)
+
+    def drop(self, keep: Callable[[Any], bool]) -> None:
+        self._windows = {name: window for name, window in self._windows.items() if keep(name)}
+
 
 class RateLimits:
     """The rate-limit settings of both APIs (as `/__mock/rate-limits` shows them) and their windows."""
@@ -129,6 +139,39 @@ class RateLimits:
             self.settings = copy.deepcopy(self._startup)
             self._requests.clear()
             self._bulk_sends.clear()
+
+    # -- snapshots --------------------------------------------------------------------------------
+    def export(self, tenants: set[str] | None = None) -> dict[str, Any]:
+        """Settings and live windows (those of `tenants` only, when given) as JSON."""
+        with self._lock:
+            return {
+                "settings": copy.deepcopy(self.settings),
+                "requests": [
+                    [api, tenant, key, start, count]
+                    for (api, tenant, key), (start, count) in self._requests.items()
+                    if tenants is None or tenant in tenants
+                ],
+                "bulkSends": [
+                    [tenant, start, count]
+                    for tenant, (start, count) in self._bulk_sends.items()
+                    if tenants is None or tenant in tenants
+                ],
+            }
+
+    def restore(self, data: dict[str, Any], tenants: set[str] | None = None) -> None:
+        """Take a snapshot's settings and windows: all of them, or (`tenants`) those tenants' windows only."""
+        with self._lock:
+            if tenants is None:
+                self.settings = copy.deepcopy(data["settings"])
+                self._requests.clear()
+                self._bulk_sends.clear()
+            else:
+                self._requests.drop(lambda name: name[1] not in tenants)
+                self._bulk_sends.drop(lambda name: name not in tenants)
+            for api, tenant, key, start, count in data["requests"]:
+                self._requests.set((api, tenant, key), start, count)
+            for tenant, start, count in data["bulkSends"]:
+                self._bulk_sends.set(tenant, start, count)
 
     # -- requests per key -------------------------------------------------------------------------
     def hit_request(self, api: str, tenant_id: str, key: str, now: float) -> Decision | None:

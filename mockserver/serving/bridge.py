@@ -17,6 +17,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from ..config import SNAPSHOT_MAX_BYTES, SNAPSHOT_PATH
 from . import DROP_CONNECTION
 from .drop import close_peer
 
@@ -33,6 +34,8 @@ class WsgiBridge:
     ) -> None:
         self.app = app
         self.max_body = max_body
+        # Paths whose bodies may be larger than `max_body` (a snapshot: up to 64 MiB).
+        self.limits = {SNAPSHOT_PATH: max(max_body, SNAPSHOT_MAX_BYTES)}
         self.body_timeout = body_timeout
         # A plain queue and threads: loop.run_in_executor's futures cost ~20% of fast requests' throughput.
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
@@ -46,7 +49,7 @@ class WsgiBridge:
         if scope.proto != "http":
             return
         try:
-            body = await self.read_body(scope.headers, proto)
+            body = await self.read_body(scope.headers, proto, self.limits.get(scope.path, self.max_body))
         except TimeoutError:
             answer(
                 proto,
@@ -63,7 +66,7 @@ class WsgiBridge:
         status, headers, data = await done
         answer(proto, status, headers, data)
 
-    async def read_body(self, headers: Any, proto: Any) -> bytes:
+    async def read_body(self, headers: Any, proto: Any, max_body: int) -> bytes:
         """Return the body; past `max_body` bytes, none or only its start (the app answers 413 then).
 
         Raise TimeoutError if it has not arrived within `body_timeout` seconds.
@@ -75,12 +78,12 @@ class WsgiBridge:
         async with asyncio.timeout(self.body_timeout):
             if not chunked:
                 # The app answers 413 from Content-Length alone; a body within it is read in one go.
-                return await proto() if length.isdigit() and int(length) <= self.max_body else b""
+                return await proto() if length.isdigit() and int(length) <= max_body else b""
             chunks, size = [], 0
             async for chunk in proto:
                 chunks.append(chunk)
                 size += len(chunk)
-                if size > self.max_body:
+                if size > max_body:
                     break
             return b"".join(chunks)
 

@@ -1,0 +1,1 @@
+"""Snapshots: GET and PUT /__mock/snapshot, and `mockserver serve --snapshot FILE`."""

@@ -1,0 +1,27 @@
+"""/__mock/snapshot: take the server's state as a document, or make a document the server's state."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from ..context import get_state
+from ..control.body import control_body
+from ..responses import json_response
+from .model import MAX_BYTES, MAX_DEPTH, restore, take
+
+blueprint = Blueprint("snapshots", __name__, url_prefix="/__mock")
+
+
+@blueprint.get("/snapshot")
+def snapshot() -> Response:
+    """The whole mutable state (?tenant= for one tenant) as a document PUT /__mock/snapshot takes."""
+    tenant = request.args.get("tenant") or None
+    return json_response(take(get_state(), tenant))
+
+
+@blueprint.put("/snapshot")
+def restore_snapshot() -> Response:
+    """Make a snapshot the server's state (up to 64 MiB); a damaged or foreign one changes nothing."""
+    request.max_content_length = MAX_BYTES  # Flask's per-request bound: snapshots exceed the 1 MiB of bodies
+    doc = control_body(required=True, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
+    return json_response(restore(get_state(), doc))
