@@ -46,3 +46,9 @@ def test_readme__the_ci_job_writes_the_junit_coverage_and_fails_under_its_thresh
     assert report.read_text().startswith("<?xml")
     said = re.search(r"`(FAIL: [^`]+)`", README.read_text().split("<!-- readme-example: coverage-ci -->")[1])
     assert said and said.group(1) in result.stdout.lines
+
+
+def test_readme__the_snapshot_job_names_the_plugins_option():
+    [command] = [line for line in example("snapshot-ci").splitlines() if "run: pytest" in line]
+    assert "--mockserver-snapshot-on-failure=mock-snapshots" in command
+    assert "path: mock-snapshots/" in example("snapshot-ci")

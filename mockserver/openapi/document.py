@@ -356,9 +356,7 @@ OPERATIONS: dict[str, Operation] = {
     ),
     "coverage.clear_coverage": Operation(ok=204),
     "snapshots.snapshot": Operation(answer={"type": "object"}, query=TenantQuerySchema),
-    "snapshots.restore_snapshot": Operation(
-        answer={"type": "object"}, body={"type": "object"}, errors=(400, 409, 413)
-    ),
+    "snapshots.restore_snapshot": Operation(answer={"type": "object"}, body={"type": "object"}, errors=(400, 409, 413)),
     "dashboard.dashboard": Operation(security=[], formats={"text/html": {"type": "string"}}),
     "dashboard.static_file": Operation(
         security=[],
