@@ -245,6 +245,9 @@ def test_serve__starts_from_a_snapshot_and_a_reset_returns_to_it(tmp_path):
             assert mock.faults() == [] and mock.clock()["now"] == "2030-01-01T09:00:00.000Z"
             assert created in [s["id"] for s in mock.state("insigner", "bulkSends", tenant=KEYS[1])]
             assert mock.snapshot()["options"]["seed"] == 42
+            # Past the 1 MiB of other bodies: the server reads a snapshot up to 64 MiB.
+            big = {**mock.snapshot(), "padding": "x" * (2 * 1024 * 1024)}
+            assert mock.restore(big)["restored"] is True
     finally:
         served.stop()
 
