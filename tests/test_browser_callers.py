@@ -24,15 +24,9 @@ WRITES = [
 
 
 @pytest.fixture
-def app():
-    application = create_app({"store": "memory", "seed": 42})
-    yield application
-    application.extensions["mockserver"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def settings() -> dict:
+    """One in-memory store is enough here (conftest's `app` and `client` use these settings)."""
+    return {"store": "memory", "seed": 42}
 
 
 def observable(client) -> tuple:

@@ -17,7 +17,6 @@ from helpers import (
     insigner_key,
 )
 
-from mockserver.app import create_app
 from mockserver.testing.server import ServerThread
 
 CREATE = "/api/v1/bulk-sends"
@@ -34,15 +33,9 @@ DOCUMENTED = {
 
 
 @pytest.fixture
-def app():
-    application = create_app({"store": "memory", "seed": 42})
-    yield application
-    application.extensions["mockserver"].close()
-
-
-@pytest.fixture
-def client(app):
-    return app.test_client()
+def settings() -> dict:
+    """One in-memory store is enough here (conftest's `app` and `client` use these settings)."""
+    return {"store": "memory", "seed": 42}
 
 
 def coverage(client, **query) -> dict:

@@ -30,10 +30,9 @@ COLLECT_BODY = SEND_EXAMPLE
 
 
 @pytest.fixture
-def client():
-    app = create_app({"store": "memory", "seed": 42})
-    yield app.test_client()
-    app.extensions["mockserver"].close()
+def settings() -> dict:
+    """One in-memory store is enough here (conftest's `app` and `client` use these settings)."""
+    return {"store": "memory", "seed": 42}
 
 
 def create(client, body=EXAMPLE, key=INSIGNER_KEY, **headers):
