@@ -31,6 +31,11 @@ def parse_instant(value: str) -> datetime:
     return to_utc(parsed)
 
 
+def from_timestamp(seconds: float) -> datetime:
+    """POSIX seconds as an aware UTC datetime."""
+    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+
+
 def iso_seconds(moment: datetime) -> str:
     """Format as Collect does: UTC, whole seconds, `Z` (a four-digit year, whatever the platform)."""
     return to_utc(moment).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
@@ -70,7 +75,7 @@ class Clock:
 
     def now(self) -> datetime:
         """Return mock time as an aware UTC datetime."""
-        return datetime.fromtimestamp(self.timestamp(), tz=timezone.utc)
+        return from_timestamp(self.timestamp())
 
     @property
     def frozen(self) -> bool:

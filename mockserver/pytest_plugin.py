@@ -248,7 +248,7 @@ def _is_worker(config: pytest.Config) -> bool:
     return getattr(config, "workerinput", None) is not None
 
 
-def _attached_client(config: pytest.Config) -> MockServerClient:
+def _attached_client() -> MockServerClient:
     from .client import MockServerClient
 
     return MockServerClient(os.environ[URL_VARIABLE].strip(), token=os.environ.get(TOKEN_VARIABLE) or None)
@@ -261,7 +261,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return
     from .client import MockServerError
 
-    with _attached_client(config) as client:
+    with _attached_client() as client:
         try:
             client.wait_until_ready(timeout=float(config.getini(WAIT_OPTION)))
             client.clear_coverage()
@@ -290,7 +290,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
     docs = list(config.stash[COVERAGE_DOCS])
     if os.environ.get(URL_VARIABLE, "").strip():
-        with _attached_client(config) as client:
+        with _attached_client() as client:
             try:
                 docs = [client.coverage()]
             except MockServerError as exc:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from faker import Faker
@@ -56,7 +57,6 @@ class MockState:
         self.rate_limits = RateLimits()
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
-        self.fixtures_digest = fixtures_digest(settings.fixtures_path)
         # With --snapshot: restores that snapshot, the start-up state a reset returns to.
         self.startup_restore: Callable[[], Any] | None = None
         self.verifier = Verifier(self.journal)
@@ -98,6 +98,11 @@ class MockState:
             self.settings.strict_auth,
             **options,
         )
+
+    @cached_property
+    def fixtures_digest(self) -> str:
+        """The fixtures' digest a snapshot carries: read when a snapshot first needs it, not at start-up."""
+        return fixtures_digest(self.settings.fixtures_path)
 
     def request_ids_export(self) -> dict:
         with self._request_ids_lock:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import threading
 from collections import OrderedDict
@@ -168,7 +169,8 @@ class Tenants:
                 )
                 for name, docs in row["collections"].items():
                     if docs:
-                        tenant.collection(name).insert_many([dict(doc) for doc in docs])
+                        # Copies: a snapshot kept for later resets (--snapshot) must not change with the store.
+                        tenant.collection(name).insert_many(copy.deepcopy(docs))
                 self._registry().insert(
                     {"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id, "fixture": tenant.fixture}
                 )

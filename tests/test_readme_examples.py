@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -48,7 +49,11 @@ def test_readme__the_ci_job_writes_the_junit_coverage_and_fails_under_its_thresh
     assert said and said.group(1) in result.stdout.lines
 
 
-def test_readme__the_snapshot_job_names_the_plugins_option():
-    [command] = [line for line in example("snapshot-ci").splitlines() if "run: pytest" in line]
-    assert "--mockserver-snapshot-on-failure=mock-snapshots" in command
-    assert "path: mock-snapshots/" in example("snapshot-ci")
+def test_readme__the_snapshot_job_keeps_a_snapshot_of_the_failed_test(inner):
+    [command] = [line.split("- run: ", 1)[1] for line in example("snapshot-ci").splitlines() if "run: pytest" in line]
+    result = inner.runpytest("-p", "no:cacheprovider", *shlex.split(command)[1:])
+    result.assert_outcomes(passed=1, failed=1)
+    uploaded = re.search(r"path: (\S+)", example("snapshot-ci")).group(1)
+    [kept] = list((inner.path / uploaded).iterdir())  # the folder the job uploads
+    assert kept.name == "test_example.py_test_the_retry_keeps_the_key.json"
+    assert json.loads(kept.read_text())["format"] == "mockserver-snapshot/1"

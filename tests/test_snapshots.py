@@ -6,6 +6,7 @@ import json
 import os
 
 import pytest
+import requests
 from helpers import (
     BULK_SEND_EXAMPLE,
     COLLECT_KEY,
@@ -239,11 +240,14 @@ def test_serve__starts_from_a_snapshot_and_a_reset_returns_to_it(tmp_path):
             assert mock.clock() == {"now": "2030-01-01T09:00:00.000Z", "frozen": True}
             ids = [s["id"] for s in mock.state("insigner", "bulkSends", tenant=KEYS[1])]
             assert created in ids
+            deleted = requests.delete(f"{served.url}/api/v1/bulk-sends/{created}", headers=bearer(KEYS[1]))
+            assert deleted.status_code == 204
             mock.add_fault(api="*", status=500)
             mock.advance_clock(60)
             mock.reset()
             assert mock.faults() == [] and mock.clock()["now"] == "2030-01-01T09:00:00.000Z"
-            assert created in [s["id"] for s in mock.state("insigner", "bulkSends", tenant=KEYS[1])]
+            again = {s["id"]: s for s in mock.state("insigner", "bulkSends", tenant=KEYS[1])}
+            assert created in again and not again[created].get("deleted")  # the reset undid the delete
             assert mock.snapshot()["options"]["seed"] == 42
             # Past the 1 MiB of other bodies: the server reads a snapshot up to 64 MiB.
             big = {**mock.snapshot(), "padding": "x" * (2 * 1024 * 1024)}

@@ -19,7 +19,7 @@ from flask import Response, request
 
 from ..context import context_or_none, get_state
 from ..errors import ControlError, Forbidden
-from .token import PREFIX
+from .token import is_control_path
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 LOOPBACK_NAMES = ("localhost",)
@@ -55,8 +55,7 @@ def refuse_foreign_callers() -> Response | None:
             if ctx is not None and ctx.api is not None:
                 raise Forbidden(f"{message}.")
             raise ControlError(403, "host-not-allowed", f"{message} (--allowed-hosts adds names)")
-    path = request.path
-    if request.method in SAFE_METHODS or not (path == PREFIX or path.startswith(PREFIX + "/")):
+    if request.method in SAFE_METHODS or not is_control_path(request.path):
         return None
     origin = request.headers.get("Origin")
     own = f"{request.scheme}://{host}" if host else None

@@ -15,10 +15,15 @@ OPEN_PATHS = ("/__mock/health", "/__mock/ui")
 OPEN_PREFIXES = ("/__mock/ui/static/",)
 
 
+def is_control_path(path: str) -> bool:
+    """Whether `path` is the control plane's (/__mock or below it)."""
+    return path == PREFIX or path.startswith(PREFIX + "/")
+
+
 def require_control_token() -> Response | None:
     """Refuse a /__mock call without the right X-Mock-Token (401 in the control envelope)."""
     path = request.path
-    if not (path == PREFIX or path.startswith(PREFIX + "/")) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
+    if not is_control_path(path) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return None
     token = get_state().settings.control_token
     if not token:

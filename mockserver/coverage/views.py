@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 from flask import Blueprint, Response, request
 from marshmallow import RAISE, Schema, ValidationError, fields, validate
 
-from ..clock import iso_millis
+from ..clock import from_timestamp, iso_millis
 from ..context import get_state
 from ..errors import ControlError, describe_problems
 from ..responses import json_response, no_content
@@ -43,7 +41,7 @@ def coverage() -> Response:
     except ValidationError as exc:
         raise ControlError(400, "invalid-filter", describe_problems(exc.messages)) from None
     tenant = values.get("tenant")
-    since = iso_millis(datetime.fromtimestamp(state.coverage.since, tz=timezone.utc))
+    since = iso_millis(from_timestamp(state.coverage.since))
     doc = state.coverage.document(
         {name: api.operations for name, api in state.apis.items()},
         since,

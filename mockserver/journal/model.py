@@ -9,7 +9,6 @@ import json
 import threading
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -17,7 +16,7 @@ from marshmallow import RAISE, Schema, fields, validate
 
 from ..apis import API_NAMES
 from ..bodies import has_lone_surrogate, nests_deeper
-from ..clock import iso_millis
+from ..clock import from_timestamp, iso_millis
 
 # Bodies are kept up to this size; a longer one is kept as text, cut, with its full size.
 BODY_CAP = 16 * 1024
@@ -138,7 +137,7 @@ class Entry:
             f = self.fields
             self._public = {
                 "id": f["id"],
-                "time": iso_millis(datetime.fromtimestamp(timestamp, tz=timezone.utc)),
+                "time": iso_millis(from_timestamp(timestamp)),
                 "api": f["api"],
                 "tenant": f["tenant"],
                 "method": f["method"],

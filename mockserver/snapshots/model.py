@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from dataclasses import dataclass, field, replace
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import __version__
-from ..clock import iso_millis, parse_instant
-from ..config import SNAPSHOT_MAX_BYTES
+from ..clock import from_timestamp, iso_millis, parse_instant
 from ..errors import ControlError
 from ..faults.rules import FaultRule, FaultRuleError, load_rule
 from ..ids import set_random_state
@@ -30,7 +29,6 @@ if TYPE_CHECKING:
     from ..state import MockState
 
 FORMAT = "mockserver-snapshot/1"
-MAX_BYTES = SNAPSHOT_MAX_BYTES
 # The journal's bodies are kept up to the control plane's depth bound, and sit 4 levels down.
 MAX_DEPTH = 120
 LISTED_ONLY = ("id", "hits", "remaining", "seen")
@@ -68,11 +66,12 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
         rules, fault_counters = state.faults.export(keep=None if wanted is None else rule_filter(state, wanted))
         entries, journal_counter, truncated = state.journal.export(wanted)
         clock = state.clock
+        now = clock.timestamp()  # read once: a running clock moves between two reads
         doc: dict[str, Any] = {
             "format": FORMAT,
             "version": __version__,
             "options": options_of(state),
-            "clock": {"now": iso_millis(clock.now()), "frozen": clock.frozen, "timestamp": clock.timestamp()},
+            "clock": {"now": iso_millis(from_timestamp(now)), "frozen": clock.frozen, "timestamp": now},
             "rateLimits": state.rate_limits.export(wanted),
             "faults": rules,
             "journal": entries,
@@ -150,7 +149,7 @@ def check(state: MockState, doc: Any) -> Checked:
     except ValueError:
         raise SnapshotError("clock.now", "must be an ISO 8601 instant") from None
     if isinstance(clock.get("timestamp"), (int, float)) and not isinstance(clock.get("timestamp"), bool):
-        at = datetime.fromtimestamp(clock["timestamp"], tz=timezone.utc)  # to the microsecond
+        at = from_timestamp(clock["timestamp"])  # to the microsecond
     checked = Checked(doc, options, (at, bool(expect(clock.get("frozen"), bool, "clock.frozen"))))
     check_rate_limits(doc["rateLimits"])
     for n, rule in enumerate(doc["faults"]):
@@ -164,7 +163,7 @@ def check(state: MockState, doc: Any) -> Checked:
         expect(seen, int, f"faults.{n}.seen")
         expect(hits, int, f"faults.{n}.hits")
         rule_id = expect(rule.get("id"), str, f"faults.{n}.id")
-        checked.rules.append((FaultRule(**{**loaded.__dict__, "id": rule_id}), seen, hits))
+        checked.rules.append((replace(loaded, id=rule_id), seen, hits))
     for n, entry in enumerate(doc["journal"]):
         expect(entry, dict, f"journal.{n}")
         for name, kind in (("id", int), ("api", str), ("method", str), ("path", str), ("bodyWhole", bool)):
@@ -249,15 +248,21 @@ def load_startup_snapshot(state: MockState, path: str) -> None:
     except ValueError as exc:
         raise StartupSnapshotError(f"snapshot: {path} is not JSON: {exc}") from None
     try:
-        restore(state, doc)
+        checked = check(state, doc)
     except ControlError as exc:
         raise StartupSnapshotError(f"snapshot: {path}: {exc.message}") from None
-    state.startup_restore = lambda: restore(state, doc)
+    apply(state, checked)
+    # Checked once: a reset applies it again (restoring copies what it stores, so it stays intact).
+    state.startup_restore = lambda: apply(state, checked)
 
 
 def restore(state: MockState, doc: Any) -> dict[str, Any]:
     """Check `doc` whole, then make the state exactly the snapshot's; return a summary."""
-    checked = check(state, doc)
+    return apply(state, check(state, doc))
+
+
+def apply(state: MockState, checked: Checked) -> dict[str, Any]:
+    """Make the state a checked snapshot's; return a summary."""
     with state.store.transaction():
         if checked.scope is None:
             state.restore_whole(checked)

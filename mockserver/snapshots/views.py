@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request
 
+from ..config import SNAPSHOT_MAX_BYTES
 from ..context import get_state
 from ..control.body import control_body
 from ..responses import json_response
-from .model import MAX_BYTES, MAX_DEPTH, restore, take
+from .model import MAX_DEPTH, restore, take
 
 blueprint = Blueprint("snapshots", __name__, url_prefix="/__mock")
 
@@ -22,6 +23,6 @@ def snapshot() -> Response:
 @blueprint.put("/snapshot")
 def restore_snapshot() -> Response:
     """Make a snapshot the server's state (up to 64 MiB); a damaged or foreign one changes nothing."""
-    request.max_content_length = MAX_BYTES  # Flask's per-request bound: snapshots exceed the 1 MiB of bodies
-    doc = control_body(required=True, max_bytes=MAX_BYTES, max_depth=MAX_DEPTH)
+    request.max_content_length = SNAPSHOT_MAX_BYTES  # Flask's per-request bound: snapshots exceed the 1 MiB of bodies
+    doc = control_body(required=True, max_bytes=SNAPSHOT_MAX_BYTES, max_depth=MAX_DEPTH)
     return json_response(restore(get_state(), doc))
