@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import shutil
 
-INSTALL = "apt-get update && apt-get install -y chromium"
+# libatomic1: Playwright's bundled Node driver links against it; slim images lack it.
+INSTALL = "apt-get update && apt-get install -y chromium libatomic1"
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
 
 

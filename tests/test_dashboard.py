@@ -16,7 +16,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
-from browser import find_chromium, launch_args, missing_message
+from browser import INSTALL, find_chromium, launch_args, missing_message
 from helpers import BULK_SEND_EXAMPLE, COLLECT_KEY, INSIGNER_KEY, SEND_EXAMPLE, basic, bearer, start_serve
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
@@ -31,10 +31,16 @@ def browser() -> Iterator[Browser]:
     executable = find_chromium()
     if executable is None:
         pytest.fail(missing_message(), pytrace=False)
-    with sync_playwright() as playwright:
+    try:
+        playwright = sync_playwright().start()
+    except Exception as exc:  # noqa: BLE001 - its driver's own error says what is missing
+        pytest.fail(f"Playwright's driver did not start ({exc}); `{INSTALL}` installs what it needs", pytrace=False)
+    try:
         launched = playwright.chromium.launch(executable_path=executable, args=launch_args())
         yield launched
         launched.close()
+    finally:
+        playwright.stop()
 
 
 @pytest.fixture(scope="module")
@@ -433,4 +439,4 @@ def test_without_a_browser__the_tests_fail_with_the_install_command(tmp_path):
     )
     assert result.returncode == 1, result.stdout[-2000:]
     assert "1 error" in result.stdout and "skipped" not in result.stdout
-    assert "apt-get update && apt-get install -y chromium" in result.stdout
+    assert INSTALL in result.stdout
