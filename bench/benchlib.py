@@ -102,6 +102,17 @@ CALLS = [
     },
 ]
 
+# The floor: a call that does no work of ours (no auth, store, journal), so its req/s is what the
+# HTTP server, the bridge and Flask allow on this machine. Each documented call is judged against it.
+FLOOR_CALL = {
+    "name": "floor: GET /__mock/health",
+    "key": "floor_health",
+    "method": "GET",
+    "path": "/__mock/health",
+    "headers": {},
+    "body": None,
+}
+
 # (threads, connections) pairs used with wrk.
 CONCURRENCY = [(1, 1), (2, 16)]
 
@@ -538,12 +549,12 @@ def run_wrk(url: str, lua: str, threads: int, conns: int, duration: float, timeo
     return res
 
 
-def bench_calls(url: str, duration: float, warmup: float, before_each=None, label: str = "") -> dict:
-    """wrk each call at each concurrency. before_each() runs before every
+def bench_calls(url: str, duration: float, warmup: float, before_each=None, label: str = "", calls=None) -> dict:
+    """wrk each call (default: CALLS) at each concurrency. before_each() runs before every
     measurement (e.g. reset + rate limits off); a warm-up run precedes it."""
     results = {}
     with tempfile.TemporaryDirectory(prefix="bench-lua-") as d:
-        for call in CALLS:
+        for call in calls or CALLS:
             lua = write_lua(call, d)
             for threads, conns in CONCURRENCY:
                 if before_each:
