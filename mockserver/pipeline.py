@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 
-from .context import RequestContext, context_or_none, open_context
+from .context import RequestContext, close_context, context_or_none, open_context
 from .coverage.stage import count_answer
 from .credentials import read_credentials
 from .faults.stage import decide_fault
@@ -63,6 +63,10 @@ def open_contexts(app: Flask, state: MockState) -> None:
         # dozens of times per request, and each read through the proxy is a context-variable lookup.
         req = request._get_current_object()
         open_context(RequestContext(state, req, state.api_for_path(req.path), time.perf_counter()))
+
+    @app.teardown_request
+    def _close(exc: BaseException | None = None) -> None:
+        close_context()
 
 
 def run_stages(app: Flask) -> None:

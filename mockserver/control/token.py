@@ -6,7 +6,7 @@ import hmac
 
 from flask import Response, request
 
-from ..context import get_state
+from ..context import context_or_none, get_state
 from .errors import control_error
 
 PREFIX = "/__mock"
@@ -22,13 +22,15 @@ def is_control_path(path: str) -> bool:
 
 def require_control_token() -> Response | None:
     """Refuse a /__mock call without the right X-Mock-Token (401 in the control envelope)."""
-    path = request.path
+    ctx = context_or_none()
+    req = ctx.request if ctx is not None else request
+    path = req.path
     if not is_control_path(path) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return None
-    token = get_state().settings.control_token
+    token = (ctx.state if ctx is not None else get_state()).settings.control_token
     if not token:
         return None
-    given = request.headers.get("X-Mock-Token", "")
+    given = req.headers.get("X-Mock-Token", "")
     if hmac.compare_digest(given.encode("utf-8"), token.encode("utf-8")):
         return None
     return control_error(401, "unauthorized", "this server needs the X-Mock-Token header (--control-token)")

@@ -33,10 +33,11 @@ def install_access_log(app: Flask, level: str) -> None:
         if logger.isEnabledFor(logging.INFO):
             ctx = context_or_none()
             started = ctx.started if ctx is not None else time.perf_counter()
-            query = redacted_query(request.args) if request.query_string else ""
+            req = ctx.request if ctx is not None else request
+            query = redacted_query(req.args) if req.query_string else ""
             logs.info(
                 logger,
-                f'{request.remote_addr} "{request.method} {request.path}'
+                f'{req.remote_addr} "{req.method} {req.path}'
                 f'{"?" + query if query else ""}" {response.status_code} '
                 f"{(time.perf_counter() - started) * 1000:.1f}ms",
             )
