@@ -192,7 +192,7 @@ class MockState:
         with self.store.transaction():
             for name, tenants in self.tenants.items():
                 out[name] = {
-                    tenant.id: {coll: len(tenant.collection(coll)) for coll in tenant.schema}
+                    tenant.id: {coll: tenant.size(coll) for coll in tenant.schema}
                     for tenant in tenants.all()
                 }
         return out

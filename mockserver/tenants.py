@@ -37,11 +37,30 @@ class Tenant:
     counters: dict[str, Any] = field(default_factory=dict)
     # Set when a reset or an eviction drops the tenant: a request that holds it must look again.
     dropped: bool = False
+    # A tenant seeded on first use (the fixture tenant after a reset): what stores its seed data,
+    # and how many documents of each collection that will be (a summary need not seed it).
+    pending: "Callable[[], None] | None" = None
+    pending_sizes: dict[str, int] = field(default_factory=dict)
 
     def collection(self, name: str) -> "Collection":
-        """Return this tenant's collection `name`."""
+        """Return this tenant's collection `name` (its seed data stored first, if still pending)."""
+        if self.pending is not None:
+            self._store_seed_data()
         key, lookups, *order = self.schema[name]
         return self.store.collection(f"{self.api}/{self.id}/{name}", key, lookups, *order)
+
+    def size(self, name: str) -> int:
+        """How many documents collection `name` holds, without storing pending seed data."""
+        pending = self.pending
+        if pending is not None:
+            return self.pending_sizes.get(name, 0)
+        return len(self.collection(name))
+
+    def _store_seed_data(self) -> None:
+        with self.store.transaction():
+            seed, self.pending = self.pending, None
+            if seed is not None and not self.dropped:
+                seed()
 
     def table_names(self) -> list[str]:
         return [f"{self.api}/{self.id}/{name}" for name in self.schema]
@@ -100,29 +119,47 @@ class Tenants:
             data["apiKeys"] = [dict(k) for k in self.fixture_keys]
         else:
             data["apiKeys"] = [self.default_key(own_key)] if own_key else []
-        for name, docs in data.items():
-            if name in self.schema and docs:
-                tenant.collection(name).insert_many(docs)
-        for key_doc in data["apiKeys"]:
+        with self.store.transaction(), self._lock:
+            for name, docs in data.items():
+                if name in self.schema and docs:
+                    tenant.collection(name).insert_many(docs)
+            for key_doc in data["apiKeys"]:
+                self._keys[key_doc["key"]] = tenant.id
+            self._registry().insert(
+                {"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id, "fixture": tenant.fixture}
+            )
+
+    def _new_fixture_tenant(self) -> Tenant:
+        """The fixture tenant, its keys known at once and its seed data stored on first use.
+
+        On the memory store a reset is then a few dictionary operations, and a suite whose tests
+        each use their own key never pays for the fixture tenant's data at all (mock-defined; the
+        answers are the same). A file store holds the data at once: its file is there to be read.
+        """
+        tenant = self._new(self.fixture_tenant_id, True)
+        tenant.pending = lambda: self._seed(tenant, None)
+        sizes = {name: len(docs) for name, docs in self.snapshot.collections.items() if name in self.schema}
+        tenant.pending_sizes = {**sizes, "apiKeys": len(self.fixture_keys)}
+        for key_doc in self.fixture_keys:
             self._keys[key_doc["key"]] = tenant.id
-        self._registry().insert(
-            {"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id, "fixture": tenant.fixture}
-        )
+        self._tenants[tenant.id] = tenant
+        if self.store.kind != "memory":
+            tenant.collection("apiKeys")
+        return tenant
 
     def start(self) -> None:
         """Create the fixture tenant, or reopen the tenants a file store already holds."""
         with self.store.transaction(), self._lock:
             known = [row for row in self._registry().all() if row.get("api") == self.api]
-            if known:
-                for row in known:
-                    tenant = self._new(row["tenant"], bool(row.get("fixture")))
-                    self._tenants[tenant.id] = tenant
-                    for key_doc in tenant.collection("apiKeys").all():
-                        self._keys[key_doc["key"]] = tenant.id
-            else:
-                tenant = self._new(self.fixture_tenant_id, True)
+            for row in known:
+                tenant = self._new(row["tenant"], bool(row.get("fixture")))
                 self._tenants[tenant.id] = tenant
-                self._seed(tenant, None)
+                for key_doc in tenant.collection("apiKeys").all():
+                    self._keys[key_doc["key"]] = tenant.id
+            if self.fixture_tenant_id not in self._tenants:
+                # A new store, or a file closed before the fixture tenant was first used.
+                self._new_fixture_tenant()
+                self._tenants.move_to_end(self.fixture_tenant_id, last=False)
 
     def reset(self, seed: int | None = None) -> None:
         """Drop every tenant and seed the fixture tenant again (the store is already emptied)."""
@@ -131,11 +168,10 @@ class Tenants:
                 self.seed = seed
             for tenant in self._tenants.values():
                 tenant.dropped = True
+                tenant.pending = None
             self._tenants.clear()
             self._keys.clear()
-            tenant = self._new(self.fixture_tenant_id, True)
-            self._tenants[tenant.id] = tenant
-            self._seed(tenant, None)
+            self._new_fixture_tenant()
 
     # -- snapshots ------------------------------------------------------------------------------
     def export(self, only: set[str] | None = None) -> dict[str, Any]:
@@ -179,6 +215,7 @@ class Tenants:
 
     def _forget(self, tenant: Tenant, drop_tables: bool) -> None:
         tenant.dropped = True
+        tenant.pending = None
         del self._tenants[tenant.id]
         self._keys = {k: v for k, v in self._keys.items() if v != tenant.id}
         if drop_tables:

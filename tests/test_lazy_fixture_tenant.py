@@ -1,0 +1,92 @@
+"""The fixture tenant after a reset: its data is stored on first use, and nothing shows the difference."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer
+
+from mockserver.app import create_app
+from mockserver.context import get_state
+
+
+def fixture_tables(app, api: str) -> list[str]:
+    state = get_state(app)
+    tenant = state.tenants[api].fixture_tenant
+    return [name for name in state.store.db.tables() if name.startswith(f"{api}/{tenant.id}/")]
+
+
+@pytest.fixture
+def app():
+    application = create_app({"store": "memory", "seed": 42})
+    yield application
+    get_state(application).close()
+
+
+def test_reset__memory_store_holds_no_fixture_data_until_a_key_of_it_is_used(app):
+    client = app.test_client()
+    assert client.post("/__mock/reset").status_code == 200
+    assert fixture_tables(app, "insigner") == [] and fixture_tables(app, "collect") == []
+
+    answer = client.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY))
+
+    assert answer.status_code == 200 and answer.get_json()["data"]["id"] == "bs_abc123"
+    assert fixture_tables(app, "insigner") != [] and fixture_tables(app, "collect") == []
+
+
+def test_reset__summary_counts_are_those_of_the_stored_data(app):
+    client = app.test_client()
+    pending = client.post("/__mock/reset").get_json()["state"]
+    assert client.get("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY)).status_code == 200
+    assert client.post("/v1/requests", headers=basic(COLLECT_KEY), json={}).status_code == 400
+    assert fixture_tables(app, "insigner") != [] and fixture_tables(app, "collect") != []
+
+    assert client.get("/__mock/state").get_json()["apis"] == pending
+
+
+def test_reset__a_pending_tenant_used_by_many_threads_at_once_is_stored_once(app):
+    client = app.test_client()
+    client.post("/__mock/reset")
+    answers: list[int] = []
+    barrier = threading.Barrier(8)
+
+    def first_use() -> None:
+        barrier.wait()
+        answers.append(app.test_client().get("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY)).status_code)
+
+    threads = [threading.Thread(target=first_use) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert answers == [200] * 8
+    tenant = get_state(app).tenants["insigner"].fixture_tenant
+    assert len(tenant.collection("bulkSends")) == tenant.pending_sizes["bulkSends"]
+
+
+def test_reset__a_request_holding_the_old_tenant_never_stores_its_data(app):
+    state = get_state(app)
+    old = state.tenants["insigner"].fixture_tenant
+    app.test_client().post("/__mock/reset")
+    new = state.tenants["insigner"].fixture_tenant
+
+    assert old.dropped and old.pending is None and new is not old
+    new.collection("bulkSends")
+    assert len(new.collection("bulkSends")) == new.pending_sizes["bulkSends"]
+
+
+def test_file_store__reopened_without_the_fixture_tenant_gets_it_back(tmp_path):
+    settings = {"store": "tinydb", "db": str(tmp_path / "mock.json"), "seed": 42}
+    first = create_app(settings)
+    client = first.test_client()
+    client.post("/__mock/reset")
+    # Only a key-made tenant is registered in the file now (the file store stores the fixture at once too).
+    assert client.get("/api/v1/bulk-sends", headers=bearer("isk_" + "Z" * 44)).status_code == 200
+    get_state(first).close()
+
+    again = create_app(settings).test_client()
+
+    assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY)).status_code == 200
+    assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer("isk_" + "Z" * 44)).status_code == 200
