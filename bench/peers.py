@@ -23,9 +23,14 @@ goes first each round, so slow drift of a shared, noisy machine hits both):
   warm-up is given to mockserver). For mockserver, every measurement starts from
   ``POST /__mock/reset`` followed by ``PUT /__mock/rate-limits`` with both APIs'
   limits off, so state created by one run does not slow the next;
-* stops the server (SIGTERM).
+* stops the server (SIGTERM);
+* then times a whole CI job, as users run one, on a fresh process of each
+  server: spawn -> first 200 from health -> 60 tests, each a reset
+  (``POST /__mock/reset``; WireMock: ``POST /__admin/reset``) and the three
+  calls, all over one keep-alive ``http.client`` connection -> SIGTERM -> exit.
+  Reported: the whole job, its parts (startup, suite, stop) and the reset's p50.
 
-It prints one table of medians over rounds with the ratios mockserver / WireMock
+It prints a table of medians over rounds with the ratios mockserver / WireMock
 (req/s: above 1 means mockserver serves more; p99 and startup: below 1 means
 mockserver is faster) and writes every round's figures as JSON to --out.
 
@@ -55,10 +60,13 @@ missing), Java 17, npm (only if the jar is not yet installed). Traffic goes to
 from __future__ import annotations
 
 import argparse
+import http.client
+import json
 import shlex
 import subprocess
 import sys
 import time
+import urllib.parse
 from pathlib import Path
 
 import requests
@@ -137,6 +145,50 @@ def measure_wiremock(jar, duration, warmup):
         srv.stop()
 
 
+CI_TESTS = 60
+
+
+def ci_job(start, reset_path, tests=CI_TESTS):
+    """Spawn a server, run `tests` tests of reset + the three calls on one connection, stop it."""
+    bodies = [None if c["body"] is None else json.dumps(c["body"]).encode() for c in bl.CALLS]
+    t0 = time.perf_counter()
+    srv = start()
+    healthy = time.perf_counter()
+    try:
+        u = urllib.parse.urlsplit(srv.url)
+        conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+
+        def call(method, path, body=None, headers=None):
+            conn.request(method, path, body=body, headers=headers or {})
+            answer = conn.getresponse()
+            answer.read()
+            return answer.status
+
+        resets, bad = [], 0
+        suite_start = time.perf_counter()
+        for _ in range(tests):
+            t = time.perf_counter()
+            bad += call("POST", reset_path) != 200
+            resets.append((time.perf_counter() - t) * 1000.0)
+            for c, body in zip(bl.CALLS, bodies, strict=True):
+                bad += not 200 <= call(c["method"], c["path"], body, c["headers"]) <= 299
+        suite = time.perf_counter() - suite_start
+        conn.close()
+    finally:
+        stop_start = time.perf_counter()
+        status = srv.stop()
+        end = time.perf_counter()
+    return {
+        "job_s": end - t0,
+        "startup_s": healthy - t0,
+        "suite_s": suite,
+        "stop_s": end - stop_start,
+        "reset_p50_ms": bl.percentile(resets, 50),
+        "non2xx": bad,
+        "exit_status": status,
+    }
+
+
 def ratio(a, b):
     if a is None or b is None or b == 0:
         return None
@@ -210,6 +262,17 @@ def main(argv=None):
             else:
                 rnd[name] = measure_wiremock(jar, args.duration, args.warmup)
             bl.log(f"round {i + 1}: {name} startup {rnd[name]['startup_s']:.3f} s")
+        for name in order:
+            if name == "mockserver":
+                job = ci_job(lambda: bl.start_mockserver(cmd), "/__mock/reset")
+            else:
+                job = ci_job(lambda: start_wiremock(jar), "/__admin/reset")
+            rnd[name]["ci_job"] = job
+            bl.log(
+                f"round {i + 1}: {name} CI job {job['job_s']:.3f} s (startup {job['startup_s']:.3f}, "
+                f"suite {job['suite_s']:.3f}, stop {job['stop_s']:.3f}; reset p50 {job['reset_p50_ms']:.2f} ms; "
+                f"non-2xx {job['non2xx']})"
+            )
         rounds.append(rnd)
 
     # medians over rounds
@@ -318,6 +381,44 @@ def main(argv=None):
             ],
         ],
     )
+
+    print()
+    print(
+        f"A CI job: spawn -> healthy -> {CI_TESTS} tests (reset + the three calls, one keep-alive connection)"
+        " -> SIGTERM -> exit; medians over rounds"
+    )
+    print()
+    targets = {"job_s": 0.3, "suite_s": 0.7, "reset_p50_ms": None}
+    job_rows = []
+    summary["ci_job"] = {}
+    for field, label, unit in (
+        ("job_s", "whole job", "s"),
+        ("startup_s", "spawn -> healthy", "s"),
+        ("suite_s", f"{CI_TESTS} tests", "s"),
+        ("stop_s", "SIGTERM -> exit", "s"),
+        ("reset_p50_ms", "reset p50", "ms"),
+        ("non2xx", "non-2xx answers (all rounds)", ""),
+    ):
+        vals = {}
+        for server in servers:
+            got = [r[server]["ci_job"][field] for r in rounds if server in r]
+            vals[server] = sum(got) if field == "non2xx" else bl.median(got)
+        m, w = vals.get("mockserver"), vals.get("wiremock")
+        r = ratio(m, w) if field != "non2xx" else None
+        limit = targets.get(field)
+        verdict = "" if limit is None or r is None else ("pass" if r <= limit else "FAIL")
+        summary["ci_job"][field] = {"mockserver": m, "wiremock": w, "ratio": r}
+        job_rows.append(
+            [
+                label,
+                bl.fmt_num(m, unit),
+                bl.fmt_num(w, unit),
+                bl.fmt_num(r) if r is not None else "",
+                f"<= {limit}x" if limit else "",
+                verdict,
+            ]
+        )
+    bl.print_table(["CI job", "mockserver", "WireMock", "ratio", "target", "result"], job_rows)
 
     meta["finished"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     bl.write_json(args.out, {"meta": meta, "summary": summary, "rounds": rounds})
