@@ -113,7 +113,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"mockserver {__version__} serving {url} (store {settings.store}, seed {settings.seed})", flush=True)
 
     try:
-        run(app, settings, port, ready, state.stop)
+        run(app, settings, port, ready, state.stop, warm_up=state.build_seed_data)
     except ServeError as exc:
         return fail(str(exc))
     finally:

@@ -5,10 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 import random
+import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from faker import Faker
+if TYPE_CHECKING:
+    from faker import Faker
+
+# Held while Faker makes seed data: an app's one Faker is reseeded for each API's data, so two
+# builds at once (the warm-up thread and a first request) would draw from each other's sequence.
+# A leaf lock: nothing else is taken while it is held.
+_BUILD_LOCK = threading.Lock()
 
 
 class FixtureError(ValueError):
@@ -30,12 +38,21 @@ def load_fixture_folder(folder: Path) -> dict[str, Any]:
     return data
 
 
-def make_faker(seed: int, salt: str, fake: Faker | None = None) -> Faker:
+def new_faker() -> "Faker":
+    """A Faker for seed data. Imported here, not at start-up: `import faker` alone takes a fifth of a
+    start-up (it lists every locale of every provider; python -X importtime), and nothing needs it
+    before the first seed data is built."""
+    from faker import Faker
+
+    return Faker("en_US")
+
+
+def make_faker(seed: int, salt: str, fake: "Faker | None" = None) -> "Faker":
     """Return a Faker (`fake`, reseeded, or a new one) whose values depend only on the seed and `salt`.
 
     Building a Faker costs tens of milliseconds (it discovers its providers): an app builds one.
     """
-    fake = fake or Faker("en_US")
+    fake = fake or new_faker()
     fake.seed_instance(f"{seed}/{salt}")
     return fake
 
@@ -46,16 +63,40 @@ def tenant_random(seed: int, api: str, tenant_id: str) -> random.Random:
 
 
 class Snapshot:
-    """The seed data of one fresh tenant: collection name -> documents, copied on every use."""
+    """The seed data of one fresh tenant: collection name -> documents, copied on every use.
 
-    def __init__(self, collections: dict[str, list[dict]], first_ids: dict[str, list[str]]) -> None:
-        self.collections = collections
+    `make` builds the documents (with Faker) when they are first needed, once: the fixtures are
+    checked before, so a bad file still stops the start-up, but Faker's import and work are paid
+    by a warm-up thread once the server is listening (or by the first request that needs them).
+    """
+
+    def __init__(self, make: Callable[[], dict[str, list[dict]]], first_ids: dict[str, list[str]]) -> None:
+        self._make: Callable[[], dict[str, list[dict]]] | None = make
         self.first_ids = first_ids
-        self._frozen = json.dumps(collections)
+        self._collections: dict[str, list[dict]] | None = None
+        self._frozen = ""
+
+    @property
+    def collections(self) -> dict[str, list[dict]]:
+        """The documents of each collection (read-only: `fresh()` gives copies to store)."""
+        collections = self._collections
+        if collections is None:
+            with _BUILD_LOCK:
+                if self._collections is None:
+                    made = self._make()
+                    self._frozen = json.dumps(made)
+                    self._collections, self._make = made, None
+                collections = self._collections
+        return collections
 
     def fresh(self) -> dict[str, list[dict]]:
         """Return a deep copy of the documents, safe to store."""
+        self.collections  # noqa: B018 - built on first use
         return json.loads(self._frozen)
+
+    def sizes(self) -> dict[str, int]:
+        """How many documents each collection holds."""
+        return {name: len(docs) for name, docs in self.collections.items()}
 
 
 def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict]:

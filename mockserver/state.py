@@ -4,7 +4,8 @@ Lock order, outermost first; a thread that holds one may take only those below i
 1. the store's transaction (`Store.transaction()`, one re-entrant lock for every table);
 2. a `Tenants` registry's lock (one per API);
 3. leaf locks, which call out to nothing while held: the clock's, the rate limits', the fault
-   engine's, the journal's, the coverage's, the verifier's, the request-id sequence's.
+   engine's, the journal's, the coverage's, the verifier's, the request-id sequence's, and the
+   seed data's build lock (seeding.py; it calls only Faker).
 A reset takes the store's transaction first, so it never waits for a registry lock while a
 request that holds that lock waits for the store.
 """
@@ -17,8 +18,6 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from faker import Faker
-
 from .clock import Clock, parse_instant
 from .config import Settings
 from .coverage.model import Coverage
@@ -27,12 +26,14 @@ from .faults.engine import FaultEngine
 from .ids import IdFactory
 from .journal.model import Journal
 from .ratelimits.model import RateLimits
-from .seeding import fixtures_digest
+from .seeding import fixtures_digest, new_faker
 from .store import Store
 from .tenants import Tenant, Tenants
 from .verification.model import Verifier
 
 if TYPE_CHECKING:
+    from faker import Faker
+
     from .apis import EmulatedApi
     from .scenarios.model import Scenarios
 
@@ -53,7 +54,6 @@ class MockState:
         self.backends: dict[str, Any] = {}
         self._request_ids_lock = threading.Lock()
         self._request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
-        self.faker = Faker("en_US")  # one per app: each API's seed data reseeds it
         self.rate_limits = RateLimits()
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
@@ -98,6 +98,16 @@ class MockState:
             self.settings.strict_auth,
             **options,
         )
+
+    @cached_property
+    def faker(self) -> "Faker":
+        """One Faker per app, made when seed data is first built: each API's seed data reseeds it."""
+        return new_faker()
+
+    def build_seed_data(self) -> None:
+        """Build every API's seed data now (the warm-up thread of `serve` calls this once it listens)."""
+        for tenants in self.tenants.values():
+            tenants.snapshot.collections  # noqa: B018 - built on first use
 
     @cached_property
     def fixtures_digest(self) -> str:
@@ -191,10 +201,7 @@ class MockState:
         out: dict[str, Any] = {}
         with self.store.transaction():
             for name, tenants in self.tenants.items():
-                out[name] = {
-                    tenant.id: {coll: tenant.size(coll) for coll in tenant.schema}
-                    for tenant in tenants.all()
-                }
+                out[name] = {tenant.id: {coll: tenant.size(coll) for coll in tenant.schema} for tenant in tenants.all()}
         return out
 
     def tenant_ids(self, value: str) -> dict[str, str | None]:

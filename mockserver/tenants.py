@@ -40,7 +40,7 @@ class Tenant:
     # A tenant seeded on first use (the fixture tenant after a reset): what stores its seed data,
     # and how many documents of each collection that will be (a summary need not seed it).
     pending: "Callable[[], None] | None" = None
-    pending_sizes: dict[str, int] = field(default_factory=dict)
+    pending_sizes: "Callable[[], dict[str, int]] | None" = None
 
     def collection(self, name: str) -> "Collection":
         """Return this tenant's collection `name` (its seed data stored first, if still pending)."""
@@ -51,9 +51,9 @@ class Tenant:
 
     def size(self, name: str) -> int:
         """How many documents collection `name` holds, without storing pending seed data."""
-        pending = self.pending
-        if pending is not None:
-            return self.pending_sizes.get(name, 0)
+        sizes = self.pending_sizes
+        if self.pending is not None and sizes is not None:
+            return sizes().get(name, 0)
         return len(self.collection(name))
 
     def _store_seed_data(self) -> None:
@@ -138,8 +138,7 @@ class Tenants:
         """
         tenant = self._new(self.fixture_tenant_id, True)
         tenant.pending = lambda: self._seed(tenant, None)
-        sizes = {name: len(docs) for name, docs in self.snapshot.collections.items() if name in self.schema}
-        tenant.pending_sizes = {**sizes, "apiKeys": len(self.fixture_keys)}
+        tenant.pending_sizes = lambda: {**self.snapshot.sizes(), "apiKeys": len(self.fixture_keys)}
         for key_doc in self.fixture_keys:
             self._keys[key_doc["key"]] = tenant.id
         self._tenants[tenant.id] = tenant

@@ -62,8 +62,8 @@ def test_reset__a_pending_tenant_used_by_many_threads_at_once_is_stored_once(app
         thread.join()
 
     assert answers == [200] * 8
-    tenant = get_state(app).tenants["insigner"].fixture_tenant
-    assert len(tenant.collection("bulkSends")) == tenant.pending_sizes["bulkSends"]
+    tenants = get_state(app).tenants["insigner"]
+    assert len(tenants.fixture_tenant.collection("bulkSends")) == tenants.snapshot.sizes()["bulkSends"] == 21
 
 
 def test_reset__a_request_holding_the_old_tenant_never_stores_its_data(app):
@@ -74,7 +74,7 @@ def test_reset__a_request_holding_the_old_tenant_never_stores_its_data(app):
 
     assert old.dropped and old.pending is None and new is not old
     new.collection("bulkSends")
-    assert len(new.collection("bulkSends")) == new.pending_sizes["bulkSends"]
+    assert len(new.collection("bulkSends")) == state.tenants["insigner"].snapshot.sizes()["bulkSends"] == 21
 
 
 def test_file_store__reopened_without_the_fixture_tenant_gets_it_back(tmp_path):

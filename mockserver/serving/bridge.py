@@ -39,6 +39,9 @@ class WsgiBridge:
         self.body_timeout = body_timeout
         # A plain queue and threads: loop.run_in_executor's futures cost ~20% of fast requests' throughput.
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        # Run once after the next answer is handed over (see after_next_answer).
+        self._after_next: Callable[[], None] | None = None
+        self._after_next_lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._work, name=f"mockserver-view-{n}", daemon=True) for n in range(threads)
         ]
@@ -112,6 +115,16 @@ class WsgiBridge:
             except BaseException as exc:  # noqa: BLE001 - raised again in the request's coroutine
                 result, error = None, exc
             loop.call_soon_threadsafe(_settle, done, result, error)
+            if self._after_next is not None:
+                with self._after_next_lock:
+                    hook, self._after_next = self._after_next, None
+                if hook is not None:
+                    hook()
+
+    def after_next_answer(self, hook: Callable[[], None]) -> None:
+        """Call `hook` (on a view thread, so it must be quick) once the next answer has been handed over."""
+        with self._after_next_lock:
+            self._after_next = hook
 
     def close(self) -> None:
         """Let the view threads end once the requests already queued are answered."""

@@ -12,6 +12,7 @@ import asyncio
 import errno
 import gc
 import http.client
+import logging
 import signal
 import socket
 import sys
@@ -72,9 +73,19 @@ def wait_healthy(host: str, port: int, timeout: float, stop: threading.Event) ->
 
 
 def serve(
-    app: Flask, settings: Settings, port: int, on_ready: Callable[[str], None], on_stop: Callable[[], None]
+    app: Flask,
+    settings: Settings,
+    port: int,
+    on_ready: Callable[[str], None],
+    on_stop: Callable[[], None],
+    warm_up: Callable[[], None] | None = None,
 ) -> None:
-    """Serve `app` until SIGINT or SIGTERM; `on_stop` runs first when a signal comes (it ends waits)."""
+    """Serve `app` until SIGINT or SIGTERM; `on_stop` runs first when a signal comes (it ends waits).
+
+    `warm_up` runs on a thread of its own after the first answer to a client (a CI wait loop's
+    health check, say): work that need not delay that answer (the seed data), done while the
+    client gets its tests going. A request that needs it sooner builds it, or waits for it.
+    """
     from granian.constants import Interfaces
     from granian.log import LogLevels
     from granian.server.embed import Server
@@ -103,6 +114,18 @@ def serve(
     def announce() -> None:
         if wait_healthy(settings.host, port, 30.0, stop):
             on_ready(url_for(settings.host, port))
+            if warm_up is not None:
+                # Not at once: the warm-up holds the GIL, and would delay that first answer itself.
+                bridge.after_next_answer(
+                    lambda: threading.Thread(target=run_warm_up, name="mockserver-warm-up", daemon=True).start()
+                )
+
+    def run_warm_up() -> None:
+        try:
+            warm_up()
+        except Exception:  # noqa: BLE001 - a request that needs it meets the same error, in its API's 500
+            logging.getLogger("mockserver").exception("warming up failed")
+        gc.freeze()  # what it built lives as long as the process, as the start-up's objects do
 
     def stop_serving() -> None:
         on_stop()

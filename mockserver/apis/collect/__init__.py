@@ -16,11 +16,11 @@ def build(state) -> CollectBackend:
     folder = state.settings.fixtures_path / "collect"
     fixtures = load_fixture_folder(folder)
     try:
-        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count, state.faker)
+        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count, lambda: state.faker)
         keys = fixtures.get("apiKeys", [])
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
-    backend = CollectBackend(state.clock, snapshot)
+    backend = CollectBackend(state.clock, snapshot, fixtures["team"]["_id"])
     state.use_tenants("collect", COLLECTIONS, snapshot, backend.team_id, keys)
     return backend
 

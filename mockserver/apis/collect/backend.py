@@ -59,10 +59,10 @@ def resolve_due_date(value: date | datetime | None, created: datetime, zone: Zon
 class CollectBackend:
     """State and rules of Collect's API, per tenant (team)."""
 
-    def __init__(self, clock: "Clock", snapshot: Snapshot) -> None:
+    def __init__(self, clock: "Clock", snapshot: Snapshot, team_id: str) -> None:
         self.clock = clock
         self.snapshot = snapshot
-        self.team_id = snapshot.collections["teams"][0]["_id"]
+        self.team_id = team_id
 
     def team(self, tenant: "Tenant") -> dict:
         """Return the tenant's team."""
@@ -216,7 +216,11 @@ def _as_utc(value: date | datetime) -> datetime:
 
 
 def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
-    """Return the seed data of a fresh Collect tenant: the fixtures plus `count` Faker-made of each kind."""
+    """Return the seed data of a fresh Collect tenant: the fixtures plus `count` Faker-made of each kind.
+
+    The fixtures are checked now; Faker makes its part when the data is first needed (once).
+    `fake` is a zero-argument callable giving the app's Faker (None: a new one).
+    """
     team = require_object(fixtures, "team", folder)
     if not team.get("_id"):
         raise ValueError(f"fixture file {folder / 'team.json'} needs an _id")
@@ -224,11 +228,20 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
     members = [dict(m) for m in require_list(fixtures, "members", folder)]
     campaigns = [dict(c) for c in require_list(fixtures, "campaigns", folder)]
     contacts = [dict(c) for c in require_list(fixtures, "contacts", folder)]
-    fake = make_faker(seed, "collect", fake)
-    ids = IdFactory(tenant_random(seed, "collect", "seed-data"))
     before = parse_instant(settings.get("generatedBefore", "2022-07-03T00:00:00Z"))
     start = before - timedelta(days=365)
     taken_emails = {c.get("email", "").lower() for c in contacts + members}
+    first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
+    return Snapshot(
+        lambda: _with_faker_made(team, members, campaigns, contacts, taken_emails, before, start, seed, count, fake),
+        first_ids,
+    )
+
+
+def _with_faker_made(team, members, campaigns, contacts, taken_emails, before, start, seed, count, fake):
+    """The fixtures' documents with `count` Faker-made members, contacts and campaigns added."""
+    fake = make_faker(seed, "collect", fake() if fake is not None else None)
+    ids = IdFactory(tenant_random(seed, "collect", "seed-data"))
 
     def moment() -> str:
         return iso_seconds(fake.date_time_between(start_date=start, end_date=before, tzinfo=timezone.utc))
@@ -284,12 +297,10 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
                 "items": items,
             }
         )
-    collections = {
+    return {
         "teams": [dict(team)],
         "members": members,
         "campaigns": campaigns,
         "contacts": contacts,
         "requests": [],
     }
-    first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
-    return Snapshot(collections, first_ids)

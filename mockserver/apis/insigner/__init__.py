@@ -25,12 +25,15 @@ def build(state) -> InsignerBackend:
     folder = state.settings.fixtures_path / "insigner"
     fixtures = load_fixture_folder(folder)
     try:
-        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count, state.faker)
+        snapshot = build_snapshot(fixtures, folder, state.seed, state.settings.seed_count, lambda: state.faker)
         keys = check_fixture_keys(require_list(fixtures, "apiKeys", folder), folder)
         suffix = str(fixtures.get("settings", {}).get("failingEmailDomainSuffix", FAILING_SUFFIX))
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
-    backend = InsignerBackend(state.clock, snapshot, state.rate_limits, state.settings.insigner_async_seconds, suffix)
+    org_id = fixtures["organization"]["id"]
+    backend = InsignerBackend(
+        state.clock, snapshot, org_id, state.rate_limits, state.settings.insigner_async_seconds, suffix
+    )
     state.use_tenants(
         "insigner", COLLECTIONS, snapshot, backend.org_id, keys, default_key=default_key, accepts=is_well_formed_key
     )

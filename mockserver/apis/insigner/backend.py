@@ -80,6 +80,7 @@ class InsignerBackend:
         self,
         clock: "Clock",
         snapshot: Snapshot,
+        org_id: str,
         limits: "RateLimits",
         async_seconds: float = 0.0,
         failing_suffix: str = FAILING_SUFFIX,
@@ -89,7 +90,7 @@ class InsignerBackend:
         self.limits = limits
         self.async_seconds = async_seconds
         self.failing_suffix = failing_suffix
-        self.org_id = snapshot.collections["organizations"][0]["id"]
+        self.org_id = org_id
 
     # -- reading --------------------------------------------------------------------------------
     def _settle(self, bulk_sends: "Collection", doc: dict, now: datetime) -> dict:
@@ -402,7 +403,11 @@ def check_fixture_keys(keys: list[dict], folder) -> list[dict]:
 
 
 def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
-    """Return the seed data of a fresh organization: the fixtures plus up to `count` Faker-made of each kind."""
+    """Return the seed data of a fresh organization: the fixtures plus up to `count` Faker-made of each kind.
+
+    The fixtures are checked now; Faker makes its part when the data is first needed (once).
+    `fake` is a zero-argument callable giving the app's Faker (None: a new one).
+    """
     organization = require_object(fixtures, "organization", folder)
     if not organization.get("id"):
         raise ValueError(f"fixture file {folder / 'organization.json'} needs an id")
@@ -416,10 +421,16 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
                 f"fixture file {folder / 'bulkSends.json'}: {bulk_send.get('id')!r} uses an unknown template"
             )
 
-    fake = make_faker(seed, "insigner", fake)
-    ids = IdFactory(tenant_random(seed, "insigner", "seed-data"))
     # Everything Faker makes is older than the vendor's examples, so they come first in lists.
     before = parse_instant(settings.get("generatedBefore", "2026-05-28T10:00:00.000Z")) - timedelta(seconds=1)
+    first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
+    return Snapshot(lambda: _with_faker_made(organization, templates, bulk_sends, before, seed, count, fake), first_ids)
+
+
+def _with_faker_made(organization, templates, bulk_sends, before, seed, count, fake) -> dict[str, list[dict]]:
+    """The fixtures' documents with up to `count` Faker-made templates and bulk sends added."""
+    fake = make_faker(seed, "insigner", fake() if fake is not None else None)
+    ids = IdFactory(tenant_random(seed, "insigner", "seed-data"))
 
     def moment(start: datetime, end: datetime) -> datetime:
         return fake.date_time_between(start_date=start, end_date=end, tzinfo=timezone.utc).replace(
@@ -472,11 +483,9 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
                 "updatedAt": iso_millis(updated),
             }
         )
-    collections = {
+    return {
         "organizations": [dict(organization)],
         "templates": templates,
         "bulkSends": bulk_sends,
         "documents": [],
     }
-    first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
-    return Snapshot(collections, first_ids)

@@ -1,0 +1,115 @@
+"""What start-up leaves for later: Faker's seed data is built once, when first needed or by the warm-up."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+
+import requests
+from helpers import INSIGNER_KEY, bearer, start_serve
+
+from mockserver.app import create_app
+from mockserver.context import get_state
+from mockserver.serving.bridge import WsgiBridge
+
+
+def test_create_app__imports_no_faker_and_builds_no_seed_data():
+    code = (
+        "import sys\n"
+        "from mockserver.app import create_app\n"
+        "from mockserver.context import get_state\n"
+        "state = get_state(create_app({'store': 'memory', 'seed': 42}))\n"
+        "assert 'faker' not in sys.modules, 'faker imported'\n"
+        "assert all(t.snapshot._collections is None for t in state.tenants.values()), 'seed data built'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+
+
+def test_seed_data__built_by_many_threads_at_once_is_that_of_one_build():
+    expected = {name: t.snapshot.fresh() for name, t in get_state(create_app(seed=7)).tenants.items()}
+    state = get_state(create_app(seed=7))
+    barrier = threading.Barrier(6)
+
+    def build(name: str) -> None:
+        barrier.wait()
+        state.tenants[name].snapshot.fresh()
+
+    threads = [threading.Thread(target=build, args=(name,)) for name in ("collect", "insigner") * 3]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert {name: t.snapshot.fresh() for name, t in state.tenants.items()} == expected
+
+
+def test_fixture_errors__still_stop_the_start_up(tmp_path):
+    import shutil
+
+    from mockserver.seeding import FixtureError
+
+    fixtures = tmp_path / "fixtures"
+    shutil.copytree(get_state(create_app()).settings.fixtures_path, fixtures)
+    (fixtures / "insigner" / "bulkSends.json").write_text('[{"id": "bs_x", "templateId": "tpl_unknown"}]')
+
+    try:
+        create_app({"fixtures": str(fixtures)})
+    except FixtureError as exc:
+        assert "unknown template" in str(exc)
+    else:
+        raise AssertionError("a bulk send of an unknown template was accepted")
+
+
+def test_bridge__after_next_answer_runs_once_after_the_next_answer_only():
+    calls: list[str] = []
+    bridge = WsgiBridge(create_app({"store": "memory"}), threads=1, max_body=1024)
+    try:
+        environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/__mock/health", "SERVER_NAME": "127.0.0.1"}
+        bridge.after_next_answer(lambda: calls.append("hook"))
+        assert calls == []
+        for _ in range(3):
+            done = threading.Event()
+            bridge._jobs.put((_environ(environ), _Loop(done), None))
+            done.wait(10)
+        assert calls == ["hook"]
+    finally:
+        bridge.close()
+
+
+def test_serve__health_first_then_the_calls_that_need_seed_data_then_a_clean_stop():
+    served = start_serve()
+    try:
+        assert requests.get(served.url + "/__mock/health", timeout=10).status_code == 200
+        got = requests.get(served.url + "/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY), timeout=10)
+        assert got.status_code == 200 and got.json()["data"]["id"] == "bs_abc123"
+        summary = requests.post(served.url + "/__mock/reset", timeout=10).json()
+        assert summary["state"]["insigner"]["org_abc123"]["bulkSends"] == 21
+    finally:
+        _, err = served.stop()
+    assert "warming up failed" not in err
+
+
+class _Loop:
+    """Just enough of an event loop for the bridge's hand-over."""
+
+    def __init__(self, done: threading.Event) -> None:
+        self.done = done
+
+    def call_soon_threadsafe(self, *args) -> None:
+        self.done.set()
+
+
+def _environ(base: dict) -> dict:
+    import io
+
+    return {
+        **base,
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(b""),
+        "HTTP_HOST": "127.0.0.1",
+        "REMOTE_ADDR": "127.0.0.1",
+    }
