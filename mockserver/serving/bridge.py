@@ -9,6 +9,7 @@ client costs no thread, and has a deadline; the view runs on a pool of threads o
 from __future__ import annotations
 
 import asyncio
+import collections
 import io
 import queue
 import sys
@@ -39,6 +40,10 @@ class WsgiBridge:
         self.body_timeout = body_timeout
         # A plain queue and threads: loop.run_in_executor's futures cost ~20% of fast requests' throughput.
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        # Answers ready for the event loop, handed over in batches: one wake-up of the loop (its
+        # self-pipe) for all the answers ready by then, not one per answer.
+        self._ready: collections.deque = collections.deque()
+        self._wake_pending = False
         # Run once after the next answer is handed over (see after_next_answer).
         self._after_next: Callable[[], None] | None = None
         self._after_next_lock = threading.Lock()
@@ -114,12 +119,23 @@ class WsgiBridge:
                 error: BaseException | None = None
             except BaseException as exc:  # noqa: BLE001 - raised again in the request's coroutine
                 result, error = None, exc
-            loop.call_soon_threadsafe(_settle, done, result, error)
+            self._ready.append((done, result, error))
+            # Read and set under the GIL: at worst two wake-ups, the second finding nothing. An answer
+            # appended while a wake-up is pending is settled by it (it clears the flag before it looks).
+            if not self._wake_pending:
+                self._wake_pending = True
+                loop.call_soon_threadsafe(self._settle_ready)
             if self._after_next is not None:
                 with self._after_next_lock:
                     hook, self._after_next = self._after_next, None
                 if hook is not None:
                     hook()
+
+    def _settle_ready(self) -> None:
+        self._wake_pending = False
+        ready = self._ready
+        while ready:
+            _settle(*ready.popleft())
 
     def after_next_answer(self, hook: Callable[[], None]) -> None:
         """Call `hook` (on a view thread, so it must be quick) once the next answer has been handed over."""
