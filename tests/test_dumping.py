@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from helpers import BULK_SEND_EXAMPLE
 from marshmallow import Schema, fields
 
 from mockserver.apis.collect.schemas import SendMultipleRequestsResultSchema
@@ -56,3 +57,19 @@ def test_compile_dumper__collect_result_equals_marshmallow_dump(client, collect_
     answer = client.post("/v1/requests", json=body, headers=collect_auth).get_json()
     schema = SendMultipleRequestsResultSchema()
     assert json.dumps(compile_dumper(schema)(answer)) == json.dumps(schema.dump(answer))
+
+
+def test_compile_dumper__insigner_answers_equal_marshmallow_dump(client, insigner_auth):
+    from mockserver.apis.insigner.schemas import BulkSendCreatedSchema, BulkSendListSchema, BulkSendSchema
+
+    created = client.post("/api/v1/bulk-sends", json=BULK_SEND_EXAMPLE, headers=insigner_auth).get_json()["data"]
+    got = client.get(f"/api/v1/bulk-sends/{created['id']}", headers=insigner_auth).get_json()["data"]
+    page = client.get("/api/v1/bulk-sends?limit=5", headers=insigner_auth).get_json()
+    for schema, answer in (
+        (BulkSendCreatedSchema(), created),
+        (BulkSendSchema(), got),
+        (BulkSendSchema(), {**got, "emailMessage": None}),
+        (BulkSendListSchema(), page),
+    ):
+        assert json.dumps(compile_dumper(schema)(answer)) == json.dumps(schema.dump(answer))
+    assert list(got) == list(BulkSendSchema().fields)

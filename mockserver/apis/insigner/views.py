@@ -9,6 +9,7 @@ from marshmallow import Schema, ValidationError
 
 from ...context import RequestContext, current_context
 from ...credentials import Credentials
+from ...dumping import compile_dumper
 from ...errors import Forbidden, Unauthorized, ValidationFailed, flatten_messages
 from ...responses import json_response, no_content
 from .. import read_body
@@ -32,6 +33,11 @@ LIST_ARGS = BulkSendListArgsSchema()
 BULK_SEND = BulkSendSchema()
 CREATED = BulkSendCreatedSchema()
 LISTED = BulkSendListSchema()
+# The answers' schemas as compiled dumpers: the same output as their dump(), without marshmallow's
+# per-field dispatch (py-spy: Schema.dump was ~8% of an inSigner GET's samples under load).
+dump_bulk_send = compile_dumper(BULK_SEND)
+dump_created = compile_dumper(CREATED)
+dump_listed = compile_dumper(LISTED)
 
 
 def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:
@@ -100,7 +106,7 @@ def list_bulk_sends() -> Response:
         page = ctx.state.backends["insigner"].list_bulk_sends(
             tenant, args["limit"], args.get("cursor"), args.get("status")
         )
-    return json_response(LISTED.dump(page))
+    return json_response(dump_listed(page))
 
 
 @blueprint.post("/bulk-sends")
@@ -111,7 +117,7 @@ def create_bulk_send() -> Response:
     data = load(CREATE_ARGS, read_body(ctx, reject_lone_surrogates=False), BODY_DETAIL)
     with ctx.transaction() as tenant:
         created = ctx.state.backends["insigner"].create_bulk_send(tenant, data)
-    return json_response({"data": CREATED.dump(created)}, status=201)
+    return json_response({"data": dump_created(created)}, status=201)
 
 
 @blueprint.get("/bulk-sends/<bulk_send_id>")
@@ -121,7 +127,7 @@ def get_bulk_send(bulk_send_id: str) -> Response:
     require_scope(ctx, "bulk_sends.read")
     with ctx.transaction() as tenant:
         found = ctx.state.backends["insigner"].get_bulk_send(tenant, bulk_send_id)
-    return json_response({"data": BULK_SEND.dump(found)})
+    return json_response({"data": dump_bulk_send(found)})
 
 
 @blueprint.delete("/bulk-sends/<bulk_send_id>")
