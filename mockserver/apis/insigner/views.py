@@ -67,8 +67,11 @@ def require_scope(ctx: RequestContext, scope: str) -> None:
 def decorate(ctx: RequestContext, response: Response) -> Response:
     """Add X-Request-Id to every answer, and the key's RateLimit-* headers to every authenticated one but a 401."""
     state = ctx.state
-    if "X-Request-Id" not in response.headers:
-        response.headers["X-Request-Id"] = state.next_request_id()
+    answer_headers = response.headers
+    # The names already set, read once: werkzeug's `in` scans and lower-cases the list each time.
+    present = {name.lower() for name, _ in answer_headers.items()}
+    if "x-request-id" not in present:
+        answer_headers.add("X-Request-Id", state.next_request_id())
     key = ctx.key
     # A 401 has no key to count against, whether the key was refused or a fault stands for that.
     if ctx.tenant is None or key is None or response.status_code == 401:
@@ -78,13 +81,13 @@ def decorate(ctx: RequestContext, response: Response) -> Response:
     if decision is None:
         return response
     headers = decision.headers()
-    if ctx.rate_limit is None and response.status_code == 429 and "Retry-After" in response.headers:
+    if ctx.rate_limit is None and response.status_code == 429 and "retry-after" in present:
         # A 429 of a request no window counted is an injected one (a rule's or Prefer's). It looks like
         # the vendor's: nothing left, the window resets when it says to retry.
-        headers.update({"RateLimit-Remaining": "0", "RateLimit-Reset": response.headers["Retry-After"]})
+        headers.update({"RateLimit-Remaining": "0", "RateLimit-Reset": answer_headers["Retry-After"]})
     for name, value in headers.items():
-        if name not in response.headers:
-            response.headers[name] = value
+        if name.lower() not in present:
+            answer_headers.add(name, value)
     return response
 
 
