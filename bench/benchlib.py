@@ -40,6 +40,11 @@ assert len(INSIGNER_KEY) == 48 and "=" not in INSIGNER_KEY
 
 COLLECT_AUTH = "Basic " + base64.b64encode((":" + COLLECT_KEY).encode()).decode()
 INSIGNER_AUTH = "Bearer " + INSIGNER_KEY
+# A second organization that keeps only the seed data: the growth phase times it beside the big one.
+REFERENCE_KEY = (
+    "isk_" + base64.urlsafe_b64encode(hashlib.sha256(b"mockserver-bench-reference").digest() + b"\x00").decode()
+)
+REFERENCE_AUTH = "Bearer " + REFERENCE_KEY
 
 # Collect "Send multiple requests" request example (vendor page).
 COLLECT_EXAMPLE_BODY = {

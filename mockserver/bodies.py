@@ -48,7 +48,7 @@ def read_json_body(
     length = request.content_length
     if length is not None and length > max_bytes:
         raise BodyError("too-large", f"The request body exceeds {max_bytes} bytes.")
-    raw = request.stream.read(max_bytes + 1)
+    raw = read_at_most(request.stream, max_bytes + 1, length)
     if over_limit(request, raw, max_bytes):
         raise BodyError("too-large", f"The request body exceeds {max_bytes} bytes.")
     mimetype = request.mimetype or ""
@@ -74,6 +74,28 @@ def read_json_body(
     if not isinstance(payload, dict):
         raise BodyError("not-object", "The request body must be a JSON object.")
     return payload
+
+
+# Bodies of unknown length (chunked) are read in pieces of this size.
+READ_PIECE = 64 * 1024
+
+
+def read_at_most(stream: Any, limit: int, length: int | None) -> bytes:
+    """Read up to `limit` bytes of a body of `length` bytes (None: unknown).
+
+    Never `stream.read(limit)` for a short body: io's read(n) allocates and zero-fills n bytes
+    before it reads one (cProfile: ~0.1 ms a call for the 1 MiB bound, most of a reset's cost).
+    """
+    if length is not None:
+        return stream.read(min(length, limit))
+    pieces, size = [], 0
+    while size < limit:
+        piece = stream.read(min(READ_PIECE, limit - size))
+        if not piece:
+            break
+        pieces.append(piece)
+        size += len(piece)
+    return b"".join(pieces)
 
 
 def over_limit(request: Any, raw: bytes, max_bytes: int) -> bool:

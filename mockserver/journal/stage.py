@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import HTTPException
 
-from ..bodies import BodyRecorder
+from ..bodies import BodyRecorder, read_at_most
 from .model import BODY_CAP, capped
 
 if TYPE_CHECKING:
@@ -27,13 +27,18 @@ def capture_body(ctx: "RequestContext") -> None:
         ctx.body = recorder
 
 
+def _left(length: int | None, read: int) -> int | None:
+    return None if length is None else max(0, length - read)
+
+
 def write_journal(ctx: "RequestContext", response: "Response") -> "Response":
     """Write the journal entry of this request and its answer."""
     req, recorder = ctx.request, ctx.body
     if recorder is not None and len(recorder.kept) <= BODY_CAP:
-        # Bodies the view did not read (a 401, a fault) are read here, up to the cap.
+        # Bodies the view did not read (a 401, a fault) are read here, up to the cap: no more than
+        # is left of them (io's read(n) allocates n bytes before it reads).
         try:
-            req.stream.read(BODY_CAP + 1 - len(recorder.kept))
+            read_at_most(req.stream, BODY_CAP + 1 - len(recorder.kept), _left(req.content_length, recorder.size))
         except (HTTPException, OSError, ValueError):
             pass
     size = max(recorder.size, req.content_length or 0) if recorder is not None else 0

@@ -1,0 +1,61 @@
+"""The one body reader asks its stream for no more than the body can hold (io's read(n) allocates n)."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+import pytest
+
+from mockserver.bodies import READ_PIECE, BodyError, read_at_most, read_json_body
+
+MIB = 1024 * 1024
+
+
+class Asked(io.BytesIO):
+    """A stream that notes the size of every read."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.sizes: list[int] = []
+
+    def read(self, size: int | None = -1) -> bytes:
+        self.sizes.append(-1 if size is None else size)
+        return super().read(size)
+
+
+def request_of(body: bytes, length: int | None) -> SimpleNamespace:
+    stream = Asked(body)
+    return SimpleNamespace(content_length=length, stream=stream, mimetype="application/json", environ={})
+
+
+@pytest.mark.parametrize("body", [b"", b'{"seed": 7}'], ids=["empty", "small"])
+def test_read_json_body__known_length_reads_only_that_many_bytes(body):
+    request = request_of(body, len(body))
+
+    read_json_body(request, MIB, required=False)
+
+    assert request.stream.sizes == [len(body)]
+
+
+def test_read_json_body__unknown_length_reads_in_pieces_up_to_the_bound():
+    body = b'{"a": "' + b"x" * (3 * READ_PIECE) + b'"}'
+    request = request_of(body, None)
+
+    assert read_json_body(request, MIB)["a"] == "x" * (3 * READ_PIECE)
+    assert max(request.stream.sizes) <= READ_PIECE
+
+
+def test_read_json_body__unknown_length_over_the_bound_is_too_large():
+    request = request_of(b"[" * (MIB + 10), None)
+    request.environ["wsgi.input"] = io.BytesIO(b"[" * 10)  # what is left past werkzeug's cut
+
+    with pytest.raises(BodyError) as caught:
+        read_json_body(request, MIB)
+
+    assert caught.value.too_large
+
+
+@pytest.mark.parametrize("length, limit, expected", [(5, 100, 5), (500, 100, 100), (None, 10, 10), (None, 0, 0)])
+def test_read_at_most__never_past_the_limit_or_the_length(length, limit, expected):
+    assert len(read_at_most(io.BytesIO(b"z" * 1000), limit, length)) == expected
