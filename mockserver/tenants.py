@@ -37,30 +37,37 @@ class Tenant:
     counters: dict[str, Any] = field(default_factory=dict)
     # Set when a reset or an eviction drops the tenant: a request that holds it must look again.
     dropped: bool = False
-    # A tenant seeded on first use (the fixture tenant after a reset): what stores its seed data,
-    # and how many documents of each collection that will be (a summary need not seed it).
-    pending: "Callable[[], None] | None" = None
-    pending_sizes: "Callable[[], dict[str, int]] | None" = None
+    # On the memory store, a collection's seed documents are stored when it is first used (a
+    # request stores only what it touches): the collections not filled yet, what fills one, and
+    # how many documents each will hold (a summary need not fill them).
+    unfilled: set[str] = field(default_factory=set)
+    fill: "Callable[[str], None] | None" = None
+    seed_sizes: "Callable[[], dict[str, int]] | None" = None
 
     def collection(self, name: str) -> "Collection":
-        """Return this tenant's collection `name` (its seed data stored first, if still pending)."""
-        if self.pending is not None:
-            self._store_seed_data()
+        """Return this tenant's collection `name` (its seed documents stored first, on first use)."""
+        if name in self.unfilled:
+            self._fill(name)
         key, lookups, *order = self.schema[name]
         return self.store.collection(f"{self.api}/{self.id}/{name}", key, lookups, *order)
 
     def size(self, name: str) -> int:
-        """How many documents collection `name` holds, without storing pending seed data."""
-        sizes = self.pending_sizes
-        if self.pending is not None and sizes is not None:
-            return sizes().get(name, 0)
+        """How many documents collection `name` holds, without storing its seed documents."""
+        if name in self.unfilled and self.seed_sizes is not None:
+            return self.seed_sizes().get(name, 0)
         return len(self.collection(name))
 
-    def _store_seed_data(self) -> None:
+    def _fill(self, name: str) -> None:
         with self.store.transaction():
-            seed, self.pending = self.pending, None
-            if seed is not None and not self.dropped:
-                seed()
+            if name in self.unfilled:
+                self.unfilled.discard(name)
+                if self.fill is not None and not self.dropped:
+                    self.fill(name)
+
+    def forget_seed(self) -> None:
+        """Store no more seed documents (the tenant is dropped)."""
+        self.unfilled = set()
+        self.fill = None
 
     def table_names(self) -> list[str]:
         return [f"{self.api}/{self.id}/{name}" for name in self.schema]
@@ -114,36 +121,41 @@ class Tenants:
         return Tenant(tenant_id, self.api, self.store, self.schema, ids, fixture)
 
     def _seed(self, tenant: Tenant, own_key: str | None) -> None:
-        data = self.snapshot.fresh()
+        """Give `tenant` its keys at once and its seed documents collection by collection, on first use.
+
+        The memory store fills each collection when it is first used: a reset stores nothing, and
+        a test's new tenant stores only what its calls touch (mock-defined; no answer differs). A
+        file store fills them all at once: its file is there to be read.
+        """
         if tenant.fixture:
-            data["apiKeys"] = [dict(k) for k in self.fixture_keys]
+            key_docs = [dict(k) for k in self.fixture_keys]
         else:
-            data["apiKeys"] = [self.default_key(own_key)] if own_key else []
+            key_docs = [self.default_key(own_key)] if own_key else []
+        snapshot = self.snapshot
+
+        def fill(name: str) -> None:
+            docs = [dict(k) for k in key_docs] if name == "apiKeys" else snapshot.fresh_collection(name)
+            if docs:
+                tenant.collection(name).insert_many(docs)
+
         with self.store.transaction(), self._lock:
-            for name, docs in data.items():
-                if name in self.schema and docs:
-                    tenant.collection(name).insert_many(docs)
-            for key_doc in data["apiKeys"]:
+            tenant.fill = fill
+            tenant.seed_sizes = lambda: {**snapshot.sizes(), "apiKeys": len(key_docs)}
+            tenant.unfilled = set(self.schema)
+            for key_doc in key_docs:
                 self._keys[key_doc["key"]] = tenant.id
             self._registry().insert(
                 {"id": f"{self.api}/{tenant.id}", "api": self.api, "tenant": tenant.id, "fixture": tenant.fixture}
             )
+            if self.store.kind != "memory":
+                for name in self.schema:
+                    tenant.collection(name)
 
     def _new_fixture_tenant(self) -> Tenant:
-        """The fixture tenant, its keys known at once and its seed data stored on first use.
-
-        On the memory store a reset is then a few dictionary operations, and a suite whose tests
-        each use their own key never pays for the fixture tenant's data at all (mock-defined; the
-        answers are the same). A file store holds the data at once: its file is there to be read.
-        """
+        """The fixture tenant, its keys known at once, its seed documents stored on first use."""
         tenant = self._new(self.fixture_tenant_id, True)
-        tenant.pending = lambda: self._seed(tenant, None)
-        tenant.pending_sizes = lambda: {**self.snapshot.sizes(), "apiKeys": len(self.fixture_keys)}
-        for key_doc in self.fixture_keys:
-            self._keys[key_doc["key"]] = tenant.id
         self._tenants[tenant.id] = tenant
-        if self.store.kind != "memory":
-            tenant.collection("apiKeys")
+        self._seed(tenant, None)
         return tenant
 
     def start(self) -> None:
@@ -167,7 +179,7 @@ class Tenants:
                 self.seed = seed
             for tenant in self._tenants.values():
                 tenant.dropped = True
-                tenant.pending = None
+                tenant.forget_seed()
             self._tenants.clear()
             self._keys.clear()
             self._new_fixture_tenant()
@@ -214,7 +226,7 @@ class Tenants:
 
     def _forget(self, tenant: Tenant, drop_tables: bool) -> None:
         tenant.dropped = True
-        tenant.pending = None
+        tenant.forget_seed()
         del self._tenants[tenant.id]
         self._keys = {k: v for k, v in self._keys.items() if v != tenant.id}
         if drop_tables:

@@ -72,7 +72,7 @@ def test_reset__a_request_holding_the_old_tenant_never_stores_its_data(app):
     app.test_client().post("/__mock/reset")
     new = state.tenants["insigner"].fixture_tenant
 
-    assert old.dropped and old.pending is None and new is not old
+    assert old.dropped and old.unfilled == set() and old.fill is None and new is not old
     new.collection("bulkSends")
     assert len(new.collection("bulkSends")) == state.tenants["insigner"].snapshot.sizes()["bulkSends"] == 21
 
@@ -90,3 +90,19 @@ def test_file_store__reopened_without_the_fixture_tenant_gets_it_back(tmp_path):
 
     assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY)).status_code == 200
     assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer("isk_" + "Z" * 44)).status_code == 200
+
+
+def test_new_tenant__stores_only_the_collections_its_calls_touch_and_counts_all(app):
+    client = app.test_client()
+    key = "isk_" + "Q" * 44
+    assert client.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(key)).status_code == 200
+    state = get_state(app)
+    tenant = state.tenants["insigner"].for_key(key, create=False)
+    stored = {name.rsplit("/", 1)[1] for name in state.store.db.tables() if name.startswith(f"insigner/{tenant.id}/")}
+
+    assert {"apiKeys", "bulkSends"} <= stored and "templates" not in stored
+    counts = client.get("/__mock/state").get_json()["apis"]["insigner"][tenant.id]
+    assert counts["templates"] == 21 and counts["bulkSends"] == 21
+
+    templates = client.get(f"/__mock/state/insigner/templates?tenant={key}").get_json()["items"]
+    assert len(templates) == 21
