@@ -64,7 +64,7 @@ def tenant_random(seed: int, api: str, tenant_id: str) -> random.Random:
 
 
 class Snapshot:
-    """The seed data of one fresh tenant: collection name -> documents, copied on every use.
+    """The seed data of one fresh tenant: collection name -> documents, copied by `fresh_collection`.
 
     `make` builds the documents (with Faker) when they are first needed, once: the fixtures are
     checked before, so a bad file still stops the start-up, but Faker's import and work are paid
@@ -78,6 +78,7 @@ class Snapshot:
         # Each collection's documents pickled: a copy from pickle costs half one from JSON (timeit).
         # Only ever our own data (fixtures and Faker's, made JSON-plain first), never a client's.
         self._frozen: dict[str, bytes] = {}
+        self._sizes: dict[str, int] = {}
 
     @property
     def collections(self) -> dict[str, list[dict]]:
@@ -90,13 +91,10 @@ class Snapshot:
                     self._frozen = {
                         name: pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) for name, docs in made.items()
                     }
+                    self._sizes = {name: len(docs) for name, docs in made.items()}
                     self._collections, self._make = made, None
                 collections = self._collections
         return collections
-
-    def fresh(self) -> dict[str, list[dict]]:
-        """Return a deep copy of the documents, safe to store."""
-        return {name: self.fresh_collection(name) for name in self.collections}
 
     def fresh_collection(self, name: str) -> list[dict]:
         """Return a deep copy of one collection's documents (none for a collection it has not)."""
@@ -106,7 +104,8 @@ class Snapshot:
 
     def sizes(self) -> dict[str, int]:
         """How many documents each collection holds."""
-        return {name: len(docs) for name, docs in self.collections.items()}
+        self.collections  # noqa: B018 - built on first use
+        return self._sizes
 
 
 def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict]:

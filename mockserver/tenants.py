@@ -167,10 +167,8 @@ class Tenants:
                 self._tenants[tenant.id] = tenant
                 for key_doc in tenant.collection("apiKeys").all():
                     self._keys[key_doc["key"]] = tenant.id
-            if self.fixture_tenant_id not in self._tenants:
-                # A new store, or a file closed before the fixture tenant was first used.
+            if self.fixture_tenant_id not in self._tenants:  # a new store
                 self._new_fixture_tenant()
-                self._tenants.move_to_end(self.fixture_tenant_id, last=False)
 
     def reset(self, seed: int | None = None) -> None:
         """Drop every tenant and seed the fixture tenant again (the store is already emptied)."""

@@ -77,12 +77,11 @@ def test_reset__a_request_holding_the_old_tenant_never_stores_its_data(app):
     assert len(new.collection("bulkSends")) == state.tenants["insigner"].snapshot.sizes()["bulkSends"] == 21
 
 
-def test_file_store__reopened_without_the_fixture_tenant_gets_it_back(tmp_path):
+def test_file_store__reopened_after_a_reset_holds_the_fixture_and_the_key_made_tenants(tmp_path):
     settings = {"store": "tinydb", "db": str(tmp_path / "mock.json"), "seed": 42}
     first = create_app(settings)
     client = first.test_client()
     client.post("/__mock/reset")
-    # Only a key-made tenant is registered in the file now (the file store stores the fixture at once too).
     assert client.get("/api/v1/bulk-sends", headers=bearer("isk_" + "Z" * 44)).status_code == 200
     get_state(first).close()
 
@@ -90,6 +89,8 @@ def test_file_store__reopened_without_the_fixture_tenant_gets_it_back(tmp_path):
 
     assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY)).status_code == 200
     assert again.get("/api/v1/bulk-sends/bs_abc123", headers=bearer("isk_" + "Z" * 44)).status_code == 200
+    counts = again.get("/__mock/state").get_json()["apis"]["insigner"]
+    assert all(tenant["bulkSends"] == 21 for tenant in counts.values()) and len(counts) == 2
 
 
 def test_new_tenant__stores_only_the_collections_its_calls_touch_and_counts_all(app):

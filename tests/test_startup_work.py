@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import threading
 
+import pytest
 import requests
 from helpers import INSIGNER_KEY, bearer, start_serve
 
 from mockserver.app import create_app
 from mockserver.context import get_state
+from mockserver.seeding import FixtureError
 from mockserver.serving.bridge import WsgiBridge
 
 
@@ -28,13 +31,13 @@ def test_create_app__imports_no_faker_and_builds_no_seed_data():
 
 
 def test_seed_data__built_by_many_threads_at_once_is_that_of_one_build():
-    expected = {name: t.snapshot.fresh() for name, t in get_state(create_app(seed=7)).tenants.items()}
+    expected = {name: t.snapshot.collections for name, t in get_state(create_app(seed=7)).tenants.items()}
     state = get_state(create_app(seed=7))
     barrier = threading.Barrier(6)
 
     def build(name: str) -> None:
         barrier.wait()
-        state.tenants[name].snapshot.fresh()
+        state.tenants[name].snapshot.collections  # noqa: B018 - builds it
 
     threads = [threading.Thread(target=build, args=(name,)) for name in ("collect", "insigner") * 3]
     for thread in threads:
@@ -42,24 +45,16 @@ def test_seed_data__built_by_many_threads_at_once_is_that_of_one_build():
     for thread in threads:
         thread.join()
 
-    assert {name: t.snapshot.fresh() for name, t in state.tenants.items()} == expected
+    assert {name: t.snapshot.collections for name, t in state.tenants.items()} == expected
 
 
 def test_fixture_errors__still_stop_the_start_up(tmp_path):
-    import shutil
-
-    from mockserver.seeding import FixtureError
-
     fixtures = tmp_path / "fixtures"
     shutil.copytree(get_state(create_app()).settings.fixtures_path, fixtures)
     (fixtures / "insigner" / "bulkSends.json").write_text('[{"id": "bs_x", "templateId": "tpl_unknown"}]')
 
-    try:
+    with pytest.raises(FixtureError, match="unknown template"):
         create_app({"fixtures": str(fixtures)})
-    except FixtureError as exc:
-        assert "unknown template" in str(exc)
-    else:
-        raise AssertionError("a bulk send of an unknown template was accepted")
 
 
 def test_bridge__after_next_answer_runs_once_after_the_next_answer_only():
@@ -70,9 +65,9 @@ def test_bridge__after_next_answer_runs_once_after_the_next_answer_only():
         bridge.after_next_answer(lambda: calls.append("hook"))
         assert calls == []
         for _ in range(3):
-            done = threading.Event()
-            bridge._jobs.put((_environ(environ), _Loop(done), None))
-            done.wait(10)
+            answered = threading.Event()
+            bridge._jobs.put((_environ(environ), _Loop(), _Done(answered)))
+            assert answered.wait(10)
         assert calls == ["hook"]
     finally:
         bridge.close()
@@ -92,13 +87,26 @@ def test_serve__health_first_then_the_calls_that_need_seed_data_then_a_clean_sto
 
 
 class _Loop:
-    """Just enough of an event loop for the bridge's hand-over."""
+    """Just enough of an event loop for the bridge's hand-over: it runs what it is given at once."""
 
-    def __init__(self, done: threading.Event) -> None:
-        self.done = done
+    def call_soon_threadsafe(self, callback, *args) -> None:
+        callback(*args)
 
-    def call_soon_threadsafe(self, *args) -> None:
-        self.done.set()
+
+class _Done:
+    """Just enough of a future: notes that the answer was handed over."""
+
+    def __init__(self, answered: threading.Event) -> None:
+        self.answered = answered
+
+    def cancelled(self) -> bool:
+        return False
+
+    def set_result(self, result) -> None:
+        self.answered.set()
+
+    def set_exception(self, error) -> None:
+        raise AssertionError(f"the app raised {error!r}")
 
 
 def _environ(base: dict) -> dict:

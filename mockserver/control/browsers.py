@@ -16,9 +16,9 @@ from __future__ import annotations
 import ipaddress
 from functools import lru_cache
 
-from flask import Response, request
+from flask import Response
 
-from ..context import context_or_none, get_state
+from ..context import current_context
 from ..errors import ControlError, Forbidden
 from .token import is_control_path
 
@@ -47,15 +47,15 @@ def host_name(host: str) -> str:
 
 def refuse_foreign_callers() -> Response | None:
     """Refuse what a browser page of another site could send; let everything else through."""
-    ctx = context_or_none()
-    req = ctx.request if ctx is not None else request
-    settings = ctx.state.settings if ctx is not None else get_state().settings
+    # Registered after the pipeline opens every request's context (app.py), so it is there.
+    ctx = current_context()
+    req, settings = ctx.request, ctx.state.settings
     host = req.headers.get("Host")
     if host is not None and is_loopback(settings.host):
         name = host_name(host).lower()
         if not is_loopback(name) and name not in settings.allowed_host_names:
             message = f"Host {host_name(host)!r} is not allowed: this server listens on a loopback address"
-            if ctx is not None and ctx.api is not None:
+            if ctx.api is not None:
                 raise Forbidden(f"{message}.")
             raise ControlError(403, "host-not-allowed", f"{message} (--allowed-hosts adds names)")
     if req.method in SAFE_METHODS or not is_control_path(req.path):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Response, request
+from flask import Response
 
-from ..context import context_or_none, get_state
+from ..context import current_context
 from .errors import control_error
 
 PREFIX = "/__mock"
@@ -22,12 +22,13 @@ def is_control_path(path: str) -> bool:
 
 def require_control_token() -> Response | None:
     """Refuse a /__mock call without the right X-Mock-Token (401 in the control envelope)."""
-    ctx = context_or_none()
-    req = ctx.request if ctx is not None else request
+    # Registered after the pipeline opens every request's context (app.py), so it is there.
+    ctx = current_context()
+    req = ctx.request
     path = req.path
     if not is_control_path(path) or path in OPEN_PATHS or path.startswith(OPEN_PREFIXES):
         return None
-    token = (ctx.state if ctx is not None else get_state()).settings.control_token
+    token = ctx.state.settings.control_token
     if not token:
         return None
     given = req.headers.get("X-Mock-Token", "")

@@ -20,7 +20,7 @@ def build(state) -> CollectBackend:
         keys = fixtures.get("apiKeys", [])
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
-    backend = CollectBackend(state.clock, snapshot, fixtures["team"]["_id"])
+    backend = CollectBackend(state.clock, fixtures["team"]["_id"])
     state.use_tenants("collect", COLLECTIONS, snapshot, backend.team_id, keys)
     return backend
 

@@ -59,9 +59,8 @@ def resolve_due_date(value: date | datetime | None, created: datetime, zone: Zon
 class CollectBackend:
     """State and rules of Collect's API, per tenant (team)."""
 
-    def __init__(self, clock: "Clock", snapshot: Snapshot, team_id: str) -> None:
+    def __init__(self, clock: "Clock", team_id: str) -> None:
         self.clock = clock
-        self.snapshot = snapshot
         self.team_id = team_id
 
     def team(self, tenant: "Tenant") -> dict:

@@ -31,9 +31,7 @@ def build(state) -> InsignerBackend:
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
     org_id = fixtures["organization"]["id"]
-    backend = InsignerBackend(
-        state.clock, snapshot, org_id, state.rate_limits, state.settings.insigner_async_seconds, suffix
-    )
+    backend = InsignerBackend(state.clock, org_id, state.rate_limits, state.settings.insigner_async_seconds, suffix)
     state.use_tenants(
         "insigner", COLLECTIONS, snapshot, backend.org_id, keys, default_key=default_key, accepts=is_well_formed_key
     )

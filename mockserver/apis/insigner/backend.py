@@ -79,14 +79,12 @@ class InsignerBackend:
     def __init__(
         self,
         clock: "Clock",
-        snapshot: Snapshot,
         org_id: str,
         limits: "RateLimits",
         async_seconds: float = 0.0,
         failing_suffix: str = FAILING_SUFFIX,
     ) -> None:
         self.clock = clock
-        self.snapshot = snapshot
         self.limits = limits
         self.async_seconds = async_seconds
         self.failing_suffix = failing_suffix
