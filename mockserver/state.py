@@ -7,7 +7,11 @@ Lock order, outermost first; a thread that holds one may take only those below i
    engine's, the journal's, the coverage's, the verifier's, the request-id sequence's, and the
    seed data's build lock (seeding.py; it calls only Faker).
 A reset takes the store's transaction first, so it never waits for a registry lock while a
-request that holds that lock waits for the store.
+request that holds that lock waits for the store. A leaf lock is never held while calling into
+another layer: a fault rule names its tenant by key or id, and the fault stage resolves those
+through the registry before it takes the engine's lock (faults/stage.py); a one-tenant snapshot
+filters the engine's rules after copying them out. Each order has a storm test in
+tests/test_locks.py.
 """
 
 from __future__ import annotations

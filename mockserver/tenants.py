@@ -279,11 +279,13 @@ class Tenants:
         An unseen key names the tenant a first call with it would create (lenient mode, a key the API
         accepts); otherwise it names none.
         """
-        if self.get(value) is not None:
-            return value
-        tenant = self.for_key(value, create=False)
-        if tenant is not None:
-            return tenant.id
+        # The registry's lock alone (a look-up takes no store lock and marks no tenant as used).
+        with self._lock:
+            if value in self._tenants:
+                return value
+            tenant_id = self._keys.get(value)
+            if tenant_id is not None and tenant_id in self._tenants:
+                return tenant_id
         return None if self.strict or not self.accepts(value) else derived_tenant_id(self.api, value)
 
     def authenticate(self, key: str, now: datetime) -> tuple[Tenant, dict]:

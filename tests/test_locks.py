@@ -3,16 +3,34 @@
 from __future__ import annotations
 
 import base64
+import logging
 import threading
+import time
 
 from mockserver.app import create_app
 
 SECONDS = 3.0
 
 
-def test_reset__while_new_keys_of_both_apis_authenticate__no_hang_and_no_5xx():
+class Deadline:
+    """Each worker stops by itself at the deadline: the main thread need not win the GIL to stop them."""
+
+    def __init__(self) -> None:
+        self.end = time.monotonic() + SECONDS
+
+    def is_set(self) -> bool:
+        return time.monotonic() >= self.end
+
+
+def quiet_access_log(caplog) -> None:
+    """Thousands of access-log lines captured by pytest would slow the storm, not test it."""
+    caplog.set_level(logging.WARNING, logger="mockserver.access")
+
+
+def test_reset__while_new_keys_of_both_apis_authenticate__no_hang_and_no_5xx(caplog):
+    quiet_access_log(caplog)
     app = create_app({"store": "memory", "seed": 42, "seed_count": 2})
-    stop = threading.Event()
+    stop = Deadline()
     problems: list[str] = []
     counts = {"collect": 0, "insigner": 0, "reset": 0}
 
@@ -55,11 +73,73 @@ def test_reset__while_new_keys_of_both_apis_authenticate__no_hang_and_no_5xx():
     threads.append(threading.Thread(target=resetter, daemon=True))
     for thread in threads:
         thread.start()
-    stop.wait(SECONDS)
-    stop.set()
+    deadline = stop.end + 10
     for thread in threads:
-        thread.join(timeout=10)
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
     hung = [thread.name for thread in threads if thread.is_alive()]
     assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
     assert not problems, problems[:5]
     assert counts["collect"] and counts["insigner"] and counts["reset"] > 1, counts
+
+
+def test_reset__while_key_scoped_fault_rules_match_requests__no_hang(caplog):
+    """The fault engine resolves a rule's key to a tenant; a reset must never wait on it nor it on a reset."""
+    quiet_access_log(caplog)
+    app = create_app({"store": "memory", "seed": 42, "seed_count": 2})
+    # As `serve`'s warm-up does: a first reset would build Faker's seed data while four threads
+    # hold the GIL, which takes seconds and leaves too few resets to race.
+    app.extensions["mockserver"].build_seed_data()
+    stop = Deadline()
+    problems: list[str] = []
+    counts = {"requests": 0, "reset": 0, "rules": 0}
+    probe = "isk_" + "probe".ljust(44, "0")
+    other = "isk_" + "other".ljust(44, "0")
+    # Python's locks are not fair: requesters that retake the store's lock in a loop can starve a
+    # reset for seconds. The workers race in rounds instead (each kind does its share of a round at
+    # the same time as the others, then all meet), so every round races resets against rule
+    # additions and matching requests. A hung worker breaks the barrier for the others.
+    kinds = 5
+    rounds = threading.Barrier(kinds)
+
+    def in_rounds(step) -> None:
+        client = app.test_client()
+        try:
+            while not stop.is_set():
+                step(client)
+                rounds.wait(timeout=SECONDS + 5)
+        except threading.BrokenBarrierError:
+            pass
+        rounds.abort()  # the first to stop releases the others
+
+    def requests_round(client) -> None:
+        for _ in range(5):
+            answer = client.get("/api/v1/bulk-sends?limit=1", headers={"Authorization": f"Bearer {probe}"})
+            if answer.status_code >= 500 and answer.status_code != 503:
+                problems.append(f"insigner {answer.status_code} {answer.get_data(as_text=True)}")
+            counts["requests"] += 1
+
+    def reset_round(client) -> None:
+        answer = client.post("/__mock/reset")
+        if answer.status_code != 200:
+            problems.append(f"reset {answer.status_code} {answer.get_data(as_text=True)}")
+        counts["reset"] += 1
+
+    def rules_round(client) -> None:
+        for tenant in (other, probe):
+            answer = client.post("/__mock/faults", json={"api": "insigner", "status": 503, "tenant": tenant})
+            if answer.status_code not in (201, 409):
+                problems.append(f"faults {answer.status_code} {answer.get_data(as_text=True)}")
+        counts["rules"] += 1
+
+    steps = [requests_round] * 3 + [reset_round, rules_round]
+    assert len(steps) == kinds
+    threads = [threading.Thread(target=in_rounds, args=(step,), daemon=True) for step in steps]
+    for thread in threads:
+        thread.start()
+    deadline = stop.end + 10
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    hung = [thread.name for thread in threads if thread.is_alive()]
+    assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
+    assert not problems, problems[:5]
+    assert counts["requests"] and counts["reset"] > 1 and counts["rules"] > 1, counts

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -80,11 +79,20 @@ class FaultEngine:
         with self._lock:
             self._rules = []
 
-    def export(self, keep: Callable[[FaultRule], bool] | None = None) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-        """The rules (as listed, with `seen`) that `keep` accepts, and the id counter and random state."""
+    def export(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+        """The rules (as listed, with `seen`), and the id counter and random state.
+
+        A caller that keeps only some filters the copy after the lock is released: deciding which
+        to keep may call into the tenant registries, and a leaf lock calls out to nothing.
+        """
         with self._lock:
-            rules = [{**live.describe(), "seen": live.seen} for live in self._rules if keep is None or keep(live.rule)]
+            rules = [{**live.describe(), "seen": live.seen} for live in self._rules]
             return rules, {"nextRule": self._counter, "random": random_state(self._random)}
+
+    def rule_tenants(self) -> set[str]:
+        """The distinct `tenant` values of the live rules (keys or tenant ids), to resolve before `decide`."""
+        with self._lock:
+            return {live.rule.tenant for live in self._rules if live.rule.tenant is not None}
 
     def restore(self, rules: list[tuple[FaultRule, int, int]], counter: int, state: list) -> None:
         """Become exactly a snapshot's engine: its rules (with their ids, seen and hits), counter, random state."""
@@ -106,7 +114,11 @@ class FaultEngine:
         return bool(self._rules)
 
     def decide(self, info: RequestInfo) -> FaultRule | None:
-        """Return the rule that fires on this request: the oldest live matching one whose turn it is."""
+        """Return the rule that fires on this request: the oldest live matching one whose turn it is.
+
+        `info.tenant_of` must call out to nothing (a lookup in a dict resolved beforehand): it runs
+        under this leaf lock.
+        """
         with self._lock:
             for live in self._rules:
                 if live.exhausted:

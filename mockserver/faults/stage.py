@@ -59,11 +59,13 @@ def decide_fault(ctx: "RequestContext") -> "Response | None":
     faults = ctx.state.faults
     if not faults.active:
         return None
+    # Resolve the rules' tenants (keys or ids) before the engine's lock is taken: the registry has
+    # locks of its own, and no lock is held while calling into another layer. A rule added between
+    # the two steps is one added after this request arrived (its tenant resolves to none here).
     tenants = ctx.state.tenants[ctx.api.name]
-    info = RequestInfo(
-        ctx.api.name, req.method, req.path, ctx.tenant.id if ctx.tenant is not None else None, tenants.id_for
-    )
-    rule = faults.decide(info)
+    resolved = {value: tenants.id_for(value) for value in faults.rule_tenants()}
+    tenant_id = ctx.tenant.id if ctx.tenant is not None else None
+    rule = faults.decide(RequestInfo(ctx.api.name, req.method, req.path, tenant_id, resolved.get))
     if rule is None:
         return None
     ctx.fault = rule.id

@@ -63,7 +63,9 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
                 api: ids[api] if ids[api] and tenants.get(ids[api]) else None for api, tenants in state.tenants.items()
             }
         wanted = {tid for tid in scope.values() if tid} if scope is not None else None
-        rules, fault_counters = state.faults.export(keep=None if wanted is None else rule_filter(state, wanted))
+        rules, fault_counters = state.faults.export()
+        if wanted is not None:
+            rules = [rule for rule in rules if rule_scoped_to(state, rule.get("tenant"), wanted)]
         entries, journal_counter, truncated = state.journal.export(wanted)
         clock = state.clock
         now = clock.timestamp()  # read once: a running clock moves between two reads
@@ -92,13 +94,11 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
         return doc
 
 
-def rule_filter(state: MockState, wanted: set[str]):
-    def keep(rule: FaultRule) -> bool:
-        if rule.tenant is None:
-            return False
-        return any(tenants.id_for(rule.tenant) in wanted for tenants in state.tenants.values())
-
-    return keep
+def rule_scoped_to(state: MockState, tenant: str | None, wanted: set[str]) -> bool:
+    """Whether a rule's `tenant` (a key or a tenant id) names one of the `wanted` tenants."""
+    if tenant is None:
+        return False
+    return any(tenants.id_for(tenant) in wanted for tenants in state.tenants.values())
 
 
 # -- checking one ----------------------------------------------------------------------------------------
