@@ -23,6 +23,29 @@ def shipped_fixtures() -> Path:
     return Path(__file__).resolve().parent / "_fixtures"
 
 
+# Each numeric option's range, inclusive: the CLI, the environment and a snapshot's options all
+# apply these (tooling.md gives seed-count, insigner-async-seconds and max-tenants; the rest are
+# the mock's own, listed in the README's table of mock-defined behaviour).
+RANGES: dict[str, tuple[float, float]] = {
+    "port": (0, 65535),
+    "seed": (-(2**63), 2**63 - 1),
+    "journal_size": (1, 100_000),
+    "max_tenants": (1, 100_000),
+    "seed_count": (0, 1_000),
+    "max_body_bytes": (1, 64 * 1024 * 1024),
+    "insigner_async_seconds": (0, 31_536_000),
+    "threads": (1, 1_024),
+}
+
+
+def out_of_range(name: str, value: float) -> str | None:
+    """The one-line reason `value` is outside `name`'s range, or None when it is inside."""
+    low, high = RANGES[name]
+    if low <= value <= high:  # NaN compares false: refused too
+        return None
+    return f"{name.replace('_', '-')}: {value!r} is outside {low:,}-{high:,}"
+
+
 # PUT /__mock/snapshot takes documents up to this size (other bodies: max_body_bytes).
 SNAPSHOT_PATH = "/__mock/snapshot"
 SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
@@ -108,19 +131,14 @@ class Settings:
 
     def check(self) -> None:
         """Raise ConfigError naming the first unusable setting."""
-        if not 0 <= self.port <= 65535:
-            raise ConfigError(f"port: {self.port} is outside 0-65535")
+        for name in RANGES:
+            reason = out_of_range(name, getattr(self, name))
+            if reason is not None:
+                raise ConfigError(reason)
         if self.store not in STORES:
             raise ConfigError(f"store: {self.store!r} is not one of {', '.join(STORES)}")
         if self.log_level.lower() not in LOG_LEVELS:
             raise ConfigError(f"log-level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
-        for name in ("journal_size", "max_tenants", "max_body_bytes", "threads"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name.replace('_', '-')}: must be at least 1")
-        if self.seed_count < 0:
-            raise ConfigError("seed-count: must not be negative")
-        if self.insigner_async_seconds < 0:
-            raise ConfigError("insigner-async-seconds: must not be negative")
         if self.freeze_at:
             from .clock import check_in_range, parse_instant
 

@@ -169,3 +169,45 @@ def test_serve__access_log_has_one_line_per_request(tmp_path):
     finally:
         _, errors = served.stop()
     assert errors.count('"GET /__mock/state" 200') == 3
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        pytest.param("seed_count", "1001", id="seed-count-above"),
+        pytest.param("seed_count", "-5", id="seed-count-negative"),
+        pytest.param("insigner_async_seconds", "31536001", id="async-above-a-year"),
+        pytest.param("insigner_async_seconds", "-10", id="async-negative"),
+        pytest.param("insigner_async_seconds", "nan", id="async-nan"),
+        pytest.param("max_tenants", "0", id="max-tenants-zero"),
+        pytest.param("max_tenants", "100001", id="max-tenants-above"),
+        pytest.param("journal_size", "100001", id="journal-size-above"),
+        pytest.param("threads", "1025", id="threads-above"),
+        pytest.param("seed", str(2**63), id="seed-above-64-bits"),
+    ],
+)
+def test_settings__value_outside_its_range__refused_by_the_environment_and_explicitly(name, value):
+    from mockserver.config import ConfigError, Settings
+
+    flag = name.replace("_", "-")
+    with pytest.raises(ConfigError, match=f"^{flag}: .* is outside "):
+        Settings.load(environ={f"MOCKSERVER_{name.upper()}": value})
+    with pytest.raises(ConfigError, match=f"^{flag}: .* is outside "):
+        Settings.load(environ={}, **{name: value})
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [("seed_count", "0"), ("seed_count", "1000"), ("insigner_async_seconds", "31536000"), ("max_tenants", "100000")],
+)
+def test_settings__range_ends__accepted(name, value):
+    from mockserver.config import Settings
+
+    assert str(getattr(Settings.load(environ={}, **{name: value}), name)).startswith(value)
+
+
+def test_serve__seed_count_outside_its_range__one_line_naming_the_range():
+    result = run_serve("--port", "0", "--seed-count", "1000000000000")
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert "seed-count: 1000000000000 is outside 0-1,000" in result.stderr
+    assert result.stderr.strip().count("\n") == 0
