@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -13,6 +13,7 @@ from ..errors import ApiError, BadRequest, PayloadTooLarge
 
 if TYPE_CHECKING:
     from flask import Blueprint, Response
+    from marshmallow import Schema
 
     from ..context import RequestContext
     from ..credentials import Credentials
@@ -81,6 +82,8 @@ class EmulatedApi:
     decorate: Callable[["RequestContext", "Response"], "Response"] | None = None
     # The vendor's example answer of a call (method, path): what a `malformed` fault cuts in half.
     example_answer: Callable[[str, str], Any] = field(default=lambda method, path: None)
+    # Per collection, the schema that a stored document must load with (a snapshot's are checked with it).
+    stored_schemas: Mapping[str, type["Schema"]] = field(default_factory=dict)
     # The operations the mock serves, each with the answers the vendor documents for it (coverage).
     operations: tuple[DocumentedOperation, ...] = ()
 

@@ -102,6 +102,11 @@ class RateLimits:
         self._requests = FixedWindows()
         self._bulk_sends = FixedWindows()
 
+    @property
+    def startup(self) -> dict[str, dict[str, Any]]:
+        """The start-up settings per API (a copy): what every snapshot's `settings` must be shaped as."""
+        return copy.deepcopy(self._startup)
+
     # -- settings ---------------------------------------------------------------------------------
     def describe(self) -> dict[str, dict[str, Any]]:
         """Return a copy of the settings, per API."""

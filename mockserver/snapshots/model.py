@@ -13,21 +13,25 @@ wrong, and the state stays as it was.
 from __future__ import annotations
 
 import json
-import random
+import logging
+import re
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from marshmallow import INCLUDE, ValidationError
+
 from .. import __version__
 from ..clock import from_timestamp, iso_millis, parse_instant
 from ..errors import ControlError
 from ..faults.rules import FaultRule, FaultRuleError, load_rule
-from ..ids import set_random_state
+from .schemas import RuleCountsSchema, document_schema, first_problem, validate_document
 
 if TYPE_CHECKING:
     from ..state import MockState
 
+log = logging.getLogger(__name__)
 FORMAT = "mockserver-snapshot/1"
 # The journal's bodies are kept up to the control plane's depth bound, and sit 4 levels down.
 MAX_DEPTH = 120
@@ -123,115 +127,105 @@ def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
 
 
 def check(state: MockState, doc: Any) -> Checked:
-    """Check a document whole; raise SnapshotError (400) or ControlError 409 (other fixtures)."""
+    """Check a document whole; raise SnapshotError (400) or ControlError 409 (other fixtures).
+
+    Every member is checked (snapshots/schemas.py) before the fixtures are compared and before
+    anything changes; then what a schema cannot say: repeated ids, counters behind the ids they
+    handed out, a journal longer than its bound, stored documents of the wrong shape.
+    """
     expect(doc, dict, "snapshot")
     if doc.get("format") != FORMAT:
         raise SnapshotError("format", f"must be {FORMAT!r}, not {doc.get('format')!r}")
-    for name in ("options", "clock", "rateLimits", "tenants", "counters"):
-        expect(doc.get(name), dict, name)
-    for name in ("faults", "journal"):
-        expect(doc.get(name), list, name)
+    scoped = "scope" in doc
+    schema = document_schema(
+        {name: api.collections for name, api in state.apis.items()}, state.rate_limits.startup, scoped
+    )
+    problem = validate_document(schema, doc)
+    if problem is not None:
+        raise SnapshotError(*problem)
     options = doc["options"]
-    expect(options.get("seed"), int, "options.seed")
-    expect(options.get("seedCount"), int, "options.seedCount")
-    expect(options.get("insignerAsyncSeconds"), (int, float), "options.insignerAsyncSeconds")
-    expect(options.get("strictAuth"), bool, "options.strictAuth")
-    if options.get("fixtures") != state.fixtures_digest:
+    if options["fixtures"] != state.fixtures_digest:
         raise ControlError(
             409,
             "other-fixtures",
-            f"options.fixtures: the snapshot was taken with other fixtures ({options.get('fixtures')!r}) "
+            f"options.fixtures: the snapshot was taken with other fixtures ({options['fixtures']!r}) "
             f"than this server's ({state.fixtures_digest!r})",
         )
     clock = doc["clock"]
-    try:
-        at = parse_instant(expect(clock.get("now"), str, "clock.now"))
-    except ValueError:
-        raise SnapshotError("clock.now", "must be an ISO 8601 instant") from None
-    if isinstance(clock.get("timestamp"), (int, float)) and not isinstance(clock.get("timestamp"), bool):
+    at = parse_instant(clock["now"])
+    if clock.get("timestamp") is not None:
         at = from_timestamp(clock["timestamp"])  # to the microsecond
-    checked = Checked(doc, options, (at, bool(expect(clock.get("frozen"), bool, "clock.frozen"))))
-    check_rate_limits(doc["rateLimits"])
+    checked = Checked(doc, options, (at, clock["frozen"]))
+    counters = doc["counters"]
+    rule_ids: set[str] = set()
     for n, rule in enumerate(doc["faults"]):
-        expect(rule, dict, f"faults.{n}")
         given = {name: value for name, value in rule.items() if name not in LISTED_ONLY}
         try:
             loaded = load_rule(given)
         except FaultRuleError as exc:
             raise SnapshotError(f"faults.{n}", str(exc)) from None
-        seen, hits = rule.get("seen", 0), rule.get("hits", 0)
-        expect(seen, int, f"faults.{n}.seen")
-        expect(hits, int, f"faults.{n}.hits")
-        rule_id = expect(rule.get("id"), str, f"faults.{n}.id")
-        checked.rules.append((replace(loaded, id=rule_id), seen, hits))
-    for n, entry in enumerate(doc["journal"]):
-        expect(entry, dict, f"journal.{n}")
-        for name, kind in (("id", int), ("api", str), ("method", str), ("path", str), ("bodyWhole", bool)):
-            expect(entry.get(name), kind, f"journal.{n}.{name}")
-        for name in ("time", "tenant", "query", "headers", "body", "status", "faultId", "durationMs"):
-            if name not in entry:
-                raise SnapshotError(f"journal.{n}.{name}", "missing")
+        problem = validate_document(RuleCountsSchema(), {name: rule.get(name) for name in ("id",)} | counts_of(rule))
+        if problem is not None:
+            raise SnapshotError(f"faults.{n}.{problem[0]}", problem[1])
+        rule_id = rule["id"]
+        if rule_id in rule_ids:
+            raise SnapshotError(f"faults.{n}.id", f"{rule_id!r} is repeated")
+        rule_ids.add(rule_id)
+        number = RULE_NUMBER.fullmatch(rule_id)
+        if not scoped and number and int(number.group(1)) > counters["faultNextId"]:
+            raise SnapshotError("counters.faultNextId", f"must be at least {number.group(1)} (rule {rule_id})")
+        checked.rules.append((replace(loaded, id=rule_id), rule.get("seen", 0), rule.get("hits", 0)))
+    journal = doc["journal"]
+    if len(journal) > state.settings.journal_size:
+        raise SnapshotError(
+            "journal", f"holds {len(journal)} entries, more than this server keeps ({state.settings.journal_size})"
+        )
+    entry_ids: set[int] = set()
+    for n, entry in enumerate(journal):
+        if entry["api"] not in state.apis:
+            raise SnapshotError(f"journal.{n}.api", f"unknown api {entry['api']!r}")
+        if entry["id"] in entry_ids:
+            raise SnapshotError(f"journal.{n}.id", f"{entry['id']} is repeated")
+        entry_ids.add(entry["id"])
+    if not scoped and entry_ids and max(entry_ids) > counters["journalNextId"]:
+        raise SnapshotError("counters.journalNextId", f"must be at least {max(entry_ids)}")
     for api, tenants in doc["tenants"].items():
-        if api not in state.tenants:
-            raise SnapshotError(f"tenants.{api}", "unknown api")
-        check_tenants(state, api, expect(tenants, dict, f"tenants.{api}"))
-    if "scope" in doc:
-        scope = expect(doc["scope"], dict, "scope")
-        checked.scope = {api: scope.get(api) for api in state.tenants}
-    else:
-        missing = [api for api in state.tenants if api not in doc["tenants"]]
-        if missing:
-            raise SnapshotError(f"tenants.{missing[0]}", "missing")
-        counters = doc["counters"]
-        for name, kind in (("journalNextId", int), ("journalTruncated", bool), ("faultNextId", int)):
-            expect(counters.get(name), kind, f"counters.{name}")
-        check_random(counters.get("faultRandom"), "counters.faultRandom")
-        request_ids = expect(counters.get("requestIds"), dict, "counters.requestIds")
-        check_random(request_ids.get("random"), "counters.requestIds.random")
+        check_tenants(state, api, tenants)
+    if scoped:
+        checked.scope = {api: doc["scope"].get(api) for api in state.tenants}
     return checked
 
 
-def check_random(value: Any, where: str) -> None:
-    try:
-        set_random_state(random.Random(), value)
-    except ValueError:
-        raise SnapshotError(where, "is not a random state") from None
+RULE_NUMBER = re.compile(r"flt_(\d+)")
 
 
-def check_rate_limits(data: dict[str, Any]) -> None:
-    expect(data.get("settings"), dict, "rateLimits.settings")
-    for n, window in enumerate(expect(data.get("requests"), list, "rateLimits.requests")):
-        if not (isinstance(window, list) and len(window) == 5 and isinstance(window[3], (int, float))):
-            raise SnapshotError(f"rateLimits.requests.{n}", "must be [api, tenant, key, start, count]")
-    for n, window in enumerate(expect(data.get("bulkSends"), list, "rateLimits.bulkSends")):
-        if not (isinstance(window, list) and len(window) == 3 and isinstance(window[1], (int, float))):
-            raise SnapshotError(f"rateLimits.bulkSends.{n}", "must be [tenant, start, count]")
+def counts_of(rule: dict[str, Any]) -> dict[str, Any]:
+    return {name: rule[name] for name in ("seen", "hits") if name in rule}
 
 
 def check_tenants(state: MockState, api: str, data: dict[str, Any]) -> None:
-    schema = state.tenants[api].schema
-    for n, row in enumerate(expect(data.get("tenants"), list, f"tenants.{api}.tenants")):
+    """Rows of one API: ids not repeated, documents that load as their collection's."""
+    emulated = state.apis[api]
+    rows: set[str] = set()
+    for n, row in enumerate(data["tenants"]):
         where = f"tenants.{api}.tenants.{n}"
-        expect(row, dict, where)
-        expect(row.get("id"), str, f"{where}.id")
-        expect(row.get("fixture"), bool, f"{where}.fixture")
-        ids = expect(row.get("ids"), dict, f"{where}.ids")
-        check_random(ids.get("random"), f"{where}.ids.random")
-        for kind, queue in expect(ids.get("firstIds", {}), dict, f"{where}.ids.firstIds").items():
-            if not isinstance(queue, list) or not all(isinstance(item, str) for item in queue):
-                raise SnapshotError(f"{where}.ids.firstIds.{kind}", "must be an array of IDs")
-        for name, docs in expect(row.get("collections"), dict, f"{where}.collections").items():
-            if name not in schema:
-                raise SnapshotError(f"{where}.collections.{name}", "unknown collection")
-            key = schema[name][0]
+        if row["id"] in rows:
+            raise SnapshotError(f"{where}.id", f"{row['id']!r} is repeated")
+        rows.add(row["id"])
+        for name, docs in row["collections"].items():
+            key = emulated.collections[name][0]
+            schema = emulated.stored_schemas.get(name)
             seen = set()
-            for m, doc in enumerate(expect(docs, list, f"{where}.collections.{name}")):
-                expect(doc, dict, f"{where}.collections.{name}.{m}")
-                if doc.get(key) in seen or not isinstance(doc.get(key), str):
+            for m, stored in enumerate(docs):
+                if not isinstance(stored.get(key), str) or stored[key] in seen:
                     raise SnapshotError(f"{where}.collections.{name}.{m}.{key}", "missing or repeated")
-                seen.add(doc[key])
-    for tenant in expect(data.get("keys"), dict, f"tenants.{api}.keys").values():
-        expect(tenant, str, f"tenants.{api}.keys")
+                seen.add(stored[key])
+                if schema is not None:
+                    try:
+                        schema(unknown=INCLUDE).load(stored)
+                    except ValidationError as exc:
+                        field_name, message = first_problem(exc)
+                        raise SnapshotError(f"{where}.collections.{name}.{m}.{field_name}", message) from None
 
 
 # -- restoring one -----------------------------------------------------------------------------------------
@@ -257,8 +251,21 @@ def load_startup_snapshot(state: MockState, path: str) -> None:
 
 
 def restore(state: MockState, doc: Any) -> dict[str, Any]:
-    """Check `doc` whole, then make the state exactly the snapshot's; return a summary."""
-    return apply(state, check(state, doc))
+    """Check `doc` whole, then make the state exactly the snapshot's; return a summary.
+
+    The check is meant to leave nothing for the restore to trip on. Should it trip all the same,
+    the state goes back to what it was (taken in the same transaction, so nothing came between)
+    and the answer is a 400 naming the exception, never a half-applied state.
+    """
+    checked = check(state, doc)
+    with state.store.transaction():
+        before = take(state)
+        try:
+            return apply(state, checked)
+        except Exception as exc:
+            log.exception("snapshot: restoring a checked document failed; the state is put back")
+            apply(state, check(state, before))
+            raise SnapshotError("snapshot", f"could not be applied ({type(exc).__name__}); nothing changed") from None
 
 
 def apply(state: MockState, checked: Checked) -> dict[str, Any]:

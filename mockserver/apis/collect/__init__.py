@@ -8,6 +8,7 @@ from .answers import OPERATIONS
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
 from .examples import example_answer
+from .schemas import ENTITY_SCHEMAS
 from .views import authenticate, blueprint
 
 
@@ -35,4 +36,5 @@ api = EmulatedApi(
     build=build,
     example_answer=example_answer,
     operations=OPERATIONS,
+    stored_schemas=ENTITY_SCHEMAS,
 )

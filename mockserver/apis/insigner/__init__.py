@@ -17,6 +17,7 @@ from .backend import (
 )
 from .errors import render_error
 from .examples import example_answer
+from .schemas import ENTITY_SCHEMAS
 from .views import authenticate, blueprint, decorate
 
 
@@ -48,6 +49,7 @@ api = EmulatedApi(
     build=build,
     example_answer=example_answer,
     operations=OPERATIONS,
+    stored_schemas=ENTITY_SCHEMAS,
     describe_entity=describe_entity,
     decorate=decorate,
 )
