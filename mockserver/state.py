@@ -49,6 +49,8 @@ class MockState:
 
     def __init__(self, settings: Settings, apis: list["EmulatedApi"]) -> None:
         self.settings = settings
+        # What a reset returns to: a restored snapshot's options hold until then.
+        self.startup_settings = settings
         self.seed = settings.seed
         self.apis = {api.name: api for api in apis}
         self.store = Store(settings.store, settings.db if settings.store == "tinydb" else None)
@@ -134,14 +136,17 @@ class MockState:
             self.startup_restore()
             return self.summary()
         with self.store.transaction():
-            wanted = self.settings.seed if seed is None else seed
-            reseed, self.seed = wanted != self.seed, wanted
+            wanted = self.startup_settings.seed if seed is None else seed
+            options_back = self.settings != self.startup_settings
+            self.settings = self.startup_settings
+            reseed, self.seed = options_back or wanted != self.seed, wanted
             self.store.drop_all()
             with self._request_ids_lock:
                 self._request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
             for name, api in self.apis.items():
                 if reseed:
                     self.backends[name] = api.build(self)
+                self.tenants[name].strict = self.settings.strict_auth
                 self.tenants[name].reset(self.seed)
             self.clock.reset()
             self.rate_limits.reset()
@@ -184,16 +189,23 @@ class MockState:
             self._request_ids = IdFactory.restored(counters["requestIds"])
 
     def restore_scoped(self, checked) -> None:
-        """Replace the snapshot's tenant(s), their windows and rules; append its journal; set the clock."""
+        """Replace the snapshot's tenant(s), their windows, rules and journal entries; set the clock."""
         doc = checked.doc
+        wanted = {tid for tid in checked.scope.values() if tid}
+        # The live rules' tenants (keys or ids) that name a replaced tenant, resolved before the
+        # tenants change and outside the engine's lock.
+        scoped_rules = {
+            value
+            for value in self.faults.rule_tenants()
+            if value in wanted or any(tenants.id_for(value) in wanted for tenants in self.tenants.values())
+        }
         for name, tenants in self.tenants.items():
             if name in doc["tenants"]:
                 tenants.restore(doc["tenants"][name], replace_all=False)
-        wanted = {tid for tid in checked.scope.values() if tid}
         self.clock.restore(*checked.clock)
         self.rate_limits.restore(doc["rateLimits"], tenants=wanted)
-        self.faults.append(checked.rules)
-        self.journal.append(doc["journal"])
+        self.faults.replace_scoped(scoped_rules, checked.rules)
+        self.journal.replace_scoped(wanted, doc["journal"])
 
     def apply_startup_scenario(self) -> None:
         """Apply the scenario of --scenario, if any (the start-up state includes it)."""

@@ -314,3 +314,163 @@ def test_plugin__a_snapshot_of_each_failed_test(pytester, monkeypatch, tmp_path)
     assert "scope" not in two
     result.stdout.fnmatch_lines(["*mockserver snapshot*", f"*written to {tmp_path}/snaps/*"])
     assert os.environ.get("MOCKSERVER_URL") is None
+
+
+# -- damaged documents that passed the check before it was whole ------------------------------------------
+def first_with(document, api, collection):
+    """The first stored tenant row of `api` that holds documents of `collection`."""
+    return next(row for row in document["tenants"][api]["tenants"] if row["collections"].get(collection))
+
+
+def journal_entry(document):
+    return document["journal"][0]
+
+
+WHOLE_CHECK_DAMAGE = [
+    pytest.param(
+        lambda d: d["tenants"]["insigner"]["tenants"].append(
+            json.loads(json.dumps(d["tenants"]["insigner"]["tenants"][0]))
+        ),
+        "tenants.insigner.tenants.",
+        id="tenant-row-repeated",
+    ),
+    pytest.param(
+        lambda d: first_with(d, "insigner", "bulkSends")["collections"]["bulkSends"][0].update(createdAt=1700000000),
+        ".collections.bulkSends.0.createdAt",
+        id="stored-createdAt-a-number",
+    ),
+    pytest.param(
+        lambda d: d["rateLimits"]["requests"][0].__setitem__(1, 5), "rateLimits.requests.0", id="window-tenant"
+    ),
+    pytest.param(
+        lambda d: d["rateLimits"]["requests"][0].__setitem__(4, "1"), "rateLimits.requests.0", id="window-count"
+    ),
+    pytest.param(lambda d: d["clock"].update(timestamp=1e20), "clock.timestamp", id="timestamp-1e20"),
+    pytest.param(lambda d: d["clock"].update(timestamp=-1e12), "clock.timestamp", id="timestamp-minus-1e12"),
+    pytest.param(lambda d: d["clock"].update(now="9500-01-01T00:00:00Z", timestamp=None), "clock.now", id="clock-9500"),
+    pytest.param(
+        lambda d: d["counters"]["faultRandom"][1].__setitem__(0, -1), "counters.faultRandom", id="random-negative"
+    ),
+    pytest.param(lambda d: d["rateLimits"].update(settings="off"), "rateLimits.settings", id="settings-string"),
+    pytest.param(lambda d: d["rateLimits"].update(settings={}), "rateLimits.settings.", id="settings-empty"),
+    pytest.param(
+        lambda d: d["rateLimits"]["settings"]["insigner"].update(requestsPerMinute="120"),
+        "rateLimits.settings.insigner.requestsPerMinute",
+        id="settings-wrong-type",
+    ),
+    pytest.param(
+        lambda d: d["rateLimits"]["settings"].update(stripe={"enabled": True}),
+        "rateLimits.settings.stripe",
+        id="unknown-api",
+    ),
+    pytest.param(
+        lambda d: d["options"].update(insignerAsyncSeconds=1e308), "options.insignerAsyncSeconds", id="async-1e308"
+    ),
+    pytest.param(
+        lambda d: d["options"].update(insignerAsyncSeconds=-10), "options.insignerAsyncSeconds", id="async-negative"
+    ),
+    pytest.param(lambda d: d["options"].update(seedCount=10**12), "options.seedCount", id="seed-count-huge"),
+    pytest.param(lambda d: d["options"].update(seedCount=-5), "options.seedCount", id="seed-count-negative"),
+    pytest.param(lambda d: journal_entry(d).update(headers="x"), "journal.0.headers", id="journal-headers"),
+    pytest.param(lambda d: journal_entry(d).update(query=3), "journal.0.query", id="journal-query"),
+    pytest.param(lambda d: journal_entry(d).update(tenant=["a"]), "journal.0.tenant", id="journal-tenant"),
+    pytest.param(lambda d: journal_entry(d).update(time={}), "journal.0.time", id="journal-time"),
+    pytest.param(lambda d: journal_entry(d).update(status="OK"), "journal.0.status", id="journal-status"),
+    pytest.param(lambda d: d["journal"].append(dict(journal_entry(d))), "journal.1.id", id="journal-id-repeated"),
+    pytest.param(lambda d: d["counters"].update(faultNextId=-1), "counters.faultNextId", id="fault-next-id-negative"),
+    pytest.param(lambda d: d["faults"].append(dict(d["faults"][0])), "faults.1.id", id="rule-id-repeated"),
+    pytest.param(
+        lambda d: (
+            d.update(journal=[{**journal_entry(d), "id": n} for n in range(1, 2001)])
+            or d["counters"].update(journalNextId=2000)
+        ),
+        "journal",
+        id="journal-past-its-bound",
+    ),
+]
+
+
+@pytest.mark.parametrize(("damage", "named"), WHOLE_CHECK_DAMAGE)
+def test_snapshot__damage_the_whole_check_names__400_and_nothing_changes(damage, named):
+    client = new_app().test_client()
+    client.post("/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"})
+    create(client, 0)
+    client.post("/__mock/faults", json={"api": "collect", "status": 500})
+    document = client.get("/__mock/snapshot").json
+    assert document["journal"] and document["faults"] and document["rateLimits"]["requests"]
+    before = client.get("/__mock/snapshot").json
+    damage(document)
+    response = client.put("/__mock/snapshot", json=document)
+    assert response.status_code == 400, response.json
+    assert response.json["error"]["code"] == "invalid-snapshot"
+    assert named in response.json["error"]["message"], response.json
+    assert client.get("/__mock/snapshot").json == before
+    # and the server still answers both APIs
+    assert list_sends(client, 0).status_code == 200
+    assert client.post("/v1/requests", json=SEND_EXAMPLE, headers=basic(COLLECT_KEY)).status_code in (200, 500)
+
+
+def test_snapshot__a_restore_that_fails_after_the_check__puts_the_state_back(monkeypatch):
+    client = new_app().test_client()
+    client.post("/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"})
+    create(client, 0)
+    document = client.get("/__mock/snapshot").json
+    create(client, 1)
+    client.post("/__mock/faults", json={"api": "collect", "status": 500})
+    before = client.get("/__mock/snapshot").json
+    state = client.application.extensions["mockserver"]
+    real = type(state.journal).restore
+    calls = []
+
+    def fails_once(self, *args):
+        calls.append(1)
+        if len(calls) == 1:  # the snapshot's own journal: fail midway, after the tenants changed
+            raise RuntimeError("disk on fire")
+        return real(self, *args)
+
+    monkeypatch.setattr(type(state.journal), "restore", fails_once)
+    response = client.put("/__mock/snapshot", json=document)
+    assert response.status_code == 400 and "nothing changed" in response.json["error"]["message"]
+    assert client.get("/__mock/snapshot").json == before
+
+
+def test_reset__after_a_restore__returns_to_the_start_up_options():
+    client = new_app().test_client()
+    start = client.get("/__mock/snapshot").json["options"]
+    document = client.get("/__mock/snapshot").json
+    document["options"].update(strictAuth=True, seedCount=3, insignerAsyncSeconds=30, seed=7)
+    assert client.put("/__mock/snapshot", json=document).status_code == 200
+    assert client.get("/__mock/snapshot").json["options"]["strictAuth"] is True
+    assert client.get("/api/v1/bulk-sends", headers=bearer(KEYS[1])).status_code == 401  # strict: unknown key
+    client.post("/__mock/reset")
+    assert client.get("/__mock/snapshot").json["options"] == start
+    assert client.get("/api/v1/bulk-sends", headers=bearer(KEYS[1])).status_code == 200
+    created = create(client, 0).json["data"]
+    assert created["status"] != "processing"  # asynchronous seconds back to 0
+
+
+def test_snapshot__one_tenant_restore_replaces_its_rules_and_journal_entries():
+    client = new_app().test_client()
+    mine = KEYS[1]
+    client.post("/__mock/faults", json={"api": "insigner", "tenant": mine, "status": 500, "times": 1})
+    assert list_sends(client, 1).status_code == 500  # seen once: used up, still listed
+    narrow = client.get("/__mock/snapshot", query_string={"tenant": mine}).json
+    assert len(narrow["journal"]) == 1 and len(narrow["faults"]) == 1
+    assert client.put("/__mock/snapshot", json=narrow).status_code == 200
+    rules = client.get("/__mock/faults").json["faults"]
+    assert len(rules) == 1, rules  # replaced, not added beside the live one
+    assert list_sends(client, 1).status_code == 200  # the restored rule is used up as it was
+    tenant_id = narrow["scope"]["insigner"]
+    entries = [e for e in client.get("/__mock/requests").json["requests"] if e["tenant"] == tenant_id]
+    assert [e["status"] for e in entries] == [500, 200], entries
+
+
+def test_serve__a_damaged_snapshot_file__one_line_naming_the_file_and_the_field(tmp_path):
+    document = new_app().test_client().get("/__mock/snapshot").json
+    document["clock"]["timestamp"] = 1e20
+    path = tmp_path / "damaged.json"
+    path.write_text(json.dumps(document))
+    result = run_serve("--port", "0", "--snapshot", str(path))
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    assert str(path) in result.stderr and "clock.timestamp" in result.stderr, result.stderr
+    assert result.stderr.strip().count("\n") == 0

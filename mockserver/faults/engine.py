@@ -101,9 +101,12 @@ class FaultEngine:
             self._rules = [LiveRule(rule, seen, hits) for rule, seen, hits in rules]
             self._counter = counter
 
-    def append(self, rules: list[tuple[FaultRule, int, int]]) -> None:
-        """Add a one-tenant snapshot's rules with their counters, under new ids."""
+    def replace_scoped(self, tenants: set[str], rules: list[tuple[FaultRule, int, int]]) -> None:
+        """Take a one-tenant snapshot's rules: drop the live rules whose `tenant` is one of `tenants`
+        (the keys and ids that name the snapshot's tenants, resolved by the caller), then add the
+        snapshot's with their counters, under new ids."""
         with self._lock:
+            self._rules = [live for live in self._rules if live.rule.tenant not in tenants]
             for rule, seen, hits in rules:
                 self._counter += 1
                 self._rules.append(LiveRule(replace(rule, id=f"flt_{self._counter}"), seen, hits))

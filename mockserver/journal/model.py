@@ -289,9 +289,12 @@ class Journal:
             self._counter, self._truncated = counter, truncated
             self._version += 1
 
-    def append(self, entries: list[dict[str, Any]]) -> None:
-        """Add a one-tenant snapshot's entries under new ids."""
+    def replace_scoped(self, tenants: set[str], entries: list[dict[str, Any]]) -> None:
+        """Take a one-tenant snapshot's entries: drop those of `tenants`, add the snapshot's under new ids."""
         with self._lock:
+            kept = [entry for entry in self._entries if entry["tenant"] not in tenants]
+            self._entries.clear()
+            self._entries.extend(kept)
             for data in entries:
                 self._counter += 1
                 if len(self._entries) == self._entries.maxlen:
