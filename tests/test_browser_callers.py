@@ -48,6 +48,7 @@ def observable(client) -> tuple:
         {"Origin": "null"},
         {"Origin": "http://localhost:3000"},  # another port is another origin
         {"Sec-Fetch-Site": "cross-site"},
+        {"Sec-Fetch-Site": "same-site"},  # a page on another port of 127.0.0.1
         {"Origin": EVIL, "Sec-Fetch-Site": "cross-site"},
     ],
 )
@@ -83,6 +84,30 @@ def test_cross_origin_reads_pass_but_carry_no_cors_headers(client):
         assert not [name for name in response.headers.keys() if name.lower().startswith("access-control-")]
     preflight = client.options("/__mock/faults", headers={"Origin": EVIL, "Access-Control-Request-Method": "POST"})
     assert not [name for name in preflight.headers.keys() if name.lower().startswith("access-control-")]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Sec-Fetch-Site": "same-site"}, {"Sec-Fetch-Site": "cross-site"}, {"Origin": "http://127.0.0.1:3000"}],
+)
+@pytest.mark.parametrize(
+    "path", ["/__mock/state", "/__mock/state/insigner/bulkSends", "/__mock/state/collect/campaigns"]
+)
+def test_foreign_state_get_with_an_unseen_key__403_and_creates_no_tenant(client, headers, path):
+    """An `<img src=".../__mock/state?tenant=k_N">` on another site's page would create (and evict) tenants."""
+    before = client.get("/__mock/state").json
+    unseen = "isk_" + "imgtag".ljust(44, "0")
+    response = client.get(path, query_string={"tenant": unseen}, headers=headers)
+    assert response.status_code == 403
+    assert_control_error(response)
+    assert response.json["error"]["code"] == "cross-origin"
+    assert client.get("/__mock/state").json == before
+    # A tenant that exists already is only read: a foreign page may read (it cannot see the answer).
+    client.get("/api/v1/bulk-sends", headers=bearer(unseen))
+    assert client.get(path, query_string={"tenant": unseen}, headers=headers).status_code == 200
+    # and without the browser's headers an unseen key creates its tenant, as the spec says
+    fresh = "isk_" + "script".ljust(44, "0")
+    assert client.get(path, query_string={"tenant": fresh}).status_code == 200
 
 
 def test_api_calls_are_not_the_control_planes_business(client):

@@ -3,8 +3,9 @@
 A developer's mock listens on their machine while they browse. Any page can send it a
 "simple" cross-origin request (a form post, `fetch` with `text/plain`) that no preflight
 stops, and a page that rebinds its own domain to 127.0.0.1 can even read the answers. So:
-- a /__mock call that changes something (any method but GET, HEAD, OPTIONS) carrying an
-  `Origin` other than the server's own, or `Sec-Fetch-Site: cross-site`, gets 403 `cross-origin`;
+- a /__mock call that changes something (any method but GET, HEAD, OPTIONS, and a state GET
+  whose `tenant` names no tenant yet, which would create one) carrying an `Origin` other than
+  the server's own, or `Sec-Fetch-Site: cross-site` or `same-site`, gets 403 `cross-origin`;
   scripts, curl and the client send neither header, the dashboard sends its own origin;
 - on a server bound to a loopback address, a `Host` that is not a loopback name or address
   (or one of --allowed-hosts) gets 403 `host-not-allowed`, in the API's envelope on its paths.
@@ -23,6 +24,9 @@ from ..errors import ControlError, Forbidden
 from .token import is_control_path
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+FOREIGN_SITES = ("cross-site", "same-site")
+# Its GETs create the tenant of an unseen key (control-plane.md): a foreign page must not.
+STATE_PATH = "/__mock/state"
 LOOPBACK_NAMES = ("localhost",)
 
 
@@ -58,10 +62,30 @@ def refuse_foreign_callers() -> Response | None:
             if ctx.api is not None:
                 raise Forbidden(f"{message}.")
             raise ControlError(403, "host-not-allowed", f"{message} (--allowed-hosts adds names)")
-    if req.method in SAFE_METHODS or not is_control_path(req.path):
+    if not is_control_path(req.path) or not is_foreign(req.headers, f"{req.scheme}://{host}" if host else None):
         return None
-    origin = req.headers.get("Origin")
-    own = f"{req.scheme}://{host}" if host else None
-    if req.headers.get("Sec-Fetch-Site", "").lower() == "cross-site" or (origin is not None and origin != own):
+    if req.method not in SAFE_METHODS or creates_a_tenant(ctx.state, req.path, req.args.get("tenant")):
         raise ControlError(403, "cross-origin", "a page of another origin may not change this mock server")
     return None
+
+
+def is_foreign(headers, own: str | None) -> bool:
+    """Whether a browser says the call comes from another site's page.
+
+    `Sec-Fetch-Site: same-site` counts: another port of the same host is another site's page.
+    """
+    if headers.get("Sec-Fetch-Site", "").lower() in FOREIGN_SITES:
+        return True
+    origin = headers.get("Origin")
+    return origin is not None and origin != own
+
+
+def creates_a_tenant(state, path: str, value: str | None) -> bool:
+    """Whether this GET of the state calls would create a tenant: a `tenant` that names none yet."""
+    if value is None or not (path == STATE_PATH or path.startswith(STATE_PATH + "/")):
+        return False
+    for tenants in state.tenants.values():
+        tenant_id = tenants.id_for(value)
+        if tenant_id is not None and tenants.get(tenant_id) is not None:
+            return False
+    return True
