@@ -9,7 +9,7 @@ HOST ?=
 PORT ?=
 PYTEST_ARGS ?=
 
-.PHONY: run test bench bench-peers fuzz lint smoke screenshots clean install
+.PHONY: run test browser bench bench-peers fuzz lint smoke screenshots clean install
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -26,8 +26,12 @@ install: $(STAMP)
 run: $(STAMP)
 	$(BIN)/mockserver serve$(if $(HOST), --host $(HOST))$(if $(PORT), --port $(PORT))
 
-test: lint
+# Debian's Chromium for the dashboard's tests: installed when missing (as root), else a one-line stop.
+test: lint browser
 	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
+
+browser:
+	@.ci/browser
 
 # The architecture's contracts (pyproject.toml), ruff's lint and format, hadolint on the Dockerfile.
 lint: $(STAMP)

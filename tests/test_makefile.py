@@ -85,3 +85,36 @@ def test_gitignore__tool_caches_are_ignored():
         timeout=30,
     )
     assert result.returncode == 0 and len(result.stdout.split()) == 2, result
+
+
+def run_browser_step(tmp_path: Path, uid: str, tools: tuple[str, ...]) -> subprocess.CompletedProcess:
+    """Run `.ci/browser` (make test's first step) with no Chromium and only `tools` on the PATH."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in tools:
+        found = shutil.which(tool) or shutil.which(tool, path="/sbin:/usr/sbin")
+        if found:
+            (bin_dir / tool).symlink_to(found)
+    env = {"PATH": str(bin_dir), "MOCKSERVER_CHROMIUM": str(tmp_path / "no-chromium"), "MOCKSERVER_UID": uid}
+    return subprocess.run(
+        [shutil.which("bash"), str(ROOT / ".ci" / "browser")], capture_output=True, text=True, timeout=30, env=env
+    )
+
+
+@pytest.mark.parametrize(
+    ("uid", "tools"),
+    [("1000", ("id", "grep", "ls", "ldconfig", "apt-get")), ("0", ("id", "grep", "ls", "ldconfig"))],
+    ids=["not-root", "root-without-apt-get"],
+)
+def test_make_test__without_chromium_and_no_way_to_install__stops_at_once_naming_the_command(tmp_path, uid, tools):
+    result = run_browser_step(tmp_path, uid, tools)
+    assert result.returncode == 1
+    assert result.stderr.strip().count("\n") == 0, result.stderr
+    assert "apt-get update && apt-get install -y chromium libatomic1" in result.stderr
+
+
+def test_make_test__checks_the_browser_before_pytest():
+    steps = make_dry_run("test", "PYTEST_ARGS=-q").splitlines()
+    browser = next(n for n, line in enumerate(steps) if ".ci/browser" in line)
+    pytest_step = next(n for n, line in enumerate(steps) if "-m pytest" in line)
+    assert browser < pytest_step
