@@ -150,13 +150,16 @@ class MockServerClient:
     ) -> requests.Response:
         if params is not None:
             params = {key: value for key, value in params.items() if value is not None}
-        response = self.session.request(
-            method,
-            f"{self.url}/__mock{path}",
-            json=json,
-            params=params or None,
-            timeout=self.timeout,
-        )
+        try:
+            response = self.session.request(
+                method,
+                f"{self.url}/__mock{path}",
+                json=json,
+                params=params or None,
+                timeout=self.timeout,
+            )
+        except requests.RequestException as exc:  # refused, reset, timed out: no answer came
+            raise MockServerError(0, f"{method} /__mock{path}: no answer from {self.url}: {exc}", "no-answer") from exc
         if not 200 <= response.status_code < 300:
             raise MockServerError.from_response(response)
         return response

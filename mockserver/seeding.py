@@ -124,15 +124,27 @@ def require_object(data: dict[str, Any], name: str, folder: Path) -> dict:
     return value
 
 
-def fixtures_digest(folder: Path) -> str:
-    """A digest of the fixture files that seed tenants (a snapshot of other fixtures would not replay)."""
-    digest = hashlib.sha256()
+def fixture_files(folder: Path) -> dict[str, str]:
+    """Each fixture file that seeds tenants (`collect/campaigns.json`) and the sha256 of its bytes."""
+    files: dict[str, str] = {}
     for path in sorted(folder.glob("*/*.json")):
         if path.parent.name == "scenarios":
             continue
-        digest.update(f"{path.parent.name}/{path.name}\0".encode())
         try:
-            digest.update(path.read_bytes())
+            files[f"{path.parent.name}/{path.name}"] = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:  # the fixture loader reports it, in its own words
-            digest.update(b"\0unreadable")
+            files[f"{path.parent.name}/{path.name}"] = "unreadable"
+    return files
+
+
+def fixtures_digest(folder: Path, files: dict[str, str] | None = None) -> str:
+    """A digest of the fixture files that seed tenants (a snapshot of other fixtures would not replay)."""
+    digest = hashlib.sha256()
+    for name, file_digest in (fixture_files(folder) if files is None else files).items():
+        digest.update(f"{name}\0{file_digest}\0".encode())
     return "sha256:" + digest.hexdigest()
+
+
+def differing_files(mine: dict[str, str], theirs: dict[str, str]) -> list[str]:
+    """The fixture files present in one of two sets only, or with other contents."""
+    return sorted(name for name in set(mine) | set(theirs) if mine.get(name) != theirs.get(name))

@@ -30,7 +30,7 @@ from .faults.engine import FaultEngine
 from .ids import IdFactory
 from .journal.model import Journal
 from .ratelimits.model import RateLimits
-from .seeding import fixtures_digest, new_faker
+from .seeding import fixture_files, fixtures_digest, new_faker
 from .store import Store
 from .tenants import Tenant, Tenants
 from .verification.model import Verifier
@@ -116,9 +116,14 @@ class MockState:
             tenants.snapshot.collections  # noqa: B018 - built on first use
 
     @cached_property
+    def fixture_files(self) -> dict[str, str]:
+        """Each seeding fixture file and its sha256: read when a snapshot first needs them, not at start-up."""
+        return fixture_files(self.settings.fixtures_path)
+
+    @cached_property
     def fixtures_digest(self) -> str:
-        """The fixtures' digest a snapshot carries: read when a snapshot first needs it, not at start-up."""
-        return fixtures_digest(self.settings.fixtures_path)
+        """The fixtures' digest a snapshot carries (`options.fixtures`)."""
+        return fixtures_digest(self.settings.fixtures_path, self.fixture_files)
 
     def request_ids_export(self) -> dict:
         with self._request_ids_lock:

@@ -211,3 +211,38 @@ def test_serve__seed_count_outside_its_range__one_line_naming_the_range():
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert "seed-count: 1000000000000 is outside 0-1,000" in result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+@pytest.mark.parametrize(
+    ("host", "url"),
+    [
+        ("::1", "http://[::1]:8080"),
+        ("::", "http://[::1]:8080"),
+        ("[::1]", "http://[::1]:8080"),
+        ("0.0.0.0", "http://127.0.0.1:8080"),
+        ("127.0.0.1", "http://127.0.0.1:8080"),
+    ],
+)
+def test_ready_url__ipv6_addresses_are_bracketed(host, url):
+    from mockserver.serving.server import url_for
+
+    assert url_for(host, 8080) == url
+
+
+def ipv6_loopback() -> bool:
+    try:
+        with socket.socket(socket.AF_INET6) as probe:
+            probe.bind(("::1", 0))
+        return True
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not ipv6_loopback(), reason="this machine has no IPv6 loopback to bind")
+def test_serve__host_ipv6_loopback__prints_a_url_a_client_can_use():
+    served = start_serve("--host", "::1")
+    try:
+        assert served.url.startswith("http://[::1]:"), served.url
+        assert get_json(served.url + "/__mock/health")["status"] == "ok"
+    finally:
+        served.stop()

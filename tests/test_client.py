@@ -284,3 +284,20 @@ def test_coverage__json_markdown_junit_and_clear(mock, server):
     assert mock.coverage(tenant="nobody-uses-this-key")["summary"]["covered"] == 0
     mock.clear_coverage()
     assert mock.coverage()["summary"]["covered"] == 0
+
+
+def test_client__no_server_listening__raises_its_own_error_with_status_0():
+    import socket
+
+    from mockserver.client import MockServerClient, MockServerError
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]  # closed again: nothing listens there
+    mock = MockServerClient(f"http://127.0.0.1:{port}", timeout=2)
+    with pytest.raises(MockServerError) as raised:
+        mock.health()
+    assert raised.value.status == 0 and raised.value.code == "no-answer"
+    assert f"127.0.0.1:{port}" in str(raised.value)
+    with pytest.raises(MockServerError):
+        mock.reset()

@@ -474,3 +474,25 @@ def test_serve__a_damaged_snapshot_file__one_line_naming_the_file_and_the_field(
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert str(path) in result.stderr and "clock.timestamp" in result.stderr, result.stderr
     assert result.stderr.strip().count("\n") == 0
+
+
+def test_snapshot__of_other_fixtures__409_names_the_files_that_differ(tmp_path):
+    import shutil
+
+    from mockserver.config import shipped_fixtures
+
+    folder = tmp_path / "fixtures"
+    shutil.copytree(shipped_fixtures(), folder)
+    campaigns = folder / "collect" / "campaigns.json"
+    campaigns.write_text(campaigns.read_text().replace("]", "]\n", 1))
+    (folder / "insigner" / "extra.json").write_text("[]")
+    document = new_app().test_client().get("/__mock/snapshot").json
+    other = new_app(fixtures=str(folder)).test_client()
+    other.post("/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"})
+    before = other.get("/__mock/snapshot").json
+    response = other.put("/__mock/snapshot", json=document)
+    assert response.status_code == 409 and response.json["error"]["code"] == "other-fixtures"
+    message = response.json["error"]["message"]
+    assert "collect/campaigns.json" in message and "insigner/extra.json" in message, message
+    assert "insigner/templates.json" not in message
+    assert other.get("/__mock/snapshot").json == before

@@ -50,7 +50,10 @@ def check_bindable(host: str, port: int) -> int:
 
 
 def url_for(host: str, port: int) -> str:
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("[::1]" if host == "::" else host)
+    """The URL a client uses: an address bound on all interfaces shown as its loopback, IPv6 in brackets."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    if ":" in shown and not shown.startswith("["):
+        shown = f"[{shown}]"  # RFC 3986: an IPv6 literal in a URL is bracketed
     return f"http://{shown}:{port}"
 
 

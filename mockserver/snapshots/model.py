@@ -26,6 +26,7 @@ from .. import __version__
 from ..clock import from_timestamp, iso_millis, parse_instant
 from ..errors import ControlError
 from ..faults.rules import FaultRule, FaultRuleError, load_rule
+from ..seeding import differing_files
 from .schemas import RuleCountsSchema, document_schema, first_problem, validate_document
 
 if TYPE_CHECKING:
@@ -77,6 +78,8 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
             "format": FORMAT,
             "version": __version__,
             "options": options_of(state),
+            # Each fixture file's digest, so that a server of other fixtures names the files that differ.
+            "fixtureFiles": state.fixture_files,
             "clock": {"now": iso_millis(from_timestamp(now)), "frozen": clock.frozen, "timestamp": now},
             "rateLimits": state.rate_limits.export(wanted),
             "faults": rules,
@@ -145,12 +148,14 @@ def check(state: MockState, doc: Any) -> Checked:
         raise SnapshotError(*problem)
     options = doc["options"]
     if options["fixtures"] != state.fixtures_digest:
-        raise ControlError(
-            409,
-            "other-fixtures",
-            f"options.fixtures: the snapshot was taken with other fixtures ({options['fixtures']!r}) "
-            f"than this server's ({state.fixtures_digest!r})",
-        )
+        theirs = doc.get("fixtureFiles")
+        names = differing_files(state.fixture_files, theirs) if isinstance(theirs, dict) else []
+        if names:
+            shown = ", ".join(names[:10]) + (f" and {len(names) - 10} more" if len(names) > 10 else "")
+            detail = f"these fixture files differ from this server's: {shown}"
+        else:
+            detail = f"other fixtures ({options['fixtures']!r}) than this server's ({state.fixtures_digest!r})"
+        raise ControlError(409, "other-fixtures", f"options.fixtures: the snapshot was taken with {detail}")
     clock = doc["clock"]
     at = parse_instant(clock["now"])
     if clock.get("timestamp") is not None:

@@ -193,6 +193,7 @@ def document_schema(
     members: dict[str, fields.Field] = {
         "format": fields.String(required=True),
         "options": fields.Nested(OptionsSchema, required=True),
+        "fixtureFiles": fields.Dict(keys=fields.String(), values=fields.String()),
         "clock": fields.Nested(ClockSchema, required=True),
         "rateLimits": fields.Nested(rate_limits, required=True),
         "faults": fields.List(fields.Dict(), required=True),
