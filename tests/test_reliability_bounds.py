@@ -29,6 +29,8 @@ SERVE_THREADS = 4
 STALLED = 3 * SERVE_THREADS
 COLLECT_BODY = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}).encode()
 JSON = {"Content-Type": "application/json"}
+JSON_LOWER = {"content-type": "application/json"}
+BASIC_LOWER = {"authorization": "Basic " + base64.b64encode(f":{COLLECT_KEY}".encode()).decode()}
 MIB = 1024 * 1024
 
 
@@ -147,6 +149,64 @@ def test_body_that_never_arrives__408_once_the_deadline_passes():
             proto = Stalled()
             asyncio.run(bridge.__rsgi__(scope, proto))
             assert proto.answer[0] == 408 and proto.answer[1]["Connection"] == "close"
+    finally:
+        bridge.close()
+
+
+class Arrived:
+    """An RSGI protocol whose body is all there (as granian hands one over), recording the answer."""
+
+    def __init__(self, body: bytes) -> None:
+        self.body = body
+        self.answer = None
+
+    def __aiter__(self):
+        async def chunks():
+            yield self.body
+
+        return chunks()
+
+    async def __call__(self):
+        return self.body
+
+    def response_bytes(self, status, headers, body):
+        self.answer = (status, headers, body)
+
+
+@pytest.mark.parametrize(
+    ("headers", "status"),
+    [
+        pytest.param({"content-length": str(2 * MIB), **JSON_LOWER, **BASIC_LOWER}, 413, id="413-content-length"),
+        pytest.param({"transfer-encoding": "chunked", **JSON_LOWER, **BASIC_LOWER}, 413, id="413-chunked"),
+        pytest.param({"content-length": str(2 * MIB), **JSON_LOWER}, 401, id="401-before-a-large-body"),
+    ],
+)
+def test_answer_after_which_the_body_stays_unread__says_connection_close(headers, status):
+    """The server closes such a connection: without the header a keep-alive client's next call fails."""
+    bridge = WsgiBridge(create_app({"store": "memory"}), threads=1, max_body=MIB)
+    try:
+        scope = SimpleNamespace(
+            proto="http",
+            headers=headers,
+            path="/v1/requests",
+            method="POST",
+            query_string="",
+            server="127.0.0.1:8080",
+            client="127.0.0.1:5000",
+            http_version="1.1",
+            scheme="http",
+        )
+        proto = Arrived(b"{" + b" " * (MIB + 10) + b"}")
+        asyncio.run(bridge.__rsgi__(scope, proto))
+        answered, sent, _ = proto.answer
+        assert answered == status
+        assert [value for name, value in sent if name.lower() == "connection"] == ["close"], sent
+        # A body within the bound is read whole: the connection stays open for the next call.
+        small = SimpleNamespace(**{**vars(scope), "headers": {**headers, "content-length": "2"}})
+        small.headers.pop("transfer-encoding", None)
+        proto = Arrived(b"{}")
+        asyncio.run(bridge.__rsgi__(small, proto))
+        assert not [value for name, value in proto.answer[1] if name.lower() == "connection"]
     finally:
         bridge.close()
 

@@ -56,8 +56,9 @@ class WsgiBridge:
     async def __rsgi__(self, scope: Any, proto: Any) -> None:
         if scope.proto != "http":
             return
+        limit = self.limits.get(scope.path, self.max_body)
         try:
-            body = await self.read_body(scope.headers, proto, self.limits.get(scope.path, self.max_body))
+            body = await self.read_body(scope.headers, proto, limit)
         except TimeoutError:
             answer(
                 proto,
@@ -72,6 +73,11 @@ class WsgiBridge:
         done = loop.create_future()
         self._jobs.put((wsgi_environ(scope, body), loop, done))
         status, headers, data = await done
+        if unread_body(scope.headers, len(body), limit):
+            # The rest of the body was never read, so the connection cannot carry another request
+            # and closes after this answer (a 413, or a 401 given before a large body): say so, or a
+            # keep-alive client sends its next call into a closed socket.
+            headers = [*(h for h in headers if h[0].lower() != "connection"), ("Connection", "close")]
         answer(proto, status, headers, data)
 
     async def read_body(self, headers: Any, proto: Any, max_body: int) -> bytes:
@@ -146,6 +152,14 @@ class WsgiBridge:
         """Let the view threads end once the requests already queued are answered."""
         for _ in self._threads:
             self._jobs.put(None)
+
+
+def unread_body(headers: Any, read: int, limit: int) -> bool:
+    """Whether part of the request's body is left unread: a Content-Length or a chunked body past `limit`."""
+    if "transfer-encoding" in headers:
+        return read > limit
+    length = headers.get("content-length")
+    return length is not None and (not length.isdigit() or int(length) > limit)
 
 
 def _settle(done: asyncio.Future, result: Answer | None, error: BaseException | None) -> None:
