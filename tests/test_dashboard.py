@@ -332,6 +332,14 @@ def test_keyboard__every_control_labelled_reachable_and_focus_visible(watched, u
     expect(page.locator("#request-detail")).to_be_visible()
 
 
+# What sticks out: elements past the window's right edge, or whose content is wider than their box.
+WIDER_THAN_THEIR_BOX = (
+    "[...document.querySelectorAll('body *')]"
+    ".filter(e => e.getBoundingClientRect().right > innerWidth + 1 || e.scrollWidth > e.clientWidth + 1)"
+    ".map(e => e.tagName.toLowerCase() + '#' + e.id + ' ' + (e.textContent || '').slice(0, 30))"
+)
+
+
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 800)])
 def test_layout__readable_without_sideways_scrolling(watched, url, width, height):
     long_path = CREATE + "/" + "x" * 300
@@ -343,7 +351,44 @@ def test_layout__readable_without_sideways_scrolling(watched, url, width, height
     page.get_by_role("button", name="Show request 2").click()
     expect(page.locator("#request-detail")).to_be_visible()
     scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
-    assert scroll <= inner
+    assert scroll <= inner, page.evaluate(WIDER_THAN_THEIR_BOX)
+
+
+# Each word of a header, button, label or heading, measured: one whose letters sit on more than
+# one line was broken inside (what "Remov/e" and "Injecte d" looked like).
+WORDS_BROKEN_INSIDE = """() => {
+  const broken = [];
+  const labels = document.querySelectorAll("h1, h2, h3, h4, th, button, label, legend, summary, nav a");
+  for (const element of labels) {
+    if (element.getClientRects().length === 0) continue;  // not shown
+    const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
+    for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+      for (const word of node.textContent.matchAll(/[^\\s-]+/g)) {
+        const range = document.createRange();
+        range.setStart(node, word.index);
+        range.setEnd(node, word.index + word[0].length);
+        const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.bottom)));
+        if (lines.size > 1) broken.push(element.tagName.toLowerCase() + ": " + word[0]);
+      }
+    }
+  }
+  return broken;
+}"""
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 800)])
+def test_layout__no_header_button_or_label_breaks_inside_a_word(watched, url, width, height):
+    requests.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+    requests.post(url + "/__mock/faults", json={"api": "insigner", "status": 503, "path": "/api/v1/nothing"})
+    watched.page.set_viewport_size({"width": width, "height": height})
+    page = watched.open()
+    expect(journal_rows(page)).to_have_count(1)
+    page.get_by_role("button", name="Show request 1").click()
+    expect(page.locator("#request-detail")).to_be_visible()
+    broken = page.evaluate(WORDS_BROKEN_INSIDE)
+    assert broken == [], broken
+    scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert scroll <= inner, page.evaluate(WIDER_THAN_THEIR_BOX)
 
 
 # -- browsers are not trusted callers ----------------------------------------------------------------
