@@ -26,6 +26,9 @@ from pathlib import Path
 
 import requests
 
+from mockserver.apis.collect import examples as collect_examples
+from mockserver.apis.insigner import examples as insigner_examples
+
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_DIR = BENCH_DIR.parent
 
@@ -46,26 +49,9 @@ REFERENCE_KEY = (
 )
 REFERENCE_AUTH = "Bearer " + REFERENCE_KEY
 
-# Collect "Send multiple requests" request example (vendor page).
-COLLECT_EXAMPLE_BODY = {
-    "contacts": [
-        "WmTjsFknzHdmfs3Ra",
-        {"email": "elon@example.com", "lastName": "Musk", "firstName": "Elon"},
-    ],
-    "campaignId": "xvr69EYLKXvTkfYuk",
-}
-
-# inSigner "Create a bulk send" request example (vendor page).
-INSIGNER_EXAMPLE_BODY = {
-    "templateId": "tpl_abc123",
-    "name": "Q3 Vendor Agreements",
-    "emailMessage": "Please sign your vendor agreement for Q3.",
-    "signers": [
-        {"name": "Alice Johnson", "email": "alice@vendor-a.com"},
-        {"name": "Bob Williams", "email": "bob@vendor-b.com"},
-        {"name": "Carol Davis", "email": "carol@vendor-c.com"},
-    ],
-}
+# The vendors' example requests, from their one copy in the package.
+COLLECT_EXAMPLE_BODY = collect_examples.SEND_MULTIPLE_REQUESTS_REQUEST
+INSIGNER_EXAMPLE_BODY = insigner_examples.CREATE_REQUEST
 
 
 def bulk_body(n_signers: int, name: str = "Bench bulk send") -> dict:

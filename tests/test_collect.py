@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import base64
+import copy
 import json
-from pathlib import Path
 
 import pytest
 from helpers import GOLDEN_COLLECT_TIME, basic
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "collect-send-multiple-requests.txt"
-EXAMPLE_REQUEST = {
-    "contacts": ["WmTjsFknzHdmfs3Ra", {"email": "elon@example.com", "lastName": "Musk", "firstName": "Elon"}],
-    "campaignId": "xvr69EYLKXvTkfYuk",
-}
+from mockserver.apis.collect import examples
+
+EXAMPLE_REQUEST = examples.SEND_MULTIPLE_REQUESTS_REQUEST
 
 
 def vendor_example_response() -> dict:
-    """Return the vendor's 200 example, read from the reference page when it is beside the project."""
-    if REFERENCE.exists():
-        text = REFERENCE.read_text(encoding="utf-8")
-        start = text.index("Response examples (200)") + len("Response examples (200)")
-        return json.loads(text[start:])
-    return json.loads((Path(__file__).parent / "data" / "collect_example_response.json").read_text())
+    """Return the vendor's 200 example (test_vendor_examples checks the copy against the page)."""
+    return copy.deepcopy(examples.SEND_MULTIPLE_REQUESTS)
 
 
 def send(client, body, auth):

@@ -42,7 +42,7 @@ CHECKS = [
 AUTH = {"/v1/": basic(COLLECT_KEY), "/api/v1/": bearer(INSIGNER_KEY)}
 # What a seeded tenant has: the reference examples' campaign, template and bulk send.
 SEEDED_BODY_FIELDS = {"campaignId": "xvr69EYLKXvTkfYuk", "templateId": "tpl_abc123"}
-SEEDED_PATH_PARAMETERS = {"bulk_send_id": "bs_abc123"}
+SEEDED_PATH_PARAMETERS = {"id": "bs_abc123"}
 NO_LIMITS = {"insigner": {"enabled": False}, "collect": {"enabled": False}}
 
 

@@ -2,33 +2,28 @@
 
 from __future__ import annotations
 
+import copy
 import json
-from pathlib import Path
 
 import pytest
 from helpers import GOLDEN_INSIGNER_TIME, INSIGNER_KEYS, bearer, insigner_key
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference" / "insigner-bulk-send.txt"
-DATA = Path(__file__).parent / "data"
+from mockserver.apis.insigner import examples
+
 PROBLEM = "application/problem+json"
 TYPES = "https://docs.insigner.com/errors/"
 
 
 def vendor_example(name: str) -> dict:
-    """Return one JSON example of the vendor's page (read from it when it is beside the project)."""
-    markers = {
-        "create_request": ("Create a bulk send", "-d '"),
-        "create_response": ("Create a bulk send", "Response 201 Created"),
-        "get_response": ("Get bulk send status", "Response"),
-        "list_response": ("List bulk sends", "Response"),
-    }
-    if REFERENCE.exists():
-        text = REFERENCE.read_text(encoding="utf-8")
-        section, marker = markers[name]
-        start = text.index(marker, text.index(section)) + len(marker)
-        value, _ = json.JSONDecoder().raw_decode(text[text.index("{", start) :])
-        return value
-    return json.loads((DATA / f"insigner_{name}.json").read_text(encoding="utf-8"))
+    """Return one example of the vendor's page (test_vendor_examples checks the copy against the page)."""
+    return copy.deepcopy(
+        {
+            "create_request": examples.CREATE_REQUEST,
+            "create_response": examples.CREATED,
+            "get_response": examples.GOT,
+            "list_response": examples.LIST,
+        }[name]
+    )
 
 
 def compact(value: object) -> bytes:

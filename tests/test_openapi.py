@@ -10,7 +10,7 @@ from openapi_spec_validator import validate
 from mockserver.apis.collect.schemas import SendMultipleRequestsSchema
 from mockserver.apis.insigner.schemas import BulkSendCreateSchema, BulkSendListArgsSchema
 from mockserver.faults.rules import FaultRuleSchema
-from mockserver.openapi.document import OPERATIONS, document
+from mockserver.openapi.document import CONTROL, document
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -49,9 +49,28 @@ def test_openapi__every_route_of_the_app_is_documented(app, spec):
         assert {m.lower() for m in rule.methods & METHODS} <= set(spec["paths"][path]), path
 
 
-def test_openapi__every_endpoint_has_its_schemas_listed(app):
+def test_openapi__every_endpoint_has_its_record(app):
+    """An emulated API's endpoint is a record of its operation table; a /__mock call, of the control plane's."""
+    state = app.extensions["mockserver"]
+    tables = {f"{name}.{operation.endpoint}" for name, api in state.apis.items() for operation in api.operations}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
-    assert endpoints == set(OPERATIONS)
+    assert endpoints == tables | set(CONTROL)
+    assert not tables & set(CONTROL)
+
+
+def test_openapi__documented_statuses_are_coverages(client, spec):
+    """Per operation, the statuses the document says the vendor documents are the ones coverage counts."""
+    coverage = client.get("/__mock/coverage").get_json()
+    compared = 0
+    for api, found in coverage["apis"].items():
+        for operation in found["operations"]:
+            responses = spec["paths"][operation["path"]][operation["method"].lower()]["responses"]
+            documented = sorted(int(status) for status, answer in responses.items() if "x-documented-by" in answer)
+            assert documented == [answer["status"] for answer in operation["answers"]], (api, operation["path"])
+            mock_own = [status for status, answer in responses.items() if answer.get("x-mock-defined")]
+            assert set(responses) == {*map(str, documented), *mock_own, "4XX", "5XX"}
+            compared += 1
+    assert compared == 5
 
 
 @pytest.mark.parametrize(

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from ..bodies import BodyError, read_json_body
 from ..errors import ApiError, BadRequest, PayloadTooLarge
+from . import operations as table
+from .operations import Operation
 
 if TYPE_CHECKING:
     from flask import Blueprint, Response
@@ -34,36 +34,6 @@ BODY_FIELD_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class DocumentedAnswer:
-    """One answer the vendor documents for an operation: its status and the page section that says so."""
-
-    status: int
-    reference: str
-
-
-@dataclass(frozen=True)
-class DocumentedOperation:
-    """An operation the mock serves (`path` a template: `/api/v1/bulk-sends/{id}`) and its documented answers."""
-
-    method: str
-    path: str
-    answers: tuple[DocumentedAnswer, ...]
-
-    def matches(self, path: str) -> bool:
-        return _template_pattern(self.path).fullmatch(path) is not None
-
-
-@lru_cache(maxsize=None)
-def _template_pattern(template: str) -> re.Pattern:
-    """`/api/v1/bulk-sends/{id}` -> a pattern where each `{name}` stands for one path segment."""
-    return re.compile("[^/]+".join(re.escape(part) for part in re.split(r"\{[^/{}]+\}", template)))
-
-
-# The path of coverage's row for requests to a path that no operation serves.
-UNSERVED_PATH = "*"
-
-
 @dataclass
 class EmulatedApi:
     """One emulated API as the app and the control plane see it."""
@@ -80,22 +50,21 @@ class EmulatedApi:
     describe_entity: Callable[[str, dict], dict] = field(default=lambda collection, doc: doc)
     # The API's own response headers (e.g. inSigner's X-Request-Id and RateLimit-*), on every answer.
     decorate: Callable[["RequestContext", "Response"], "Response"] | None = None
-    # The vendor's example answer of a call (method, path): what a `malformed` fault cuts in half.
-    example_answer: Callable[[str, str], Any] = field(default=lambda method, path: None)
     # Per collection, the schema that a stored document must load with (a snapshot's are checked with it).
     stored_schemas: Mapping[str, type["Schema"]] = field(default_factory=dict)
-    # The operations the mock serves, each with the answers the vendor documents for it (coverage).
-    operations: tuple[DocumentedOperation, ...] = ()
+    # The operations the mock serves: the API's operation table (`apis/<api>/operations.py`).
+    operations: tuple[Operation, ...] = ()
 
     def owns(self, path: str) -> bool:
         return path == self.prefix.rstrip("/") or path.startswith(self.prefix)
 
     def template_for(self, path: str) -> str:
         """Return the documented path template that `path` fits (any method), else UNSERVED_PATH."""
-        for operation in self.operations:
-            if operation.matches(path):
-                return operation.path
-        return UNSERVED_PATH
+        return table.template_for(self.operations, path)
+
+    def example_answer(self, method: str, path: str) -> Any:
+        """Return the vendor's example answer of the call: what a `malformed` fault cuts in half."""
+        return table.example_answer(self.operations, method, path)
 
 
 def read_body(ctx: "RequestContext", *, reject_lone_surrogates: bool = True) -> dict:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .report import summarize
 
 if TYPE_CHECKING:
-    from ..apis import DocumentedOperation
+    from ..apis.operations import Operation
 
 # (api, tenant id, method, path template, status)
 Key = tuple[str, "str | None", str, str, int]
@@ -46,7 +46,7 @@ class Coverage:
 
     def document(
         self,
-        operations: dict[str, tuple[DocumentedOperation, ...]],
+        operations: dict[str, tuple[Operation, ...]],
         since: str,
         tenants: dict[str, str | None] | None = None,
     ) -> dict[str, Any]:

@@ -1,8 +1,10 @@
 """The OpenAPI 3.1 document of both emulated APIs and of /__mock, built by apispec from the same
 marshmallow schemas that validate requests, and from the app's own routes.
 
-Every route of the app is a path of the document (so nothing can be missed); the table
-OPERATIONS adds, per endpoint, its request and answer schemas and its error statuses.
+The emulated APIs' operations come from each API's operation table (`apis/<api>/operations.py`:
+route, schemas, documented answers, the vendor's examples); the /__mock calls from the control
+plane's records (CONTROL, below). Every route of the app must have one or the other, so nothing
+can be missed.
 """
 
 from __future__ import annotations
@@ -18,10 +20,13 @@ from flask import Flask
 from marshmallow import Schema, fields
 
 from .. import __version__
+from ..apis import EmulatedApi
 from ..apis.collect import schemas as collect
 from ..apis.insigner import schemas as insigner
 from ..apis.insigner import zod
 from ..apis.insigner.errors import PROBLEM_MIMETYPE
+from ..apis.operations import Operation as ApiOperation
+from ..context import get_state
 from ..coverage.views import CoverageQuerySchema
 from ..faults.rules import FaultRuleSchema
 from ..fields import StrictBoolean
@@ -236,32 +241,35 @@ class ScenarioAppliedSchema(ScenarioSummarySchema):
     entities = fields.List(fields.Dict())
 
 
-# -- what each endpoint takes and gives ----------------------------------------------------------------
+# -- what each /__mock call takes and gives ------------------------------------------------------------
 @dataclass(frozen=True)
 class Operation:
-    """The documentation of one endpoint beyond what its route says."""
+    """The documentation of one /__mock call beyond what its route says."""
 
     ok: int = 200
     answer: Any = None
     body: Any = None
     query: Any = None
     errors: tuple[int, ...] = ()
-    tag: str = "control"
-    # None: the control plane's, the X-Mock-Token of a server started with --control-token.
-    security: list[dict[str, list]] | None = None
-    parameters: tuple[dict[str, Any], ...] = ()
-    headers: dict[str, Any] = field(default_factory=dict)
-    # A request body that succeeds on a fresh server (the vendor's own example where there is one).
+    # A request body that succeeds on a fresh server.
     example: Any = None
     # Answers whose body is not the envelope's error: status -> schema (JSON).
     special: dict[int, Any] = field(default_factory=dict)
     # The success's other formats: content type -> schema.
     formats: dict[str, Any] = field(default_factory=dict)
+    # False: a call anyone may make (the health check, the dashboard); else the control token's.
+    secured: bool = True
 
 
-def data_of(schema: type[Schema], name: str) -> type[Schema]:
-    """Return the schema of inSigner's `{"data": ...}` envelope around `schema`."""
-    return Schema.from_dict({"data": fields.Nested(schema, required=True)}, name=name)
+@dataclass(frozen=True)
+class ApiStyle:
+    """What every operation of one emulated API shares in the document."""
+
+    tag: str
+    security: list[dict[str, list[str]]]
+    error_mimetype: str
+    error_schema: type[Schema]
+    headers: dict[str, Any] = field(default_factory=dict)
 
 
 def header(text: str, kind: str = "string") -> dict[str, Any]:
@@ -276,61 +284,25 @@ INSIGNER_HEADERS = {
     "RateLimit-Reset": header("Seconds until the window ends.", "integer"),
 }
 CONTROL_SECURITY = [{}, {"mockToken": []}]
-# The reference pages' example requests, verbatim: they succeed on a fresh server.
-COLLECT_EXAMPLE = {
-    "campaignId": "xvr69EYLKXvTkfYuk",
-    "contacts": ["WmTjsFknzHdmfs3Ra", {"email": "elon@example.com", "firstName": "Elon", "lastName": "Musk"}],
+API_STYLES = {
+    "collect": ApiStyle("collect", [{"collectBasic": []}], JSON, collect.ErrorSchema),
+    "insigner": ApiStyle(
+        "insigner", [{"insignerBearer": []}], PROBLEM_MIMETYPE, insigner.ProblemSchema, INSIGNER_HEADERS
+    ),
 }
-INSIGNER_EXAMPLE = {
-    "templateId": "tpl_abc123",
-    "name": "Q3 Vendor Agreements",
-    "emailMessage": "Please sign your vendor agreement for Q3.",
-    "signers": [
-        {"name": "Alice Johnson", "email": "alice@vendor-a.com"},
-        {"name": "Bob Williams", "email": "bob@vendor-b.com"},
-        {"name": "Carol Davis", "email": "carol@vendor-c.com"},
-    ],
-}
+CONTROL_ERROR = (JSON, ControlErrorSchema)
 # Path parameters that name something a fresh server has.
 PATH_EXAMPLES = {
-    "bulk_send_id": "bs_abc123",
+    "id": "bs_abc123",
     "api": "insigner",
     "collection": "templates",
     "name": "collect-reference-example",
     "fault_id": "flt_1",
     "filename": "app.js",
 }
-COLLECT = dict(tag="collect", security=[{"collectBasic": []}], parameters=(PREFER,))
-INSIGNER = dict(tag="insigner", security=[{"insignerBearer": []}], parameters=(PREFER,), headers=INSIGNER_HEADERS)
-OPERATIONS: dict[str, Operation] = {
-    "collect.send_multiple_requests": Operation(
-        answer=collect.SendMultipleRequestsResultSchema,
-        body=collect.SendMultipleRequestsSchema,
-        errors=(400, 401, 403, 404, 413, 429, 500, 503),
-        example=COLLECT_EXAMPLE,
-        **COLLECT,
-    ),
-    "insigner.list_bulk_sends": Operation(
-        answer=insigner.BulkSendListSchema,
-        query=insigner.BulkSendListArgsSchema,
-        errors=(401, 403, 422, 429, 500, 502),
-        **INSIGNER,
-    ),
-    "insigner.create_bulk_send": Operation(
-        ok=201,
-        answer=data_of(insigner.BulkSendCreatedSchema, "InsignerBulkSendCreatedAnswer"),
-        body=insigner.BulkSendCreateSchema,
-        errors=(400, 401, 403, 404, 413, 422, 429, 500, 502),
-        example=INSIGNER_EXAMPLE,
-        **INSIGNER,
-    ),
-    "insigner.get_bulk_send": Operation(
-        answer=data_of(insigner.BulkSendSchema, "InsignerBulkSendAnswer"),
-        errors=(401, 403, 404, 429, 500, 502),
-        **INSIGNER,
-    ),
-    "insigner.delete_bulk_send": Operation(ok=204, errors=(401, 403, 404, 409, 429, 500, 502), **INSIGNER),
-    "control.health": Operation(answer=HealthSchema, security=[]),
+# The /__mock calls, by endpoint: the control plane's own records.
+CONTROL: dict[str, Operation] = {
+    "control.health": Operation(answer=HealthSchema, secured=False),
     "control.reset": Operation(answer=ResetSchema, body=ResetBodySchema, errors=(400,)),
     "faults.add_fault": Operation(ok=201, answer=FaultSchema, body=FaultRuleSchema, errors=(400,)),
     "faults.list_faults": Operation(answer=FaultListSchema),
@@ -357,9 +329,9 @@ OPERATIONS: dict[str, Operation] = {
     "coverage.clear_coverage": Operation(ok=204),
     "snapshots.snapshot": Operation(answer={"type": "object"}, query=TenantQuerySchema),
     "snapshots.restore_snapshot": Operation(answer={"type": "object"}, body={"type": "object"}, errors=(400, 409, 413)),
-    "dashboard.dashboard": Operation(security=[], formats={"text/html": {"type": "string"}}),
+    "dashboard.dashboard": Operation(secured=False, formats={"text/html": {"type": "string"}}),
     "dashboard.static_file": Operation(
-        security=[],
+        secured=False,
         errors=(404,),
         formats={kind: {"type": "string"} for kind in ("text/css", "text/javascript", "text/html")},
     ),
@@ -375,11 +347,6 @@ OPERATIONS: dict[str, Operation] = {
     "scenarios.list_scenarios": Operation(answer=ScenarioListSchema),
     "scenarios.apply_scenario": Operation(answer=ScenarioAppliedSchema, errors=(404, 409)),
     "openapi.openapi_document": Operation(answer={"type": "object"}),
-}
-ERROR_ANSWERS = {
-    "collect": (JSON, collect.ErrorSchema),
-    "insigner": (PROBLEM_MIMETYPE, insigner.ProblemSchema),
-    "control": (JSON, ControlErrorSchema),
 }
 OPTIONAL_BODIES = ("control.reset", "verification.verify")
 SCHEMA_PREFIXES = {collect.__name__: "Collect", insigner.__name__: "Insigner"}
@@ -464,27 +431,27 @@ def build_document(app: Flask) -> dict[str, Any]:
         ("control", "The mock's control plane"),
     ):
         spec.tag({"name": tag, "description": text})
+    apis = get_state(app).apis
     paths: dict[str, dict[str, Any]] = {}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue
         path = re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.rule)
+        blueprint, _, name = rule.endpoint.partition(".")
         operations = paths.setdefault(path, {})
         for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
-            operations[method.lower()] = _operation(app, rule.endpoint, rule.arguments)
+            if blueprint in apis:
+                described = _api_operation(apis[blueprint], name)
+            else:
+                described = _control_operation(app, rule.endpoint, rule.arguments)
+            operations[method.lower()] = described
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
 
 
-def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]:
-    blueprint = endpoint.partition(".")[0]
-    known = OPERATIONS.get(endpoint) or Operation(**{"collect": COLLECT, "insigner": INSIGNER}.get(blueprint, {}))
-    doc = (app.view_functions[endpoint].__doc__ or endpoint).strip().splitlines()[0]
-    # Every /__mock call is an operation of the control plane, whichever concern serves it.
-    operation_id = f"control_{endpoint.partition('.')[2]}" if known.tag == "control" else endpoint.replace(".", "_")
-    operation: dict[str, Any] = {"operationId": operation_id, "summary": doc, "tags": [known.tag]}
-    parameters = [
+def _path_parameters(arguments: Any) -> list[dict[str, Any]]:
+    return [
         {
             "name": name,
             "in": "path",
@@ -494,55 +461,108 @@ def _operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]
         }
         for name in sorted(arguments)
     ]
+
+
+def _error_answer(status: int, mimetype: str, schema: Any, headers: dict[str, Any], retry: bool) -> dict[str, Any]:
+    """One error answer in its envelope, with the headers it carries (none of RateLimit-* on a 401)."""
+    answer: dict[str, Any] = {"description": HTTPStatus(status).phrase, "content": {mimetype: {"schema": schema}}}
+    extra = {"Retry-After": header("Seconds to wait before trying again.", "integer")} if retry else {}
+    shown = (
+        {name: value for name, value in headers.items() if not name.startswith("RateLimit-")}
+        if status == 401
+        else headers
+    )
+    if shown or extra:
+        answer["headers"] = {**shown, **extra}
+    return answer
+
+
+def _api_operation(api: EmulatedApi, endpoint: str) -> dict[str, Any]:
+    """Describe an emulated API's operation from its record in the API's operation table."""
+    found: ApiOperation = next(operation for operation in api.operations if operation.endpoint == endpoint)
+    style = API_STYLES[api.name]
+    operation: dict[str, Any] = {
+        "operationId": f"{api.name}_{endpoint}",
+        "summary": found.summary,
+        "tags": [style.tag],
+    }
+    parameters = _path_parameters(re.findall(r"\{([^/{}]+)\}", found.path))
+    if found.query is not None:
+        parameters.append({"in": "query", "schema": found.query})
+    operation["parameters"] = [*parameters, PREFER]
+    operation["security"] = style.security
+    if found.body is not None:
+        content: dict[str, Any] = {"schema": found.body}
+        if found.example_request is not None:
+            content["example"] = found.example_request
+        operation["requestBody"] = {"required": True, "content": {JSON: content}}
+    headers = style.headers
+    ok: dict[str, Any] = {"description": "No content" if found.success == 204 else "Success"}
+    if found.answer is not None:
+        success: dict[str, Any] = {"schema": found.answer}
+        if found.example_answer is not None:
+            success["example"] = found.example_answer
+        ok["content"] = {JSON: success}
+    ok["x-documented-by"] = found.answers[0].reference
+    responses: dict[str, Any] = {str(found.success): {**ok, "headers": headers} if headers else ok}
+    # The vendor's documented errors (what coverage counts), then the mock's own answers.
+    for documented in found.answers[1:]:
+        answer = _error_answer(
+            documented.status, style.error_mimetype, style.error_schema, headers, documented.status in (429, 503)
+        )
+        responses[str(documented.status)] = {**answer, "x-documented-by": documented.reference}
+    for status in found.mock_statuses:
+        answer = _error_answer(status, style.error_mimetype, style.error_schema, headers, False)
+        responses[str(status)] = {**answer, "x-mock-defined": True}
+    # A fault rule or `Prefer: code=NNN` can ask for any error status, in the API's envelope.
+    for family in ("4XX", "5XX"):
+        responses[family] = {
+            "description": "Any other status a fault asks for",
+            "content": {style.error_mimetype: {"schema": style.error_schema}},
+            **({"headers": headers} if headers else {}),
+        }
+    operation["responses"] = dict(sorted(responses.items()))
+    return operation
+
+
+def _control_operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]:
+    """Describe a /__mock call from its route and its record in CONTROL."""
+    known = CONTROL[endpoint]
+    doc = (app.view_functions[endpoint].__doc__ or endpoint).strip().splitlines()[0]
+    # Every /__mock call is an operation of the control plane, whichever concern serves it.
+    operation: dict[str, Any] = {
+        "operationId": f"control_{endpoint.partition('.')[2]}",
+        "summary": doc,
+        "tags": ["control"],
+    }
+    parameters = _path_parameters(arguments)
     if known.query is not None:
         parameters.append({"in": "query", "schema": known.query})
-    parameters += known.parameters
     if parameters:
         operation["parameters"] = parameters
-    operation["security"] = CONTROL_SECURITY if known.security is None else known.security
+    operation["security"] = CONTROL_SECURITY if known.secured else []
     if known.body is not None:
         content: dict[str, Any] = {"schema": known.body}
         if known.example is not None:
             content["example"] = known.example
         operation["requestBody"] = {"required": endpoint not in OPTIONAL_BODIES, "content": {JSON: content}}
-    headers = known.headers
     ok: dict[str, Any] = {"description": "No content" if known.ok == 204 else "Success"}
     if known.answer is not None or known.formats:
         ok["content"] = {
             **({JSON: {"schema": known.answer}} if known.answer is not None else {}),
             **{kind: {"schema": schema} for kind, schema in known.formats.items()},
         }
-    responses: dict[str, Any] = {str(known.ok): {**ok, "headers": headers} if headers else ok}
-    mimetype, error_schema = ERROR_ANSWERS.get(known.tag, ERROR_ANSWERS["control"])
-    errors = known.errors + ((401,) if known.security is None else ())
+    responses: dict[str, Any] = {str(known.ok): ok}
+    mimetype, error_schema = CONTROL_ERROR
+    errors = known.errors + ((401,) if known.secured else ())
     for status in sorted(set(errors)):
-        answer: dict[str, Any] = {
-            "description": HTTPStatus(status).phrase,
-            "content": {JSON: {"schema": known.special[status]}}
-            if status in known.special
-            else {mimetype: {"schema": error_schema}},
-        }
-        extra = (
-            {"Retry-After": header("Seconds to wait before trying again.", "integer")}
-            if status in (429, 503) and known.tag != "control"
-            else {}
-        )
-        shown = (
-            {name: value for name, value in headers.items() if not name.startswith("RateLimit-")}
-            if status == 401
-            else headers
-        )
-        if shown or extra:
-            answer["headers"] = {**shown, **extra}
-        responses[str(status)] = answer
-    if known.tag != "control":
-        # A fault rule or `Prefer: code=NNN` can ask for any error status, in the API's envelope.
-        for family in ("4XX", "5XX"):
-            responses[family] = {
-                "description": "Any other status a fault asks for",
-                "content": {mimetype: {"schema": error_schema}},
-                **({"headers": headers} if headers else {}),
+        if status in known.special:
+            responses[str(status)] = {
+                "description": HTTPStatus(status).phrase,
+                "content": {JSON: {"schema": known.special[status]}},
             }
+        else:
+            responses[str(status)] = _error_answer(status, mimetype, error_schema, {}, False)
     operation["responses"] = responses
     return operation
 

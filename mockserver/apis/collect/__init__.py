@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from ...seeding import FixtureError, load_fixture_folder
 from .. import EmulatedApi
-from .answers import OPERATIONS
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
-from .examples import example_answer
+from .operations import OPERATIONS
 from .schemas import ENTITY_SCHEMAS
 from .views import authenticate, blueprint
 
@@ -34,7 +33,6 @@ api = EmulatedApi(
     render_error=render_error,
     authenticate=authenticate,
     build=build,
-    example_answer=example_answer,
     operations=OPERATIONS,
     stored_schemas=ENTITY_SCHEMAS,
 )

@@ -1,10 +1,18 @@
-"""The answer Collect's page shows for its operation, as data: what a `malformed` fault cuts in half."""
+"""The examples Collect's "Send multiple requests" page shows, verbatim, as data.
+
+The one copy: the operation table, the OpenAPI document, the bench and the tests read them here.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-# "Response examples (200)" of POST /v1/requests, verbatim.
+# "Request example" of POST /v1/requests; it succeeds on a fresh server.
+SEND_MULTIPLE_REQUESTS_REQUEST: dict[str, Any] = {
+    "contacts": ["WmTjsFknzHdmfs3Ra", {"email": "elon@example.com", "lastName": "Musk", "firstName": "Elon"}],
+    "campaignId": "xvr69EYLKXvTkfYuk",
+}
+# "Response examples (200)" of POST /v1/requests.
 SEND_MULTIPLE_REQUESTS: dict[str, Any] = {
     "errors": [],
     "contacts": [
@@ -60,8 +68,3 @@ SEND_MULTIPLE_REQUESTS: dict[str, Any] = {
         },
     ],
 }
-
-
-def example_answer(method: str, path: str) -> Any:
-    """Return the page's example answer of the call (Collect has one operation: every call gets it)."""
-    return SEND_MULTIPLE_REQUESTS

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from flask import Blueprint, Response
+from flask import Response
 from marshmallow import ValidationError
 
 from ...context import current_context
@@ -13,15 +13,16 @@ from ...dumping import compile_dumper
 from ...errors import BadRequest, Unauthorized, flatten_messages
 from ...responses import json_response
 from .. import read_body
-from .schemas import SendMultipleRequestsResultSchema, send_multiple_requests_schema
+from ..routing import blueprint_for
+from .operations import OPERATIONS
+from .schemas import send_multiple_requests_schema
 
 if TYPE_CHECKING:
     from ...state import MockState
     from ...tenants import Tenant
 
-blueprint = Blueprint("collect", __name__, url_prefix="/v1")
-RESULT_SCHEMA = SendMultipleRequestsResultSchema()
-dump_result = compile_dumper(RESULT_SCHEMA)
+(SEND,) = OPERATIONS
+dump_result = compile_dumper(SEND.answer())
 
 
 def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:
@@ -34,9 +35,9 @@ def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Ten
     return tenant, credentials
 
 
-@blueprint.post("/requests")
+# The view, by its operation's `endpoint`.
 def send_multiple_requests() -> Response:
-    """Send a campaign's request to up to 50 new or existing contacts."""
+    """Load the body against the team's contact limit, create the contacts and requests, dump them."""
     ctx = current_context()
     payload = read_body(ctx)
     backend = ctx.state.backends["collect"]
@@ -48,3 +49,6 @@ def send_multiple_requests() -> Response:
             raise BadRequest("Invalid fields.", field_errors=flatten_messages(exc.messages)) from None
         result = backend.send_multiple_requests(tenant, data)
     return json_response(dump_result(result))
+
+
+blueprint = blueprint_for("collect", OPERATIONS, globals())

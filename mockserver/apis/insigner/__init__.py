@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ...seeding import FixtureError, load_fixture_folder, require_list
 from .. import EmulatedApi
-from .answers import OPERATIONS
 from .backend import (
     COLLECTIONS,
     FAILING_SUFFIX,
@@ -16,7 +15,7 @@ from .backend import (
     is_well_formed_key,
 )
 from .errors import render_error
-from .examples import example_answer
+from .operations import OPERATIONS
 from .schemas import ENTITY_SCHEMAS
 from .views import authenticate, blueprint, decorate
 
@@ -47,7 +46,6 @@ api = EmulatedApi(
     render_error=render_error,
     authenticate=authenticate,
     build=build,
-    example_answer=example_answer,
     operations=OPERATIONS,
     stored_schemas=ENTITY_SCHEMAS,
     describe_entity=describe_entity,

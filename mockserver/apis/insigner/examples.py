@@ -1,4 +1,7 @@
-"""The answers inSigner's Bulk Send page shows, as data: what a `malformed` fault cuts in half."""
+"""The examples inSigner's Bulk Send page shows, verbatim, as data.
+
+The one copy: the operation table, the OpenAPI document, the bench and the tests read them here.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +19,18 @@ BULK_SEND: dict[str, Any] = {
     "createdAt": "2026-05-28T10:00:00.000Z",
     "updatedAt": "2026-05-28T10:05:00.000Z",
 }
-# The page's examples of list, create and get, verbatim.
+# "Create a bulk send": the request example; it succeeds on a fresh server.
+CREATE_REQUEST: dict[str, Any] = {
+    "templateId": "tpl_abc123",
+    "name": "Q3 Vendor Agreements",
+    "emailMessage": "Please sign your vendor agreement for Q3.",
+    "signers": [
+        {"name": "Alice Johnson", "email": "alice@vendor-a.com"},
+        {"name": "Bob Williams", "email": "bob@vendor-b.com"},
+        {"name": "Carol Davis", "email": "carol@vendor-c.com"},
+    ],
+}
+# The page's answer examples of list, create and get.
 LIST = {
     "data": [{name: value for name, value in BULK_SEND.items() if name != "emailMessage"}],
     "meta": {"count": 1, "hasMore": False, "nextCursor": None},
@@ -34,13 +48,3 @@ CREATED = {
     }
 }
 GOT = {"data": BULK_SEND}
-
-
-def example_answer(method: str, path: str) -> Any:
-    """Return the page's example answer of the call: the list's, the create's, else one bulk send's.
-
-    A DELETE answers 204 without a body, so its example is the bulk send it is about.
-    """
-    if path.rstrip("/").endswith("/bulk-sends"):
-        return CREATED if method.upper() == "POST" else LIST
-    return GOT

@@ -136,6 +136,18 @@ class BulkSendListSchema(Schema):
     meta = fields.Nested(PageMetaSchema, required=True)
 
 
+class BulkSendAnswerSchema(Schema):
+    """The answer to GET /api/v1/bulk-sends/{id}."""
+
+    data = fields.Nested(BulkSendSchema, required=True)
+
+
+class BulkSendCreatedAnswerSchema(Schema):
+    """The 201 answer to POST /api/v1/bulk-sends."""
+
+    data = fields.Nested(BulkSendCreatedSchema, required=True)
+
+
 class ProblemSchema(Schema):
     """An RFC 9457 problem, as inSigner sends every error (`errors` only on 422)."""
 
