@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import collections
+import contextlib
 import hashlib
 import json
 import math
@@ -39,7 +40,8 @@ REPO_DIR = BENCH_DIR.parent
 COLLECT_KEY = "bench-collect-key"
 # inSigner: "isk_" + 44 URL-safe characters (33 bytes -> 44 base64 chars, no padding).
 INSIGNER_KEY = "isk_" + base64.urlsafe_b64encode(hashlib.sha256(b"mockserver-bench").digest() + b"\x00").decode()
-assert len(INSIGNER_KEY) == 48 and "=" not in INSIGNER_KEY
+if len(INSIGNER_KEY) != 48 or "=" in INSIGNER_KEY:
+    raise RuntimeError("the bench's inSigner key is not isk_ and 44 URL-safe characters")
 
 COLLECT_AUTH = "Basic " + base64.b64encode((":" + COLLECT_KEY).encode()).decode()
 INSIGNER_AUTH = "Bearer " + INSIGNER_KEY
@@ -299,17 +301,13 @@ class ServerProcess:
 
     def stop(self, timeout=15.0):
         if self.proc.poll() is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(self.proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 self.proc.wait(5)
         for t in self._threads:
             t.join(2)
@@ -609,14 +607,10 @@ def write_json(path: str, data) -> None:
 
 def machine_info() -> dict:
     info = {"cpus": os.cpu_count(), "python": sys.version.split()[0]}
-    try:
-        info["loadavg_start"] = open("/proc/loadavg").read().split()[:3]
-    except OSError:
-        pass
-    try:
+    with contextlib.suppress(OSError):
+        info["loadavg_start"] = Path("/proc/loadavg").read_text().split()[:3]
+    with contextlib.suppress(OSError, IndexError):
         info["wrk"] = (
             subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.splitlines()[0].strip()
         )
-    except (OSError, IndexError):
-        pass
     return info

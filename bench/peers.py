@@ -72,7 +72,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib as bl  # noqa: E402
+import benchlib as bl
 
 WIREMOCK_VERSION = "3.13.2"
 WIREMOCK_PREFIX = bl.BENCH_DIR / ".cache" / "wiremock"

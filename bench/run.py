@@ -94,7 +94,7 @@ from pathlib import Path
 import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib as bl  # noqa: E402
+import benchlib as bl
 
 ENTITY_BODY = {
     "name": "b",
@@ -360,7 +360,7 @@ def phase_growth(cmd, store, levels, n, budget, tmpdir, max_s):
                     break
                 # measure where the fill stopped anyway, labelled with the count reached
                 label = f"{filler.added // 1000}k (of {label})"
-            ids = [i for i in ["bs_abc123"] + filler.ids[-20:] + [filler.newest] if i]
+            ids = [i for i in ["bs_abc123", *filler.ids[-20:], filler.newest] if i]
             m = measure_level(s, srv.url, n, ids, max_s)
             m.update(
                 {
@@ -391,7 +391,7 @@ def phase_growth(cmd, store, levels, n, budget, tmpdir, max_s):
 
 def server_help_mentions_preload(cmd):
     try:
-        p = subprocess.run(list(cmd) + ["--help"], capture_output=True, text=True, timeout=60, cwd=str(bl.REPO_DIR))
+        p = subprocess.run([*list(cmd), "--help"], capture_output=True, text=True, timeout=60, cwd=str(bl.REPO_DIR))
     except (OSError, subprocess.TimeoutExpired):
         return False
     return "--preload" in p.stdout or "MOCKSERVER_PRELOAD" in p.stdout

@@ -27,15 +27,18 @@ EXAMPLE = {
 
 
 def traffic(url: str) -> None:
-    requests.post(url + "/__mock/clock", json={"freeze": "2026-05-28T12:00:00Z"}).raise_for_status()
-    requests.post(url + "/__mock/faults", json={"api": "insigner", "method": "POST", "status": 502, "times": 1})
+    requests.post(url + "/__mock/clock", json={"freeze": "2026-05-28T12:00:00Z"}, timeout=30).raise_for_status()
+    requests.post(
+        url + "/__mock/faults", json={"api": "insigner", "method": "POST", "status": 502, "times": 1}, timeout=30
+    )
     for _ in range(2):
-        requests.post(url + "/api/v1/bulk-sends", json=EXAMPLE, headers=bearer(INSIGNER_KEY))
-    requests.get(url + "/api/v1/bulk-sends?status=completed", headers=bearer(INSIGNER_KEY))
+        requests.post(url + "/api/v1/bulk-sends", json=EXAMPLE, headers=bearer(INSIGNER_KEY), timeout=30)
+    requests.get(url + "/api/v1/bulk-sends?status=completed", headers=bearer(INSIGNER_KEY), timeout=30)
     requests.post(
         url + "/v1/requests",
         json={"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]},
         headers=basic(COLLECT_KEY),
+        timeout=30,
     )
 
 

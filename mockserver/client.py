@@ -104,10 +104,7 @@ def _segment(value: str) -> str:
 
 
 def _iso8601(at: datetime) -> str:
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=UTC)
-    else:
-        at = at.astimezone(UTC)
+    at = at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
     return at.isoformat().replace("+00:00", "Z")
 
 

@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 # The span the mock's clock may show. Every date the APIs derive from it (a due date up to ten
 # years on, a time zone's local day) stays inside what datetime holds, and POSIX time stays positive.
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(9000, 1, 1, tzinfo=timezone.utc)
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 
 def to_utc(moment: datetime) -> datetime:
     """Return an aware `moment` in UTC; raise ValueError if UTC cannot hold it (year 0 or 10000)."""
     try:
-        return moment.astimezone(timezone.utc)
+        return moment.astimezone(UTC)
     except OverflowError:
         raise ValueError(f"{moment.isoformat()} is out of range once in UTC") from None
 
@@ -27,13 +27,13 @@ def parse_instant(value: str) -> datetime:
         text = text[:-1] + "+00:00"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.replace(tzinfo=UTC)
     return to_utc(parsed)
 
 
 def from_timestamp(seconds: float) -> datetime:
     """POSIX seconds as an aware UTC datetime."""
-    return datetime.fromtimestamp(seconds, tz=timezone.utc)
+    return datetime.fromtimestamp(seconds, tz=UTC)
 
 
 def iso_seconds(moment: datetime) -> str:

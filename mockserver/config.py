@@ -86,7 +86,7 @@ class Settings:
         return Path(self.fixtures) if self.fixtures else shipped_fixtures()
 
     @classmethod
-    def load(cls, environ: Mapping[str, str] | None = None, **explicit: Any) -> "Settings":
+    def load(cls, environ: Mapping[str, str] | None = None, **explicit: Any) -> Settings:
         """Build settings from defaults, the environment (MOCKSERVER_<NAME>) and `explicit` values."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
@@ -101,7 +101,7 @@ class Settings:
         return cls.coerce(values)
 
     @classmethod
-    def coerce(cls, values: Mapping[str, Any]) -> "Settings":
+    def coerce(cls, values: Mapping[str, Any]) -> Settings:
         """Convert and check raw values (strings from the environment or the command line)."""
         out: dict[str, Any] = {}
         types = {f.name: f.type for f in fields(cls)}
@@ -151,6 +151,6 @@ class Settings:
             except ValueError as exc:
                 raise ConfigError(f"freeze-at: {exc}") from None
 
-    def with_values(self, **changes: Any) -> "Settings":
+    def with_values(self, **changes: Any) -> Settings:
         """Return a copy with some values changed."""
         return replace(self, **changes)

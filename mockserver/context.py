@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 EXTENSION = "mockserver"
 
 
-def get_state(app: Flask | None = None) -> "MockState":
+def get_state(app: Flask | None = None) -> MockState:
     """Return the state of `app` (default: the current app)."""
     return (app or current_app).extensions[EXTENSION]
 
@@ -41,26 +41,26 @@ def get_state(app: Flask | None = None) -> "MockState":
 class RequestContext:
     """What one request learned on its way; created when it arrives, handed to every stage."""
 
-    state: "MockState"
-    request: "Request"
+    state: MockState
+    request: Request
     # The emulated API whose prefix the path is under; None for /__mock and other paths.
-    api: "EmulatedApi | None"
+    api: EmulatedApi | None
     # time.perf_counter() at arrival (durations) and the mock clock's POSIX time (the journal's `time`).
     started: float
     arrived: float = 0.0
-    credentials: "Credentials | None" = None
-    tenant: "Tenant | None" = None
+    credentials: Credentials | None = None
+    tenant: Tenant | None = None
     # The id of the fault rule (or "prefer") that answered or delayed the request.
     fault: str | None = None
-    rate_limit: "Decision | None" = None
+    rate_limit: Decision | None = None
     # True when a fault rule or `Prefer: code=` gave the answer (an error or a malformed body).
     injected: bool = False
     # True when a drop fault closed the connection: no answer reached the client.
     dropped: bool = False
     # The first bytes of the body, kept as the view reads it (the journal's `body`).
-    body: "BodyRecorder | None" = None
+    body: BodyRecorder | None = None
     # What close_context() needs to make the previous context (normally none) current again.
-    opened: "Token | None" = None
+    opened: Token | None = None
 
     @property
     def key(self) -> str | None:
@@ -68,7 +68,7 @@ class RequestContext:
         return self.credentials.key if self.credentials is not None else None
 
     @contextmanager
-    def transaction(self) -> Iterator["Tenant"]:
+    def transaction(self) -> Iterator[Tenant]:
         """Hold the store's transaction for a view's work and yield the request's tenant as it is now.
 
         A reset (or an eviction) between authentication and now dropped the tenant the request was
@@ -80,7 +80,7 @@ class RequestContext:
             yield self.tenant
 
 
-_current: ContextVar["RequestContext | None"] = ContextVar("mockserver_request_context", default=None)
+_current: ContextVar[RequestContext | None] = ContextVar("mockserver_request_context", default=None)
 
 
 def current_context() -> RequestContext:

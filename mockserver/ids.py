@@ -27,7 +27,7 @@ class IdFactory:
         return {"random": random_state(self.rng), "firstIds": {kind: list(q) for kind, q in self._first.items() if q}}
 
     @classmethod
-    def restored(cls, data: dict) -> "IdFactory":
+    def restored(cls, data: dict) -> IdFactory:
         rng = random.Random()
         set_random_state(rng, data["random"])
         return cls(rng, data.get("firstIds") or {})

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from .testing.server import ServerThread
 
 URL_VARIABLE = "MOCKSERVER_URL"
-TOKEN_VARIABLE = "MOCKSERVER_CONTROL_TOKEN"
+TOKEN_VARIABLE = "MOCKSERVER_CONTROL_TOKEN"  # noqa: S105 (the variable's name, not a token)
 WAIT_OPTION = "mockserver_wait"
 MARKER = "mockserver_scenario"
 SESSION_NONCE = pytest.StashKey[str]()

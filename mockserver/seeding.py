@@ -39,7 +39,7 @@ def load_fixture_folder(folder: Path) -> dict[str, Any]:
     return data
 
 
-def new_faker() -> "Faker":
+def new_faker() -> Faker:
     """A Faker for seed data. Imported here, not at start-up: `import faker` alone takes a fifth of a
     start-up (it lists every locale of every provider; python -X importtime), and nothing needs it
     before the first seed data is built."""
@@ -48,7 +48,7 @@ def new_faker() -> "Faker":
     return Faker("en_US")
 
 
-def make_faker(seed: int, salt: str, fake: "Faker | None" = None) -> "Faker":
+def make_faker(seed: int, salt: str, fake: Faker | None = None) -> Faker:
     """Return a Faker (`fake`, reseeded, or a new one) whose values depend only on the seed and `salt`.
 
     Building a Faker costs tens of milliseconds (it discovers its providers): an app builds one.

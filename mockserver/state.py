@@ -47,7 +47,7 @@ REQUEST_ID_LENGTH = 20
 class MockState:
     """Everything one app instance knows; two apps in one process share nothing."""
 
-    def __init__(self, settings: Settings, apis: list["EmulatedApi"]) -> None:
+    def __init__(self, settings: Settings, apis: list[EmulatedApi]) -> None:
         self.settings = settings
         # What a reset returns to: a restored snapshot's options hold until then.
         self.startup_settings = settings
@@ -75,7 +75,7 @@ class MockState:
         for tenants in self.tenants.values():
             tenants.start()
 
-    def api_for_path(self, path: str) -> "EmulatedApi | None":
+    def api_for_path(self, path: str) -> EmulatedApi | None:
         """Return the emulated API whose prefix `path` is under, or None."""
         for api in self.apis.values():
             if api.owns(path):
@@ -106,7 +106,7 @@ class MockState:
         )
 
     @cached_property
-    def faker(self) -> "Faker":
+    def faker(self) -> Faker:
         """One Faker per app, made when seed data is first built: each API's seed data reseeds it."""
         return new_faker()
 
@@ -241,7 +241,7 @@ class MockState:
             return by_id
         return {name: tenants.for_key(value) for name, tenants in self.tenants.items()}
 
-    def collection(self, api: str, collection: str) -> tuple["EmulatedApi", Tenants]:
+    def collection(self, api: str, collection: str) -> tuple[EmulatedApi, Tenants]:
         """Return the API and its tenants for `api`/`collection`; raise ControlError 404 if either is unknown."""
         if api not in self.apis:
             raise ControlError(404, "not-found", f"unknown api {api!r}")

@@ -30,7 +30,7 @@ class Tenant:
 
     id: str
     api: str
-    store: "Store"
+    store: Store
     schema: dict[str, tuple[str, tuple[str, ...]]]
     ids: IdFactory
     fixture: bool
@@ -41,10 +41,10 @@ class Tenant:
     # request stores only what it touches): the collections not filled yet, what fills one, and
     # how many documents each will hold (a summary need not fill them).
     unfilled: set[str] = field(default_factory=set)
-    fill: "Callable[[str], None] | None" = None
-    seed_sizes: "Callable[[], dict[str, int]] | None" = None
+    fill: Callable[[str], None] | None = None
+    seed_sizes: Callable[[], dict[str, int]] | None = None
 
-    def collection(self, name: str) -> "Collection":
+    def collection(self, name: str) -> Collection:
         """Return this tenant's collection `name` (its seed documents stored first, on first use)."""
         if name in self.unfilled:
             self._fill(name)
@@ -84,7 +84,7 @@ class Tenants:
     def __init__(
         self,
         api: str,
-        store: "Store",
+        store: Store,
         schema: dict[str, tuple[str, tuple[str, ...]]],
         snapshot: Snapshot,
         fixture_tenant_id: str,
@@ -111,7 +111,7 @@ class Tenants:
         self._tenants: OrderedDict[str, Tenant] = OrderedDict()
         self._keys: dict[str, str] = {}
 
-    def _registry(self) -> "Collection":
+    def _registry(self) -> Collection:
         return self.store.collection(TENANTS_TABLE, "id")
 
     # -- building -------------------------------------------------------------------------------

@@ -8,8 +8,10 @@ import signal
 import subprocess
 import sys
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
+import requests
 
 COLLECT_KEY = "collect_test_key"
 GOLDEN_COLLECT_TIME = "2022-07-04T07:20:06Z"
@@ -140,3 +142,21 @@ def start_serve(*options: str, cwd=None, env=None, port: str = "0") -> Served:
 def run_serve(*options: str, cwd=None, env=None, timeout: float = 30) -> subprocess.CompletedProcess:
     """Run `python -m mockserver serve OPTIONS` to its end (a start that must fail); return what it did."""
     return subprocess.run(serve_command(*options), capture_output=True, text=True, cwd=cwd, env=env, timeout=timeout)
+
+
+# Seconds a test waits for an answer over HTTP: a server that hangs fails the test, never the run.
+HTTP_TIMEOUT = 30
+
+
+def _timed(call):
+    def send(*args, **kwargs):
+        kwargs.setdefault("timeout", HTTP_TIMEOUT)
+        return call(*args, **kwargs)
+
+    return send
+
+
+# requests' calls with HTTP_TIMEOUT unless a test gives its own.
+web = SimpleNamespace(
+    **{name: _timed(getattr(requests, name)) for name in ("get", "post", "put", "patch", "delete", "request")}
+)

@@ -15,6 +15,7 @@ from helpers import (
     basic,
     bearer,
     insigner_key,
+    web,
 )
 
 from mockserver.testing.server import ServerThread
@@ -236,10 +237,10 @@ def test_coverage__bad_query_is_a_400(client, query):
 def test_coverage__a_dropped_connection_counts_nowhere(app):
     server = ServerThread(app).start()
     try:
-        requests.post(f"{server.url}/__mock/faults", json={"api": "collect", "kind": "drop", "times": 1})
+        web.post(f"{server.url}/__mock/faults", json={"api": "collect", "kind": "drop", "times": 1})
         with pytest.raises(requests.ConnectionError):
-            requests.post(f"{server.url}/v1/requests", json=COLLECT_BODY, auth=("", COLLECT_KEY), timeout=10)
-        doc = requests.get(f"{server.url}/__mock/coverage").json()
+            web.post(f"{server.url}/v1/requests", json=COLLECT_BODY, auth=("", COLLECT_KEY), timeout=10)
+        doc = web.get(f"{server.url}/__mock/coverage").json()
     finally:
         server.stop()
     assert doc["summary"]["covered"] == 0 and doc["undocumented"] == []

@@ -15,9 +15,8 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-import requests
 from browser import INSTALL, find_chromium, launch_args, missing_message
-from helpers import BULK_SEND_EXAMPLE, COLLECT_KEY, INSIGNER_KEY, SEND_EXAMPLE, basic, bearer, start_serve
+from helpers import BULK_SEND_EXAMPLE, COLLECT_KEY, INSIGNER_KEY, SEND_EXAMPLE, basic, bearer, start_serve, web
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 CREATE = "/api/v1/bulk-sends"
@@ -52,8 +51,8 @@ def served():
 
 @pytest.fixture
 def url(served) -> str:
-    requests.post(served.url + "/__mock/reset", timeout=10).raise_for_status()
-    requests.delete(served.url + "/__mock/coverage", timeout=10).raise_for_status()
+    web.post(served.url + "/__mock/reset", timeout=10).raise_for_status()
+    web.delete(served.url + "/__mock/coverage", timeout=10).raise_for_status()
     return served.url
 
 
@@ -114,7 +113,7 @@ def journal_rows(page: Page):
 
 # -- the page ------------------------------------------------------------------------------------------
 def test_page__one_origin_a_strict_policy_and_the_servers_details(watched, url):
-    response = requests.get(url + "/__mock/ui")
+    response = web.get(url + "/__mock/ui")
     assert response.headers["Content-Type"].startswith("text/html")
     policy = response.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "script-src 'self'" in policy and "connect-src 'self'" in policy
@@ -127,19 +126,19 @@ def test_page__one_origin_a_strict_policy_and_the_servers_details(watched, url):
 def test_journal__a_new_request_appears_within_a_second_without_reloading(watched, url):
     page = watched.open()
     expect(journal_rows(page)).to_have_count(0)
-    requests.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+    web.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
     row = journal_rows(page).filter(has_text="POST /api/v1/bulk-sends")
     expect(row).to_be_visible(timeout=1000)
     expect(row).to_contain_text("201")
-    requests.get(url + CREATE, headers=bearer(INSIGNER_KEY))
+    web.get(url + CREATE, headers=bearer(INSIGNER_KEY))
     expect(journal_rows(page)).to_have_count(2, timeout=1000)
     expect(journal_rows(page).first).to_contain_text("GET /api/v1/bulk-sends")  # newest first
 
 
 def test_journal__filters(watched, url):
-    requests.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
-    requests.post(url + "/v1/requests", json=COLLECT_BODY, headers=basic(COLLECT_KEY))
-    requests.get(url + CREATE + "/bs_abc123", headers=bearer(INSIGNER_KEY))
+    web.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+    web.post(url + "/v1/requests", json=COLLECT_BODY, headers=basic(COLLECT_KEY))
+    web.get(url + CREATE + "/bs_abc123", headers=bearer(INSIGNER_KEY))
     page = watched.open()
     expect(journal_rows(page)).to_have_count(3)
     page.select_option("#filter-api", "collect")
@@ -161,7 +160,7 @@ def test_journal__filters(watched, url):
 
 
 def test_journal__one_requests_detail_headers_redacted_body_status_fault(watched, url):
-    requests.post(url + CREATE, json=EXAMPLE, headers={**bearer(INSIGNER_KEY), "Prefer": "code=503"})
+    web.post(url + CREATE, json=EXAMPLE, headers={**bearer(INSIGNER_KEY), "Prefer": "code=503"})
     page = watched.open()
     page.get_by_role("button", name="Show request 1").click()
     detail = page.locator("#request-detail")
@@ -187,11 +186,11 @@ def test_faults__add_from_the_form_see_hits_live_and_remove(watched, url):
     row = page.locator("#faults-table tbody tr", has_text="flt_1")
     expect(row).to_contain_text("collect * /v1/requests")
     expect(row.locator(".hits")).to_have_text("0")
-    assert requests.post(url + "/v1/requests", json=COLLECT_BODY, headers=basic(COLLECT_KEY)).status_code == 503
+    assert web.post(url + "/v1/requests", json=COLLECT_BODY, headers=basic(COLLECT_KEY)).status_code == 503
     expect(row.locator(".hits")).to_have_text("1", timeout=1000)
     page.get_by_role("button", name="Remove rule flt_1").click()
     expect(row).to_have_count(0)
-    assert requests.get(url + "/__mock/faults").json() == {"faults": []}
+    assert web.get(url + "/__mock/faults").json() == {"faults": []}
 
 
 def test_faults__the_servers_400_shows_next_to_the_field(watched, url):
@@ -202,7 +201,7 @@ def test_faults__the_servers_400_shows_next_to_the_field(watched, url):
     page.get_by_role("button", name="Add the rule").click()
     expect(page.locator('[data-error-for="status"]')).to_contain_text("400")
     expect(page.locator('[data-error-for="probability"]')).to_contain_text("1")
-    assert requests.get(url + "/__mock/faults").json() == {"faults": []}
+    assert web.get(url + "/__mock/faults").json() == {"faults": []}
 
 
 # -- scenarios, clock, rate limits -------------------------------------------------------------------
@@ -211,7 +210,7 @@ def test_scenarios__apply(watched, url):
     page.get_by_role("button", name="Apply scenario collect-maintenance").click()
     expect(page.locator("#scenario-result")).to_contain_text("Applied collect-maintenance: 1 fault rules")
     expect(page.locator("#faults-table tbody tr")).to_have_count(1)
-    assert len(requests.get(url + "/__mock/faults").json()["faults"]) == 1
+    assert len(web.get(url + "/__mock/faults").json()["faults"]) == 1
 
 
 def test_clock__freeze_advance_unfreeze(watched, url):
@@ -225,7 +224,7 @@ def test_clock__freeze_advance_unfreeze(watched, url):
     expect(page.locator("#clock-now")).to_have_text("2030-01-01T09:01:30.000Z")
     page.get_by_role("button", name="Unfreeze").click()
     expect(page.locator("#clock-frozen")).to_have_text("(running)")
-    clock = requests.get(url + "/__mock/clock").json()
+    clock = web.get(url + "/__mock/clock").json()
     assert clock["frozen"] is False and clock["now"] >= "2030-01-01T09:01:30"
 
 
@@ -236,12 +235,12 @@ def test_rate_limits__shown_and_changed(watched, url):
     page.get_by_label("collect requestsPerMinute").fill("30")
     page.get_by_role("button", name="Save the rate limits").click()
     expect(page.locator("#rate-limit-result")).to_have_text("Saved.")
-    assert requests.get(url + "/__mock/rate-limits").json()["collect"] == {"enabled": True, "requestsPerMinute": 30}
+    assert web.get(url + "/__mock/rate-limits").json()["collect"] == {"enabled": True, "requestsPerMinute": 30}
 
 
 # -- coverage and state ------------------------------------------------------------------------------
 def test_coverage__the_table_with_uncovered_answers_marked(watched, url):
-    requests.post(url + "/v1/requests", json=COLLECT_BODY, headers=basic(COLLECT_KEY))
+    web.post(url + "/v1/requests", json=COLLECT_BODY, headers=basic(COLLECT_KEY))
     page = watched.open()
     rows = page.locator("#coverage-table tbody tr")
     expect(rows).to_have_count(42)
@@ -255,11 +254,11 @@ def test_coverage__the_table_with_uncovered_answers_marked(watched, url):
 
 
 def test_state__counts_per_tenant(watched, url):
-    requests.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+    web.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
     page = watched.open()
     org = page.locator("#state-table tbody tr", has_text="org_abc123")
     expect(org).to_contain_text("insigner")
-    expected = requests.get(url + "/__mock/state").json()["apis"]["insigner"]["org_abc123"]["bulkSends"]
+    expected = web.get(url + "/__mock/state").json()["apis"]["insigner"]["org_abc123"]["bulkSends"]
     expect(org).to_contain_text(f"bulkSends {expected}")
     expect(page.locator("#state-table tbody tr", has_text="collect")).to_have_count(1)
 
@@ -268,7 +267,7 @@ def test_state__counts_per_tenant(watched, url):
 def test_token__asked_once_kept_for_the_tab_and_nothing_shown_without_it(browser):
     server = start_serve("--control-token", "s3cret")
     try:
-        requests.post(server.url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+        web.post(server.url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
         context = browser.new_context()
         watched = Watched(context.new_page(), server.url)
         watched.allow(401)
@@ -299,7 +298,7 @@ def test_token__asked_once_kept_for_the_tab_and_nothing_shown_without_it(browser
 
 # -- keyboard and screen sizes -------------------------------------------------------------------------
 def test_keyboard__every_control_labelled_reachable_and_focus_visible(watched, url):
-    requests.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+    web.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
     page = watched.open()
     expect(journal_rows(page)).to_have_count(1)
     unnamed = page.evaluate(
@@ -343,8 +342,8 @@ WIDER_THAN_THEIR_BOX = (
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 800)])
 def test_layout__readable_without_sideways_scrolling(watched, url, width, height):
     long_path = CREATE + "/" + "x" * 300
-    requests.get(url + long_path, headers=bearer(INSIGNER_KEY))
-    requests.post(url + CREATE, json={**EXAMPLE, "name": "y" * 200}, headers=bearer(INSIGNER_KEY))
+    web.get(url + long_path, headers=bearer(INSIGNER_KEY))
+    web.post(url + CREATE, json={**EXAMPLE, "name": "y" * 200}, headers=bearer(INSIGNER_KEY))
     watched.page.set_viewport_size({"width": width, "height": height})
     page = watched.open()
     expect(journal_rows(page)).to_have_count(2)
@@ -378,8 +377,8 @@ WORDS_BROKEN_INSIDE = """() => {
 
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (375, 800)])
 def test_layout__no_header_button_or_label_breaks_inside_a_word(watched, url, width, height):
-    requests.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
-    requests.post(url + "/__mock/faults", json={"api": "insigner", "status": 503, "path": "/api/v1/nothing"})
+    web.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY))
+    web.post(url + "/__mock/faults", json={"api": "insigner", "status": 503, "path": "/api/v1/nothing"})
     watched.page.set_viewport_size({"width": width, "height": height})
     page = watched.open()
     expect(journal_rows(page)).to_have_count(1)
@@ -419,14 +418,14 @@ Promise.allSettled(sent).then(results => {{
 
 
 def test_cross_origin_page__tries_every_write_and_changes_nothing(browser, url):
-    requests.post(url + "/__mock/faults", json={"api": "insigner", "status": 502, "times": 1})
-    requests.post(url + "/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"})
-    requests.get(url + CREATE, headers=bearer(INSIGNER_KEY))
-    before = [requests.get(url + path).json() for path in ("/__mock/faults", "/__mock/clock", "/__mock/requests")]
+    web.post(url + "/__mock/faults", json={"api": "insigner", "status": 502, "times": 1})
+    web.post(url + "/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"})
+    web.get(url + CREATE, headers=bearer(INSIGNER_KEY))
+    before = [web.get(url + path).json() for path in ("/__mock/faults", "/__mock/clock", "/__mock/requests")]
     page_html = ATTACK_PAGE.format(mock=url).encode()
 
     class Attack(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):  # noqa: N802 - the standard library's name
+        def do_GET(self):
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.end_headers()
@@ -448,15 +447,15 @@ def test_cross_origin_page__tries_every_write_and_changes_nothing(browser, url):
     finally:
         other.shutdown()
         other.server_close()
-    after = [requests.get(url + path).json() for path in ("/__mock/faults", "/__mock/clock", "/__mock/requests")]
+    after = [web.get(url + path).json() for path in ("/__mock/faults", "/__mock/clock", "/__mock/requests")]
     assert after == before
 
 
 def test_request_content_is_shown_as_text_never_markup(watched, url):
     path = CREATE + "/" + quote('<script>window.__xss="path"</script><img src=x onerror=window.__xss="img">')
-    requests.get(url + path, headers={**bearer(INSIGNER_KEY), "X-Note": '<img src=x onerror="window.__xss=1">'})
+    web.get(url + path, headers={**bearer(INSIGNER_KEY), "X-Note": '<img src=x onerror="window.__xss=1">'})
     body = {"name": '<img src=x onerror="window.__xss=2"><script>window.__xss=3</script>', "signers": []}
-    requests.post(url + CREATE, json=body, headers={**bearer(INSIGNER_KEY), "X-Note": "<b>bold</b>"})
+    web.post(url + CREATE, json=body, headers={**bearer(INSIGNER_KEY), "X-Note": "<b>bold</b>"})
     page = watched.open()
     expect(journal_rows(page)).to_have_count(2)
     expect(journal_rows(page).last).to_contain_text("<script>")

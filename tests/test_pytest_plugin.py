@@ -513,7 +513,8 @@ def test_coverage__fail_under_with_no_server_used_fails(pytester, in_process):
 
 
 def test_coverage__attached_is_cleared_once_at_the_start(pytester, attached, external):
-    requests.post(f"{external.url}/v1/requests", json={}, auth=("", "collect_test_key"))  # a 400 from before
+    # a 400 from before
+    requests.post(f"{external.url}/v1/requests", json={}, auth=("", "collect_test_key"), timeout=30)
     pytester.makepyfile(COVERAGE_TESTS)
     result = pytester.runpytest("--mockserver-coverage-report=cov.json")
     result.assert_outcomes(passed=4)

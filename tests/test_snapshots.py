@@ -6,7 +6,6 @@ import json
 import os
 
 import pytest
-import requests
 from helpers import (
     BULK_SEND_EXAMPLE,
     COLLECT_KEY,
@@ -19,6 +18,7 @@ from helpers import (
     insigner_key,
     run_serve,
     start_serve,
+    web,
 )
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -240,7 +240,7 @@ def test_serve__starts_from_a_snapshot_and_a_reset_returns_to_it(tmp_path):
             assert mock.clock() == {"now": "2030-01-01T09:00:00.000Z", "frozen": True}
             ids = [s["id"] for s in mock.state("insigner", "bulkSends", tenant=KEYS[1])]
             assert created in ids
-            deleted = requests.delete(f"{served.url}/api/v1/bulk-sends/{created}", headers=bearer(KEYS[1]))
+            deleted = web.delete(f"{served.url}/api/v1/bulk-sends/{created}", headers=bearer(KEYS[1]))
             assert deleted.status_code == 204
             mock.add_fault(api="*", status=500)
             mock.advance_clock(60)
@@ -286,13 +286,13 @@ import requests
 
 def test_fails_in_one_tenant(mockserver):
     key = "isk_" + "F" * 44
-    requests.get(mockserver.url + "/api/v1/bulk-sends", headers={"Authorization": "Bearer " + key})
+    requests.get(mockserver.url + "/api/v1/bulk-sends", headers={"Authorization": "Bearer " + key}, timeout=30)
     assert False
 
 
 def test_fails_in_two(mockserver):
-    requests.get(mockserver.url + "/api/v1/bulk-sends", headers={"Authorization": "Bearer isk_" + "G" * 44})
-    requests.post(mockserver.url + "/v1/requests", json={}, auth=("", "collect_test_key"))
+    requests.get(mockserver.url + "/api/v1/bulk-sends", headers={"Authorization": "Bearer isk_" + "G" * 44}, timeout=30)
+    requests.post(mockserver.url + "/v1/requests", json={}, auth=("", "collect_test_key"), timeout=30)
     assert False
 
 

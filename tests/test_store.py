@@ -139,7 +139,7 @@ def test_file_store__damaged_journal_is_a_clear_error(tmp_path):
 def test_file_store__damaged_file_is_a_clear_error(tmp_path, content):
     db = tmp_path / "state.json"
     db.write_text(content, encoding="latin-1")
-    with pytest.raises(StoreError, match="state.json"):
+    with pytest.raises(StoreError, match=r"state\.json"):
         Store("tinydb", str(db))
 
 

@@ -17,6 +17,7 @@ from helpers import (
     bearer,
     insigner_key,
     start_serve,
+    web,
 )
 
 from mockserver.app import create_app
@@ -305,12 +306,12 @@ def test_verify__waits_for_a_request_sent_later_from_another_thread(live):
 
     def background_client():
         wait_until(lambda: verifier.waiting == 1)  # the verification is waiting now
-        answers.append(requests.post(live.url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY)).status_code)
+        answers.append(web.post(live.url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY)).status_code)
 
     thread = threading.Thread(target=background_client)
     thread.start()
     started = time.monotonic()
-    response = requests.post(
+    response = web.post(
         live.url + "/__mock/verify", json={"method": "POST", "status": 201, "withinMs": 30_000}, timeout=40
     )
     thread.join()
@@ -322,9 +323,9 @@ def test_verify__waits_for_a_request_sent_later_from_another_thread(live):
 
 def test_verify__an_exceeded_upper_bound_fails_at_once_without_waiting(live):
     for _ in range(2):
-        requests.get(live.url + CREATE, headers=bearer(INSIGNER_KEY))
+        web.get(live.url + CREATE, headers=bearer(INSIGNER_KEY))
     started = time.monotonic()
-    response = requests.post(live.url + "/__mock/verify", json={"times": {"atMost": 1}, "withinMs": 30_000})
+    response = web.post(live.url + "/__mock/verify", json={"times": {"atMost": 1}, "withinMs": 30_000})
     assert response.status_code == 409 and response.json()["count"] == 2
     assert time.monotonic() - started < 20
 
@@ -335,19 +336,19 @@ def test_verify__a_ninth_wait_gets_429_and_the_waits_never_hold_up_the_requests(
     results: list[int] = []
 
     def wait():
-        results.append(requests.post(live.url + "/__mock/verify", json=pattern, timeout=40).status_code)
+        results.append(web.post(live.url + "/__mock/verify", json=pattern, timeout=40).status_code)
 
     threads = [threading.Thread(target=wait) for _ in range(MAX_WAITS)]
     for thread in threads:
         thread.start()
     wait_until(lambda: verifier.waiting == MAX_WAITS)
-    ninth = requests.post(live.url + "/__mock/verify", json=pattern)
+    ninth = web.post(live.url + "/__mock/verify", json=pattern)
     assert ninth.status_code == 429
     assert ninth.headers["Retry-After"] == "1"
     assert ninth.json()["error"]["code"] == "too-many-waits"
     # A verification that need not wait is not a wait.
-    assert requests.post(live.url + "/__mock/verify", json={"api": "collect"}).status_code == 409
-    answer = requests.post(live.url + "/v1/requests", json=COLLECT_BODY, auth=("", COLLECT_KEY))
+    assert web.post(live.url + "/__mock/verify", json={"api": "collect"}).status_code == 409
+    answer = web.post(live.url + "/v1/requests", json=COLLECT_BODY, auth=("", COLLECT_KEY))
     assert answer.status_code == 200
     for thread in threads:
         thread.join()
@@ -359,7 +360,7 @@ def test_verify__waits_take_no_thread_of_the_served_requests_and_end_when_the_se
     served = start_serve("--threads", "1")
     try:
         statuses = start_waits(served.url, {"api": "collect", "withinMs": 30_000})
-        answer = requests.post(served.url + "/v1/requests", json=COLLECT_BODY, auth=("", COLLECT_KEY), timeout=20)
+        answer = web.post(served.url + "/v1/requests", json=COLLECT_BODY, auth=("", COLLECT_KEY), timeout=20)
         assert answer.status_code == 200
         wait_until(lambda: len(statuses) == MAX_WAITS, timeout=20)
         assert statuses == [200] * MAX_WAITS
@@ -382,7 +383,7 @@ def start_waits(url: str, pattern: dict) -> list:
     def wait():
         try:
             # A 429 means a probe took the place: try again, as a client honouring Retry-After would.
-            while (status := requests.post(url + "/__mock/verify", json=pattern, timeout=40).status_code) == 429:
+            while (status := web.post(url + "/__mock/verify", json=pattern, timeout=40).status_code) == 429:
                 pass
             statuses.append(status)
         except requests.RequestException as exc:
@@ -392,5 +393,5 @@ def start_waits(url: str, pattern: dict) -> list:
         threading.Thread(target=wait, daemon=True).start()
     # A probe that must wait a millisecond: 429 once all MAX_WAITS waits are in progress.
     probe = {"api": "collect", "method": "PATCH", "withinMs": 1}
-    wait_until(lambda: requests.post(url + "/__mock/verify", json=probe, timeout=20).status_code == 429)
+    wait_until(lambda: web.post(url + "/__mock/verify", json=probe, timeout=20).status_code == 429)
     return statuses

@@ -40,18 +40,18 @@ class EmulatedApi:
 
     name: str
     prefix: str
-    blueprint: "Blueprint"
+    blueprint: Blueprint
     collections: dict[str, tuple[str, tuple[str, ...]]]
-    render_error: Callable[[ApiError], "Response"]
+    render_error: Callable[[ApiError], Response]
     # Judge the request's credentials (None: no Authorization header): return the tenant and the
     # credentials with what the key may do, or raise Unauthorized.
-    authenticate: Callable[["MockState", "Credentials | None"], tuple["Tenant", "Credentials"]]
-    build: Callable[["MockState"], Any]
+    authenticate: Callable[[MockState, Credentials | None], tuple[Tenant, Credentials]]
+    build: Callable[[MockState], Any]
     describe_entity: Callable[[str, dict], dict] = field(default=lambda collection, doc: doc)
     # The API's own response headers (e.g. inSigner's X-Request-Id and RateLimit-*), on every answer.
-    decorate: Callable[["RequestContext", "Response"], "Response"] | None = None
+    decorate: Callable[[RequestContext, Response], Response] | None = None
     # Per collection, the schema that a stored document must load with (a snapshot's are checked with it).
-    stored_schemas: Mapping[str, type["Schema"]] = field(default_factory=dict)
+    stored_schemas: Mapping[str, type[Schema]] = field(default_factory=dict)
     # The operations the mock serves: the API's operation table (`apis/<api>/operations.py`).
     operations: tuple[Operation, ...] = ()
 
@@ -67,7 +67,7 @@ class EmulatedApi:
         return table.example_answer(self.operations, method, path)
 
 
-def read_body(ctx: "RequestContext", *, reject_lone_surrogates: bool = True) -> dict:
+def read_body(ctx: RequestContext, *, reject_lone_surrogates: bool = True) -> dict:
     """Return the request's JSON object body, or raise the API error that its problem deserves (400, 413)."""
     try:
         return read_json_body(

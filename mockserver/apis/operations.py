@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class Operation:
         return _template_pattern(self.path).fullmatch(path) is not None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _template_pattern(template: str) -> re.Pattern[str]:
     """`/api/v1/bulk-sends/{id}` -> a pattern where each `{name}` stands for one path segment."""
     return re.compile("[^/]+".join(re.escape(part) for part in re.split(r"\{[^/{}]+\}", template)))

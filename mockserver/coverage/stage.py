@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from ..context import RequestContext
 
 
-def count_answer(ctx: "RequestContext", response: "Response") -> "Response":
+def count_answer(ctx: RequestContext, response: Response) -> Response:
     """Count the answer under its operation's path template; a dropped connection got none and counts nowhere."""
     if not ctx.dropped:
         ctx.state.coverage.record(

@@ -32,7 +32,7 @@ def with_headers(response: Response, rule: FaultRule) -> Response:
     return response
 
 
-def error_answer(rule: FaultRule, api: "EmulatedApi") -> Response:
+def error_answer(rule: FaultRule, api: EmulatedApi) -> Response:
     """Answer `rule.status` in the API's own error body (`Retry-After` on 429 and 503); `body` wins."""
     headers = {"Retry-After": str(rule.retry_after)} if rule.status in RETRY_AFTER_STATUSES else {}
     response = api.render_error(ApiError(None, status=rule.status, headers=headers))
@@ -41,7 +41,7 @@ def error_answer(rule: FaultRule, api: "EmulatedApi") -> Response:
     return with_headers(response, rule)
 
 
-def malformed_answer(rule: FaultRule, api: "EmulatedApi", method: str, path: str) -> Response:
+def malformed_answer(rule: FaultRule, api: EmulatedApi, method: str, path: str) -> Response:
     """Answer 200 with the first half of the API's own answer to the call (or of the rule's `body`).
 
     A string `body` is sent as it is. Cut in half, no JSON parser accepts it; what it says does not

@@ -47,7 +47,7 @@ def prefer_rule(values: list[str]) -> FaultRule | None:
     return FaultRule(id=PREFER_ID, kind="delay", delay_ms=found["delay"])
 
 
-def decide_fault(ctx: "RequestContext") -> "Response | None":
+def decide_fault(ctx: RequestContext) -> Response | None:
     """Answer the request with a fault if its Prefer header or a rule says so; else let it pass."""
     req = ctx.request
     prefer = prefer_rule(req.headers.getlist("Prefer"))
@@ -72,7 +72,7 @@ def decide_fault(ctx: "RequestContext") -> "Response | None":
     return perform(ctx, rule)
 
 
-def perform(ctx: "RequestContext", rule: FaultRule) -> "Response | None":
+def perform(ctx: RequestContext, rule: FaultRule) -> Response | None:
     """Do what the rule says; None lets the request go on (kind delay)."""
     actions.wait(rule)
     if rule.kind == "delay":

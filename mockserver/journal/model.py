@@ -106,7 +106,7 @@ class Entry:
     so they are done when GET /__mock/requests asks, once per entry.
     """
 
-    __slots__ = ("fields", "_raw", "_public")
+    __slots__ = ("_public", "_raw", "fields")
 
     def __init__(self, fields: dict[str, Any], raw: tuple) -> None:
         self.fields = fields
@@ -121,7 +121,7 @@ class Entry:
         return {**self.public(), "bodyWhole": self.fields.get("bodyWhole", True)}
 
     @classmethod
-    def restored(cls, data: dict[str, Any], entry_id: int) -> "Entry":
+    def restored(cls, data: dict[str, Any], entry_id: int) -> Entry:
         """An entry from a snapshot's `export()`, under id `entry_id`."""
         shown = {name: value for name, value in data.items() if name != "bodyWhole"}
         shown["id"] = entry_id

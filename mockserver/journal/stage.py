@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from typing import TYPE_CHECKING
 
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
     from ..context import RequestContext
 
 
-def capture_body(ctx: "RequestContext") -> None:
+def capture_body(ctx: RequestContext) -> None:
     """Note the arrival time and keep the first bytes of the body as the view reads it."""
     ctx.arrived = ctx.state.clock.timestamp()
     req = ctx.request
@@ -31,16 +32,14 @@ def _left(length: int | None, read: int) -> int | None:
     return None if length is None else max(0, length - read)
 
 
-def write_journal(ctx: "RequestContext", response: "Response") -> "Response":
+def write_journal(ctx: RequestContext, response: Response) -> Response:
     """Write the journal entry of this request and its answer."""
     req, recorder = ctx.request, ctx.body
     if recorder is not None and len(recorder.kept) <= BODY_CAP:
         # Bodies the view did not read (a 401, a fault) are read here, up to the cap: no more than
         # is left of them (io's read(n) allocates n bytes before it reads).
-        try:
+        with contextlib.suppress(HTTPException, OSError, ValueError):
             read_at_most(req.stream, BODY_CAP + 1 - len(recorder.kept), _left(req.content_length, recorder.size))
-        except (HTTPException, OSError, ValueError):
-            pass
     size = max(recorder.size, req.content_length or 0) if recorder is not None else 0
     ctx.state.journal.record(
         {

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from ..context import RequestContext
 
 
-def count_request(ctx: "RequestContext") -> None:
+def count_request(ctx: RequestContext) -> None:
     """Count the request in its key's window; over the limit, raise RateLimited with Retry-After."""
     key = ctx.key
     if ctx.tenant is None or key is None:

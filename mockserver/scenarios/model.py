@@ -107,7 +107,7 @@ class Scenario:
         return {"name": self.name, "description": self.description}
 
 
-def load_scenario(path: Path, apis: Mapping[str, "EmulatedApi"]) -> Scenario:
+def load_scenario(path: Path, apis: Mapping[str, EmulatedApi]) -> Scenario:
     """Read and check one scenario file; raise ScenarioError naming the file and the field."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
@@ -149,7 +149,7 @@ class Scenarios:
         self._scenarios = dict(scenarios)
 
     @classmethod
-    def load(cls, folder: Path, apis: Mapping[str, "EmulatedApi"]) -> "Scenarios":
+    def load(cls, folder: Path, apis: Mapping[str, EmulatedApi]) -> Scenarios:
         """Read every `*.json` of `folder` (none if it does not exist)."""
         paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
         return cls({path.stem: load_scenario(path, apis) for path in paths})

@@ -49,9 +49,16 @@ def check_bindable(host: str, port: int) -> int:
         return probe.getsockname()[1]
 
 
+def client_host(host: str) -> str:
+    """The address a client of this machine reaches a server bound on `host` at: all interfaces, the loopback."""
+    if host in ("0.0.0.0", ""):  # noqa: S104 (reading the bind address, not binding)
+        return "127.0.0.1"
+    return "::1" if host == "::" else host
+
+
 def url_for(host: str, port: int) -> str:
     """The URL a client uses: an address bound on all interfaces shown as its loopback, IPv6 in brackets."""
-    shown = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    shown = client_host(host)
     if ":" in shown and not shown.startswith("["):
         shown = f"[{shown}]"  # RFC 3986: an IPv6 literal in a URL is bracketed
     return f"http://{shown}:{port}"
@@ -59,7 +66,7 @@ def url_for(host: str, port: int) -> str:
 
 def wait_healthy(host: str, port: int, timeout: float, stop: threading.Event) -> bool:
     """Poll /__mock/health until it answers 200."""
-    target = "127.0.0.1" if host in ("0.0.0.0", "") else ("::1" if host == "::" else host)
+    target = client_host(host)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop.is_set():
         try:
@@ -126,7 +133,7 @@ def serve(
     def run_warm_up() -> None:
         try:
             warm_up()
-        except Exception:  # noqa: BLE001 - a request that needs it meets the same error, in its API's 500
+        except Exception:
             logging.getLogger("mockserver").exception("warming up failed")
         gc.freeze()  # what it built lives as long as the process, as the start-up's objects do
 

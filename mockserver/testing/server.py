@@ -48,7 +48,7 @@ class ServerThread:
         host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
         return f"http://{host}:{self.port}"
 
-    def start(self) -> "ServerThread":
+    def start(self) -> ServerThread:
         """Start serving (once: a started server is returned as it is)."""
         if self._thread.ident is None:
             self._thread.start()
@@ -62,7 +62,7 @@ class ServerThread:
         self._thread.join(timeout=5)
         self.app.extensions["mockserver"].close()
 
-    def __enter__(self) -> "ServerThread":
+    def __enter__(self) -> ServerThread:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

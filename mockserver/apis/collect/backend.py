@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -59,16 +59,16 @@ def resolve_due_date(value: date | datetime | None, created: datetime, zone: Zon
 class CollectBackend:
     """State and rules of Collect's API, per tenant (team)."""
 
-    def __init__(self, clock: "Clock", team_id: str) -> None:
+    def __init__(self, clock: Clock, team_id: str) -> None:
         self.clock = clock
         self.team_id = team_id
 
-    def team(self, tenant: "Tenant") -> dict:
+    def team(self, tenant: Tenant) -> dict:
         """Return the tenant's team."""
         teams = tenant.collection("teams")
         return teams.get(self.team_id) or teams.all()[0]
 
-    def send_multiple_requests(self, tenant: "Tenant", payload: dict[str, Any]) -> dict[str, Any]:
+    def send_multiple_requests(self, tenant: Tenant, payload: dict[str, Any]) -> dict[str, Any]:
         """Create one request per contact (new or existing) of a campaign; unknown contact IDs go to `errors`."""
         now = self.clock.now()
         now_text = iso_seconds(now)
@@ -181,7 +181,7 @@ class CollectBackend:
         contacts.insert(contact)
         return contact
 
-    def add_entity(self, tenant: "Tenant", collection: str, body: dict) -> dict:
+    def add_entity(self, tenant: Tenant, collection: str, body: dict) -> dict:
         """Validate and store an entity sent through the control plane."""
         schema = ENTITY_SCHEMAS.get(collection)
         if schema is None:
@@ -210,8 +210,8 @@ class CollectBackend:
 
 def _as_utc(value: date | datetime) -> datetime:
     if isinstance(value, datetime):
-        return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-    return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.combine(value, time(0, 0), tzinfo=UTC)
 
 
 def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
@@ -243,7 +243,7 @@ def _with_faker_made(team, members, campaigns, contacts, taken_emails, before, s
     ids = IdFactory(tenant_random(seed, "collect", "seed-data"))
 
     def moment() -> str:
-        return iso_seconds(fake.date_time_between(start_date=start, end_date=before, tzinfo=timezone.utc))
+        return iso_seconds(fake.date_time_between(start_date=start, end_date=before, tzinfo=UTC))
 
     def person(index: int) -> tuple[str, str, str]:
         first, last = fake.first_name(), fake.last_name()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from marshmallow import ValidationError
@@ -78,9 +78,9 @@ class InsignerBackend:
 
     def __init__(
         self,
-        clock: "Clock",
+        clock: Clock,
         org_id: str,
-        limits: "RateLimits",
+        limits: RateLimits,
         async_seconds: float = 0.0,
         failing_suffix: str = FAILING_SUFFIX,
     ) -> None:
@@ -91,7 +91,7 @@ class InsignerBackend:
         self.org_id = org_id
 
     # -- reading --------------------------------------------------------------------------------
-    def _settle(self, bulk_sends: "Collection", doc: dict, now: datetime) -> dict:
+    def _settle(self, bulk_sends: Collection, doc: dict, now: datetime) -> dict:
         """Finish an asynchronous bulk send whose time has come (persisted the first time it is seen)."""
         if doc["status"] != "processing" or not doc.get("completesAt") or not doc.get("outcome"):
             return doc
@@ -99,7 +99,7 @@ class InsignerBackend:
             return doc
         return bulk_sends.update(doc["id"], {**doc["outcome"], "updatedAt": doc["completesAt"], "outcome": None})
 
-    def _live(self, tenant: "Tenant", bulk_send_id: str) -> dict:
+    def _live(self, tenant: Tenant, bulk_send_id: str) -> dict:
         bulk_sends = tenant.collection("bulkSends")
         doc = bulk_sends.get(bulk_send_id)
         if doc is None or doc.get("deleted"):
@@ -107,7 +107,7 @@ class InsignerBackend:
         return self._settle(bulk_sends, doc, self.clock.now())
 
     def newest_first(
-        self, tenant: "Tenant", count: int, *, status: str | None = None, after: dict | None = None
+        self, tenant: Tenant, count: int, *, status: str | None = None, after: dict | None = None
     ) -> list[dict]:
         """Return up to `count` live bulk sends, newest first (createdAt, id), those after `after` only.
 
@@ -127,7 +127,7 @@ class InsignerBackend:
         return page
 
     def list_bulk_sends(
-        self, tenant: "Tenant", limit: int, cursor: str | None = None, status: str | None = None
+        self, tenant: Tenant, limit: int, cursor: str | None = None, status: str | None = None
     ) -> dict[str, Any]:
         """Return one page: `{"data": [...], "meta": {count, hasMore, nextCursor}}`."""
         after = None
@@ -143,12 +143,12 @@ class InsignerBackend:
             "meta": {"count": len(page), "hasMore": more, "nextCursor": page[-1]["id"] if more else None},
         }
 
-    def get_bulk_send(self, tenant: "Tenant", bulk_send_id: str) -> dict:
+    def get_bulk_send(self, tenant: Tenant, bulk_send_id: str) -> dict:
         """Return one live bulk send of the organization, or raise NotFound."""
         return self._live(tenant, bulk_send_id)
 
     # -- writing --------------------------------------------------------------------------------
-    def create_bulk_send(self, tenant: "Tenant", payload: dict[str, Any]) -> dict:
+    def create_bulk_send(self, tenant: Tenant, payload: dict[str, Any]) -> dict:
         """Create one document per signer from a template and send them; return the bulk send."""
         now = self.clock.now()
         stamp = iso_millis(now)
@@ -235,7 +235,7 @@ class InsignerBackend:
             "signer": {**signer, "delivery": "failed" if fails else "sent"},
         }
 
-    def delete_bulk_send(self, tenant: "Tenant", bulk_send_id: str) -> None:
+    def delete_bulk_send(self, tenant: Tenant, bulk_send_id: str) -> None:
         """Soft-delete a bulk send and its documents; one still processing is a conflict."""
         doc = self._live(tenant, bulk_send_id)
         if doc["status"] == "processing":
@@ -249,7 +249,7 @@ class InsignerBackend:
                 documents.update(document_id, {"deleted": True, "deletedAt": stamp})
 
     # -- the control plane ------------------------------------------------------------------------
-    def add_entity(self, tenant: "Tenant", collection: str, body: dict) -> dict:
+    def add_entity(self, tenant: Tenant, collection: str, body: dict) -> dict:
         """Validate and store an entity sent through the control plane."""
         if collection == "organizations":
             raise ValueError("organizations: a tenant has exactly one organization; change it through the fixtures")
@@ -273,7 +273,7 @@ class InsignerBackend:
         return doc
 
     @staticmethod
-    def _key_entity(tenant: "Tenant", coll: "Collection", loaded: dict) -> dict:
+    def _key_entity(tenant: Tenant, coll: Collection, loaded: dict) -> dict:
         key = loaded.get("key") or "isk_" + tenant.ids.token(44)
         expires = loaded["expiresAt"]
         return {
@@ -289,7 +289,7 @@ class InsignerBackend:
         created = loaded.get("createdAt") or now
         return iso_millis(created), iso_millis(loaded.get("updatedAt") or created)
 
-    def _template_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
+    def _template_entity(self, tenant: Tenant, coll: Collection, loaded: dict, now: datetime) -> dict:
         created, updated = self._times(loaded, now)
         counts = loaded["counts"]
         return {
@@ -306,7 +306,7 @@ class InsignerBackend:
             "_count": {"fields": counts.get("fields_", 1), "signers": counts.get("signers", 1)},
         }
 
-    def _bulk_send_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
+    def _bulk_send_entity(self, tenant: Tenant, coll: Collection, loaded: dict, now: datetime) -> dict:
         if tenant.collection("templates").get(loaded["templateId"]) is None:
             raise ValueError(f"templateId: no template {loaded['templateId']!r} in this organization")
         if loaded["sentCount"] + loaded["failedCount"] > loaded["totalCount"]:
@@ -331,7 +331,7 @@ class InsignerBackend:
             doc["outcome"] = {"status": "completed", "sentCount": loaded["totalCount"], "failedCount": 0}
         return doc
 
-    def _document_entity(self, tenant: "Tenant", coll: "Collection", loaded: dict, now: datetime) -> dict:
+    def _document_entity(self, tenant: Tenant, coll: Collection, loaded: dict, now: datetime) -> dict:
         created, _ = self._times(loaded, now)
         document_id = loaded.get("id") or tenant.ids.prefixed(
             "", "documents", DOCUMENT_ID_LENGTH, taken=coll.__contains__
@@ -431,7 +431,7 @@ def _with_faker_made(organization, templates, bulk_sends, before, seed, count, f
     ids = IdFactory(tenant_random(seed, "insigner", "seed-data"))
 
     def moment(start: datetime, end: datetime) -> datetime:
-        return fake.date_time_between(start_date=start, end_date=end, tzinfo=timezone.utc).replace(
+        return fake.date_time_between(start_date=start, end_date=end, tzinfo=UTC).replace(
             microsecond=fake.random_int(0, 999) * 1000
         )
 

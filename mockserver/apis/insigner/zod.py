@@ -166,7 +166,7 @@ class QueryInt(ZodField):
         if math.isnan(number):
             raise ValidationError("Expected number, received nan")
         problems = []
-        if math.isfinite(number) and number != int(number) or math.isinf(number):
+        if (math.isfinite(number) and number != int(number)) or math.isinf(number):
             problems.append("Expected integer, received float")
         if number < self.minimum:
             problems.append(f"Number must be greater than or equal to {self.minimum}")
