@@ -38,6 +38,20 @@ def get_state(app: Flask | None = None) -> MockState:
 
 
 @dataclass(slots=True)
+class Caller:
+    """Who calls an emulated API, once the API accepted the credentials: nothing here is optional.
+
+    The stages after authentication and the views receive it; before, or on a refused request,
+    there is none (`RequestContext.caller` is None).
+    """
+
+    api: EmulatedApi
+    tenant: Tenant
+    credentials: Credentials
+    key: str
+
+
+@dataclass(slots=True)
 class RequestContext:
     """What one request learned on its way; created when it arrives, handed to every stage."""
 
@@ -48,8 +62,10 @@ class RequestContext:
     # time.perf_counter() at arrival (durations) and the mock clock's POSIX time (the journal's `time`).
     started: float
     arrived: float = 0.0
+    # What the Authorization header carried (None: no header), judged or not.
     credentials: Credentials | None = None
-    tenant: Tenant | None = None
+    # Set by authentication when the API accepted the credentials.
+    caller: Caller | None = None
     # The id of the fault rule (or "prefer") that answered or delayed the request.
     fault: str | None = None
     rate_limit: Decision | None = None
@@ -67,6 +83,19 @@ class RequestContext:
         """The API key the request carries, if one could be read."""
         return self.credentials.key if self.credentials is not None else None
 
+    @property
+    def tenant(self) -> Tenant | None:
+        """The tenant of an accepted request; None before authentication or when it was refused."""
+        return self.caller.tenant if self.caller is not None else None
+
+    def accept(self, api: EmulatedApi, tenant: Tenant, credentials: Credentials) -> Caller:
+        """Note that `api` accepted the credentials, into `tenant`; return the caller."""
+        if credentials.key is None:
+            raise ValueError("an accepted request has a key")
+        self.credentials = credentials
+        self.caller = Caller(api, tenant, credentials, credentials.key)
+        return self.caller
+
     @contextmanager
     def transaction(self) -> Iterator[Tenant]:
         """Hold the store's transaction for a view's work and yield the request's tenant as it is now.
@@ -74,10 +103,13 @@ class RequestContext:
         A reset (or an eviction) between authentication and now dropped the tenant the request was
         authenticated into: its credentials are judged again, against the state after the reset.
         """
+        caller = self.caller
+        if caller is None:
+            raise RuntimeError("a view's transaction needs an authenticated request")
         with self.state.store.transaction():
-            if self.tenant is not None and self.tenant.dropped:
-                self.tenant, self.credentials = self.api.authenticate(self.state, self.credentials)
-            yield self.tenant
+            if caller.tenant.dropped:
+                caller = self.accept(caller.api, *caller.api.authenticate(self.state, self.credentials))
+            yield caller.tenant
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("mockserver_request_context", default=None)
@@ -89,6 +121,14 @@ def current_context() -> RequestContext:
     if context is None:
         raise RuntimeError("no request context is open")
     return context
+
+
+def current_caller() -> Caller:
+    """Return the caller of the request being handled (a view of an emulated API runs after authentication)."""
+    caller = current_context().caller
+    if caller is None:
+        raise RuntimeError("the request was not authenticated")
+    return caller
 
 
 def open_context(context: RequestContext) -> RequestContext:

@@ -1,9 +1,11 @@
 """The request pipeline of the emulated APIs: the stage order, written once, and how it meets Flask.
 
 Every request gets one RequestContext when it arrives. A request under an API's prefix then
-goes through BEFORE_VIEW in order, then the view, then AFTER_VIEW in order. A stage that
-returns a response answers the request (the rest of BEFORE_VIEW and the view are skipped); a
-stage that raises an ApiError gets that API's error body. AFTER_VIEW runs on every answer of
+goes through ON_ARRIVAL, `authenticate` (which gives the Caller), AUTHENTICATED, the view, then
+AFTER_VIEW, each in order. A stage that returns a response answers the request (the rest of the
+stages and the view are skipped); a stage that raises an ApiError gets that API's error body. The
+stages after authentication receive the Caller, whose api, tenant and credentials are never None.
+AFTER_VIEW runs on every answer of
 the API, the view's, a stage's or an error's. `/__mock` never enters the pipeline.
 """
 
@@ -15,7 +17,7 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 
-from .context import RequestContext, close_context, context_or_none, open_context
+from .context import Caller, RequestContext, close_context, context_or_none, open_context
 from .coverage.stage import count_answer
 from .credentials import read_credentials
 from .faults.stage import decide_fault
@@ -23,30 +25,37 @@ from .journal.stage import capture_body, write_journal
 from .ratelimits.stage import count_request
 
 if TYPE_CHECKING:
+    from .apis import EmulatedApi
     from .state import MockState
 
-BeforeStage = Callable[[RequestContext], "Response | None"]
-AfterStage = Callable[[RequestContext, Response], Response]
+# A stage before authentication sees the request; one after it, the caller the API accepted too;
+# one after the view, the API and the answer (any answer: a refused request has no caller).
+ArrivalStage = Callable[[RequestContext], "Response | None"]
+CallerStage = Callable[[RequestContext, Caller], "Response | None"]
+AfterStage = Callable[[RequestContext, "EmulatedApi", Response], Response]
 
 
-def authenticate(ctx: RequestContext) -> None:
+def authenticate(ctx: RequestContext, api: EmulatedApi) -> Caller:
     """Read the credentials once; the API judges them and names the tenant (raises Unauthorized)."""
     ctx.credentials = read_credentials(ctx.request.headers.get("Authorization"))
-    ctx.tenant, ctx.credentials = ctx.api.authenticate(ctx.state, ctx.credentials)
+    return ctx.accept(api, *api.authenticate(ctx.state, ctx.credentials))
 
 
-def add_api_headers(ctx: RequestContext, response: Response) -> Response:
+def add_api_headers(ctx: RequestContext, api: EmulatedApi, response: Response) -> Response:
     """Let the API add its own headers to any of its answers (inSigner: X-Request-Id, RateLimit-*)."""
-    return ctx.api.decorate(ctx, response) if ctx.api.decorate is not None else response
+    return api.decorate(ctx, response) if api.decorate is not None else response
 
 
 # The order of the stages: each is named after what it does and lives with its concern.
-BEFORE_VIEW: tuple[BeforeStage, ...] = (
+ON_ARRIVAL: tuple[ArrivalStage, ...] = (
     capture_body,  # journal: arrival time; keep the body's first bytes as the view reads it
-    authenticate,  # credentials -> tenant (401 here, whatever the fault rules say)
+)
+# Then `authenticate`: credentials -> caller (401 here, whatever the fault rules say).
+AUTHENTICATED: tuple[CallerStage, ...] = (
     decide_fault,  # Prefer: code/delay, then the oldest live matching fault rule
     count_request,  # the key's rate-limit window (429 past the limit)
 )
+# Then the view (its operation's scope checked first), then, on every answer of the API:
 AFTER_VIEW: tuple[AfterStage, ...] = (
     add_api_headers,  # the API's own headers on every answer
     write_journal,  # the journal entry: request, answer, fault, duration
@@ -70,15 +79,20 @@ def open_contexts(app: Flask, state: MockState) -> None:
 
 
 def run_stages(app: Flask) -> None:
-    """Run BEFORE_VIEW and AFTER_VIEW around the views of the emulated APIs."""
+    """Run the stages around the views of the emulated APIs."""
 
     @app.before_request
     def _before() -> Response | None:
         ctx = context_or_none()
         if ctx is None or ctx.api is None:
             return None
-        for stage in BEFORE_VIEW:
-            answer = stage(ctx)
+        for arrival in ON_ARRIVAL:
+            answer = arrival(ctx)
+            if answer is not None:
+                return answer
+        caller = authenticate(ctx, ctx.api)
+        for stage in AUTHENTICATED:
+            answer = stage(ctx, caller)
             if answer is not None:
                 return answer
         return None
@@ -88,6 +102,7 @@ def run_stages(app: Flask) -> None:
         ctx = context_or_none()
         if ctx is None or ctx.api is None:
             return response
+        api = ctx.api
         for stage in AFTER_VIEW:
-            response = stage(ctx, response)
+            response = stage(ctx, api, response)
         return response

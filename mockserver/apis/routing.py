@@ -8,11 +8,11 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from ..context import RequestContext, current_context
+from ..context import Caller, current_caller
 from .operations import Operation
 
 View = Callable[..., Response]
-ScopeCheck = Callable[[RequestContext, str], None]
+ScopeCheck = Callable[[Caller, str], None]
 
 
 def blueprint_for(
@@ -41,7 +41,7 @@ def _checked(operation: Operation, view: View, require_scope: ScopeCheck | None)
 
     @functools.wraps(view)
     def checked(**arguments: Any) -> Response:
-        require_scope(current_context(), scope)
+        require_scope(current_caller(), scope)
         return view(**arguments)
 
     return checked

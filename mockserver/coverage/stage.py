@@ -7,17 +7,18 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from flask import Response
 
+    from ..apis import EmulatedApi
     from ..context import RequestContext
 
 
-def count_answer(ctx: RequestContext, response: Response) -> Response:
+def count_answer(ctx: RequestContext, api: EmulatedApi, response: Response) -> Response:
     """Count the answer under its operation's path template; a dropped connection got none and counts nowhere."""
     if not ctx.dropped:
         ctx.state.coverage.record(
-            ctx.api.name,
+            api.name,
             ctx.tenant.id if ctx.tenant is not None else None,
             ctx.request.method,
-            ctx.api.template_for(ctx.request.path),
+            api.template_for(ctx.request.path),
             response.status_code,
             ctx.injected,
         )

@@ -19,7 +19,8 @@ from .rules import MAX_DELAY_MS, FaultRule
 if TYPE_CHECKING:
     from flask import Response
 
-    from ..context import RequestContext
+    from ..apis import EmulatedApi
+    from ..context import Caller, RequestContext
 
 PREFER_ID = "prefer"
 
@@ -47,14 +48,14 @@ def prefer_rule(values: list[str]) -> FaultRule | None:
     return FaultRule(id=PREFER_ID, kind="delay", delay_ms=found["delay"])
 
 
-def decide_fault(ctx: RequestContext) -> Response | None:
+def decide_fault(ctx: RequestContext, caller: Caller) -> Response | None:
     """Answer the request with a fault if its Prefer header or a rule says so; else let it pass."""
     req = ctx.request
     prefer = prefer_rule(req.headers.getlist("Prefer"))
     if prefer is not None:
         ctx.fault = prefer.id
         if prefer.kind == "error":
-            return perform(ctx, prefer)
+            return perform(ctx, caller.api, prefer)
         actions.wait(prefer)
     faults = ctx.state.faults
     if not faults.active:
@@ -62,26 +63,26 @@ def decide_fault(ctx: RequestContext) -> Response | None:
     # Resolve the rules' tenants (keys or ids) before the engine's lock is taken: the registry has
     # locks of its own, and no lock is held while calling into another layer. A rule added between
     # the two steps is one added after this request arrived (its tenant resolves to none here).
-    tenants = ctx.state.tenants[ctx.api.name]
+    api = caller.api
+    tenants = ctx.state.tenants[api.name]
     resolved = {value: tenants.id_for(value) for value in faults.rule_tenants()}
-    tenant_id = ctx.tenant.id if ctx.tenant is not None else None
-    rule = faults.decide(RequestInfo(ctx.api.name, req.method, req.path, tenant_id, resolved.get))
+    rule = faults.decide(RequestInfo(api.name, req.method, req.path, caller.tenant.id, resolved.get))
     if rule is None:
         return None
     ctx.fault = rule.id
-    return perform(ctx, rule)
+    return perform(ctx, api, rule)
 
 
-def perform(ctx: RequestContext, rule: FaultRule) -> Response | None:
+def perform(ctx: RequestContext, api: EmulatedApi, rule: FaultRule) -> Response | None:
     """Do what the rule says; None lets the request go on (kind delay)."""
     actions.wait(rule)
     if rule.kind == "delay":
         return None
     ctx.injected = True
     if rule.kind == "malformed":
-        return actions.malformed_answer(rule, ctx.api, ctx.request.method, ctx.request.path)
+        return actions.malformed_answer(rule, api, ctx.request.method, ctx.request.path)
     if rule.kind == "drop":
         answer, ctx.dropped = actions.drop(rule, ctx.request.environ)
         return answer
     # The API's own after-stage adds what it puts on every answer (inSigner: X-Request-Id, RateLimit-*).
-    return actions.error_answer(rule, ctx.api)
+    return actions.error_answer(rule, api)

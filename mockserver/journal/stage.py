@@ -14,6 +14,7 @@ from .model import BODY_CAP, capped
 if TYPE_CHECKING:
     from flask import Response
 
+    from ..apis import EmulatedApi
     from ..context import RequestContext
 
 
@@ -32,7 +33,7 @@ def _left(length: int | None, read: int) -> int | None:
     return None if length is None else max(0, length - read)
 
 
-def write_journal(ctx: RequestContext, response: Response) -> Response:
+def write_journal(ctx: RequestContext, api: EmulatedApi, response: Response) -> Response:
     """Write the journal entry of this request and its answer."""
     req, recorder = ctx.request, ctx.body
     if recorder is not None and len(recorder.kept) <= BODY_CAP:
@@ -43,7 +44,7 @@ def write_journal(ctx: RequestContext, response: Response) -> Response:
     size = max(recorder.size, req.content_length or 0) if recorder is not None else 0
     ctx.state.journal.record(
         {
-            "api": ctx.api.name,
+            "api": api.name,
             "tenant": ctx.tenant.id if ctx.tenant is not None else None,
             "method": req.method,
             "path": req.path,

@@ -8,16 +8,13 @@ from ..errors import RateLimited
 from .model import RATE_LIMITED_DETAIL
 
 if TYPE_CHECKING:
-    from ..context import RequestContext
+    from ..context import Caller, RequestContext
 
 
-def count_request(ctx: RequestContext) -> None:
+def count_request(ctx: RequestContext, caller: Caller) -> None:
     """Count the request in its key's window; over the limit, raise RateLimited with Retry-After."""
-    key = ctx.key
-    if ctx.tenant is None or key is None:
-        return
     state = ctx.state
-    decision = state.rate_limits.hit_request(ctx.api.name, ctx.tenant.id, key, state.clock.timestamp())
+    decision = state.rate_limits.hit_request(caller.api.name, caller.tenant.id, caller.key, state.clock.timestamp())
     if decision is None:
         return
     ctx.rate_limit = decision

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 from marshmallow import Schema, ValidationError
 
-from ...context import RequestContext, current_context
+from ...context import Caller, RequestContext, current_context
 from ...credentials import Credentials
 from ...dumping import compile_dumper
 from ...errors import Forbidden, Unauthorized, ValidationFailed, flatten_messages
@@ -50,9 +50,9 @@ def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Ten
     return tenant, Credentials(credentials.scheme, key, scopes=tuple(record.get("scopes") or ()))
 
 
-def require_scope(ctx: RequestContext, scope: str) -> None:
+def require_scope(caller: Caller, scope: str) -> None:
     """Raise Forbidden naming `scope` unless the request's key has it."""
-    if not has_scope(ctx.credentials.scopes, scope):
+    if not has_scope(caller.credentials.scopes, scope):
         raise Forbidden(f"Missing required scope: {scope}")
 
 
@@ -64,12 +64,14 @@ def decorate(ctx: RequestContext, response: Response) -> Response:
     present = {name.lower() for name, _ in answer_headers.items()}
     if "x-request-id" not in present:
         answer_headers.add("X-Request-Id", state.next_request_id())
-    key = ctx.key
+    caller = ctx.caller
     # A 401 has no key to count against, whether the key was refused or a fault stands for that.
-    if ctx.tenant is None or key is None or response.status_code == 401:
+    if caller is None or response.status_code == 401:
         return response
     # A request the rate-limit stage counted shows that count; one answered before it, the window unused.
-    decision = ctx.rate_limit or state.rate_limits.peek_request("insigner", ctx.tenant.id, key, state.clock.timestamp())
+    decision = ctx.rate_limit or state.rate_limits.peek_request(
+        "insigner", caller.tenant.id, caller.key, state.clock.timestamp()
+    )
     if decision is None:
         return response
     headers = decision.headers()
