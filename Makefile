@@ -33,9 +33,10 @@ test: lint browser
 browser:
 	@.ci/browser
 
-# The architecture's contracts (pyproject.toml), ruff's lint and format, hadolint on the Dockerfile.
+# The architecture's contracts (pyproject.toml), mypy --strict, ruff's lint and format, hadolint on the Dockerfile.
 lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 	$(BIN)/ruff check mockserver tests bench docs
 	$(BIN)/ruff format --check mockserver tests bench docs
 	$(BIN)/hadolint Dockerfile

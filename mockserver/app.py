@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
+from flask.json.provider import DefaultJSONProvider
 from werkzeug.exceptions import HTTPException
 
 from . import pipeline
@@ -30,6 +31,9 @@ from .snapshots.views import blueprint as snapshot_calls
 from .state import MockState
 from .verification.views import blueprint as verification_calls
 
+if TYPE_CHECKING:
+    from .apis import EmulatedApi
+
 # The /__mock calls, one blueprint per concern.
 CONTROL_BLUEPRINTS = (
     control_calls,
@@ -45,15 +49,24 @@ CONTROL_BLUEPRINTS = (
 )
 
 
-def _load_apis() -> list:
+def _load_apis() -> list[Any]:
     from .apis.collect import api as collect
     from .apis.insigner import api as insigner
 
     return [collect, insigner]
 
 
+class AnswerJSONProvider(DefaultJSONProvider):
+    """JSON as the vendors send it: keys in the schemas' order, compact."""
+
+    sort_keys = False
+    compact = True
+
+
 class MockFlask(Flask):
     """Flask, with the answer to OPTIONS that the emulated APIs give: 204 and Allow, no body, no Content-Type."""
+
+    json_provider_class = AnswerJSONProvider
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -82,11 +95,11 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     elif overrides:
         settings = settings.with_values(**overrides)
     app = MockFlask("mockserver")
-    app.json.sort_keys = False
-    app.json.compact = True
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     apis = _load_apis()
-    state = MockState(settings, apis)
+    # Scenarios name the APIs' collections: they are read (and checked) before the state is built.
+    scenarios = Scenarios.load(settings.fixtures_path / "scenarios", {api.name: api for api in apis})
+    state = MockState(settings, apis, scenarios)
     app.extensions[EXTENSION] = state
     for api in apis:
         app.register_blueprint(api.blueprint)
@@ -98,7 +111,6 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     app.before_request(refuse_foreign_callers)  # a Host not ours, cross-origin writes to /__mock
     app.before_request(require_control_token)  # /__mock only
     pipeline.run_stages(app)  # the emulated APIs' stages around their views
-    state.scenarios = Scenarios.load(settings.fixtures_path / "scenarios", state.apis)
     try:
         state.apply_startup_scenario()
     except ControlError as exc:
@@ -109,7 +121,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     return app
 
 
-def owning_api(path: str):
+def owning_api(path: str) -> EmulatedApi | None:
     """Return the emulated API whose prefix `path` is under, or None (the request's context knows it)."""
     ctx = context_or_none()
     return ctx.api if ctx is not None else get_state().api_for_path(path)

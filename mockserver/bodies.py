@@ -8,6 +8,7 @@ into its own envelope. Nothing here knows Flask: a request is anything with `con
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 # JSON nested deeper than this is refused (400, mock-defined): no field of either API nests more than
@@ -111,8 +112,8 @@ def over_limit(request: Any, raw: bytes, max_bytes: int) -> bool:
 
 def nests_deeper(text: str | bytes, value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
     """Whether `value`, parsed from `text`, nests more than `limit` arrays and objects."""
-    opening = ("[", "{") if isinstance(text, str) else (b"[", b"{")
-    if text.count(opening[0]) + text.count(opening[1]) <= limit:
+    brackets = text.count("[") + text.count("{") if isinstance(text, str) else text.count(b"[") + text.count(b"{")
+    if brackets <= limit:
         return False  # too few brackets to nest that deep: the common case costs two C scans
     stack = [(value, 1)]
     while stack:
@@ -168,7 +169,7 @@ class BodyRecorder:
     def readline(self, size: int | None = -1) -> bytes:
         return self._keep(self._stream.readline() if size is None or size < 0 else self._stream.readline(size))
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[bytes]:
         return iter(self.readline, b"")
 
     def close(self) -> None:

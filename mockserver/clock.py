@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 # The span the mock's clock may show. Every date the APIs derive from it (a due date up to ten
 # years on, a time zone's local day) stays inside what datetime holds, and POSIX time stays positive.
@@ -56,7 +58,7 @@ def check_in_range(moment: datetime) -> datetime:
 class Clock:
     """Mock time: system time plus an offset, or a frozen instant."""
 
-    def __init__(self, frozen_at: datetime | None = None, source=time.time) -> None:
+    def __init__(self, frozen_at: datetime | None = None, source: Callable[[], float] = time.time) -> None:
         self._source = source
         self._lock = threading.Lock()
         self._start = check_in_range(frozen_at) if frozen_at is not None else None
@@ -109,12 +111,12 @@ class Clock:
             else:
                 self._offset += seconds
 
-    def describe(self, formatter=iso_millis) -> dict:
+    def describe(self, formatter: Callable[[datetime], str] = iso_millis) -> dict[str, Any]:
         """Return the control plane's view of the clock."""
         return {"now": formatter(self.now()), "frozen": self.frozen}
 
 
-def change_clock(clock: Clock, body: dict) -> None:
+def change_clock(clock: Clock, body: dict[str, Any]) -> None:
     """Freeze, advance or unfreeze `clock` as a POST /__mock/clock body says; raise ValueError naming the field."""
     actions = [k for k in ("freeze", "advance", "unfreeze") if k in body]
     if len(actions) != 1:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar, Token
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
@@ -76,7 +76,7 @@ class RequestContext:
     # The first bytes of the body, kept as the view reads it (the journal's `body`).
     body: BodyRecorder | None = None
     # What close_context() needs to make the previous context (normally none) current again.
-    opened: Token | None = None
+    opened: Token[Any] | None = None
 
     @property
     def key(self) -> str | None:

@@ -17,7 +17,7 @@ _PASS_THROUGH = (fields.Raw, fields.Dict)
 _MISSING = object()
 
 
-def _value_dumper(field: fields.Field) -> Dumper | None:
+def _value_dumper(field: fields.Field[Any]) -> Dumper | None:
     """Return a converter for one field's value, or None if the field must serialise itself."""
     kind = type(field)
     if kind is fields.String:
@@ -28,12 +28,12 @@ def _value_dumper(field: fields.Field) -> Dumper | None:
         return lambda value: value if value is None or type(value) is bool else field._serialize(value, None, None)
     if kind in _PASS_THROUGH:
         return lambda value: value
-    if kind is fields.Nested and isinstance(field.schema, Schema):
+    if kind is fields.Nested and isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
         inner = compile_dumper(field.schema)
         if field.many:
             return lambda value: None if value is None else [inner(item) for item in value]
         return lambda value: None if value is None else inner(value)
-    if kind is fields.List:
+    if kind is fields.List and isinstance(field, fields.List):
         item = _value_dumper(field.inner)
         if item is None:
             inner_field = field.inner
@@ -44,12 +44,12 @@ def _value_dumper(field: fields.Field) -> Dumper | None:
 
 def compile_dumper(schema: Schema) -> Dumper:
     """Return a function equivalent to `schema.dump` for dict objects."""
-    plan: list[tuple[str, str, Dumper | None, fields.Field]] = []
+    plan: list[tuple[str, str, Dumper | None, fields.Field[Any]]] = []
     for name, field in schema.dump_fields.items():
         plan.append((field.attribute or name, field.data_key or name, _value_dumper(field), field))
     many = schema.many
 
-    def dump_one(obj: Any) -> dict:
+    def dump_one(obj: Any) -> dict[str, Any]:
         out: dict[str, Any] = {}
         get = obj.get
         for attribute, key, convert, field in plan:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ApiError(Exception):
     """An error answer of an emulated API: a status and, optionally, a detail and field errors."""
@@ -12,7 +14,7 @@ class ApiError(Exception):
         self,
         detail: str | None = None,
         *,
-        field_errors: list[dict] | None = None,
+        field_errors: list[dict[str, Any]] | None = None,
         headers: dict[str, str] | None = None,
         status: int | None = None,
     ) -> None:
@@ -76,9 +78,9 @@ class ControlError(Exception):
         self.headers = headers or {}
 
 
-def flatten_messages(messages: object, prefix: str = "") -> list[dict]:
+def flatten_messages(messages: object, prefix: str = "") -> list[dict[str, Any]]:
     """Turn marshmallow's nested error messages into `[{field: "a.0.b", message}]`."""
-    out: list[dict] = []
+    out: list[dict[str, Any]] = []
     if isinstance(messages, dict):
         for key, value in messages.items():
             name = str(key) if key != "_schema" else ""

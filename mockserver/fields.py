@@ -8,7 +8,7 @@ from typing import Any
 from marshmallow import Schema, ValidationError, fields
 
 
-class StrictBoolean(fields.Field):
+class StrictBoolean(fields.Field[Any]):
     """A JSON boolean and nothing else (marshmallow's Boolean also takes 1, "yes", ...)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 METEOR_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTWXYZabcdefghijkmnopqrstuvwxyz"
 CUID_ALPHABET = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -22,12 +23,12 @@ class IdFactory:
         self.rng = rng
         self._first = {kind: deque(ids) for kind, ids in (first or {}).items()}
 
-    def export(self) -> dict:
+    def export(self) -> dict[str, Any]:
         """The random state and what is left of each queue of first IDs (JSON)."""
         return {"random": random_state(self.rng), "firstIds": {kind: list(q) for kind, q in self._first.items() if q}}
 
     @classmethod
-    def restored(cls, data: dict) -> IdFactory:
+    def restored(cls, data: dict[str, Any]) -> IdFactory:
         rng = random.Random()
         set_random_state(rng, data["random"])
         return cls(rng, data.get("firstIds") or {})
@@ -69,13 +70,13 @@ class IdFactory:
         return self._draw(URLSAFE_ALPHABET, length)
 
 
-def random_state(rng: random.Random) -> list:
+def random_state(rng: random.Random) -> list[Any]:
     """`rng`'s state as JSON: [version, [625 integers], gauss_next]."""
     version, internal, gauss = rng.getstate()
     return [version, list(internal), gauss]
 
 
-def set_random_state(rng: random.Random, state: list) -> None:
+def set_random_state(rng: random.Random, state: list[Any]) -> None:
     """Give `rng` a state from random_state(); raise ValueError if it is not one."""
     try:
         version, internal, gauss = state

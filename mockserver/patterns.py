@@ -32,7 +32,9 @@ class PathGlob(fields.String):
         return text
 
 
-def match_fields(unset_tenant: str) -> tuple[fields.Field, fields.Field, fields.Field, fields.Field]:
+def match_fields(
+    unset_tenant: str,
+) -> tuple[fields.Field[Any], fields.Field[Any], fields.Field[Any], fields.Field[Any]]:
     """The fields `api`, `method`, `path` and `tenant` of a schema (`unset_tenant`: what null means)."""
     return (
         fields.String(

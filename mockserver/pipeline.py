@@ -25,6 +25,8 @@ from .journal.stage import capture_body, write_journal
 from .ratelimits.stage import count_request
 
 if TYPE_CHECKING:
+    from flask import Request
+
     from .apis import EmulatedApi
     from .state import MockState
 
@@ -70,7 +72,7 @@ def open_contexts(app: Flask, state: MockState) -> None:
     def _open() -> None:
         # The proxied object itself, as Flask's docs on proxies say to take it: the stages read it
         # dozens of times per request, and each read through the proxy is a context-variable lookup.
-        req = request._get_current_object()
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]  # Flask types the proxy as a Request
         open_context(RequestContext(state, req, state.api_for_path(req.path), time.perf_counter()))
 
     @app.teardown_request

@@ -13,11 +13,12 @@ import json
 import os
 import re
 import secrets
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pluggy
 import pytest
 
 if TYPE_CHECKING:
@@ -30,8 +31,8 @@ WAIT_OPTION = "mockserver_wait"
 MARKER = "mockserver_scenario"
 SESSION_NONCE = pytest.StashKey[str]()
 # Coverage documents gathered in this process: its own server's, or (xdist controller) the workers'.
-COVERAGE_DOCS = pytest.StashKey[list]()
-COVERAGE_RESULT = pytest.StashKey[dict]()
+COVERAGE_DOCS = pytest.StashKey[list[Any]]()
+COVERAGE_RESULT = pytest.StashKey[dict[str, Any]]()
 COVERAGE_OUTPUT = "mockserver_coverage"
 REPORT_SUFFIXES = {".json": "json", ".md": "markdown", ".xml": "junit"}
 
@@ -283,12 +284,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
     if not _coverage_wanted(config):
         return
     if _is_worker(config):
-        config.workeroutput[COVERAGE_OUTPUT] = json.dumps(config.stash[COVERAGE_DOCS])
+        config.workeroutput[COVERAGE_OUTPUT] = json.dumps(  # type: ignore[attr-defined]  # set by pytest-xdist
+            config.stash[COVERAGE_DOCS]
+        )
         return
     from .client import MockServerError
     from .coverage.report import merge, render
 
-    docs = list(config.stash[COVERAGE_DOCS])
+    stored = config.stash[COVERAGE_DOCS]
+    docs = list(stored)
     if os.environ.get(URL_VARIABLE, "").strip():
         with _attached_client() as client:
             try:
@@ -352,7 +356,9 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 # -- snapshots of failed tests --------------------------------------------------------------------
 @pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     """After a failed test that used the mockserver fixture, keep the server's snapshot (the option's DIR)."""
     outcome = yield
     report = outcome.get_result()

@@ -71,22 +71,22 @@ class Snapshot:
     by a warm-up thread once the server is listening (or by the first request that needs them).
     """
 
-    def __init__(self, make: Callable[[], dict[str, list[dict]]], first_ids: dict[str, list[str]]) -> None:
-        self._make: Callable[[], dict[str, list[dict]]] | None = make
+    def __init__(self, make: Callable[[], dict[str, list[dict[str, Any]]]], first_ids: dict[str, list[str]]) -> None:
+        self._make: Callable[[], dict[str, list[dict[str, Any]]]] | None = make
         self.first_ids = first_ids
-        self._collections: dict[str, list[dict]] | None = None
+        self._collections: dict[str, list[dict[str, Any]]] | None = None
         # Each collection's documents pickled: a copy from pickle costs half one from JSON (timeit).
         # Only ever our own data (fixtures and Faker's, made JSON-plain first), never a client's.
         self._frozen: dict[str, bytes] = {}
         self._sizes: dict[str, int] = {}
 
     @property
-    def collections(self) -> dict[str, list[dict]]:
+    def collections(self) -> dict[str, list[dict[str, Any]]]:
         """The documents of each collection (read-only: `fresh()` gives copies to store)."""
         collections = self._collections
         if collections is None:
             with _BUILD_LOCK:
-                if self._collections is None:
+                if self._collections is None and self._make is not None:
                     made = json.loads(json.dumps(self._make()))  # JSON-plain, nothing shared
                     self._frozen = {
                         name: pickle.dumps(docs, protocol=pickle.HIGHEST_PROTOCOL) for name, docs in made.items()
@@ -94,9 +94,11 @@ class Snapshot:
                     self._sizes = {name: len(docs) for name, docs in made.items()}
                     self._collections, self._make = made, None
                 collections = self._collections
+        if collections is None:
+            raise RuntimeError("the seed data could not be built")
         return collections
 
-    def fresh_collection(self, name: str) -> list[dict]:
+    def fresh_collection(self, name: str) -> list[dict[str, Any]]:
         """Return a deep copy of one collection's documents (none for a collection it has not)."""
         self.collections  # noqa: B018 - built on first use
         frozen = self._frozen.get(name)
@@ -108,7 +110,7 @@ class Snapshot:
         return self._sizes
 
 
-def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict]:
+def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict[str, Any]]:
     """Return fixture `name` as a list of objects, or raise naming the file."""
     value = data.get(name, [])
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
@@ -116,7 +118,7 @@ def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict]:
     return value
 
 
-def require_object(data: dict[str, Any], name: str, folder: Path) -> dict:
+def require_object(data: dict[str, Any], name: str, folder: Path) -> dict[str, Any]:
     """Return fixture `name` as an object, or raise naming the file."""
     value = data.get(name)
     if not isinstance(value, dict):

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 
     from .apis import EmulatedApi
     from .scenarios.model import Scenarios
+    from .seeding import Snapshot
+    from .snapshots.model import Checked
 
 REQUEST_ID_LENGTH = 20
 
@@ -47,7 +49,7 @@ REQUEST_ID_LENGTH = 20
 class MockState:
     """Everything one app instance knows; two apps in one process share nothing."""
 
-    def __init__(self, settings: Settings, apis: list[EmulatedApi]) -> None:
+    def __init__(self, settings: Settings, apis: list[EmulatedApi], scenarios: Scenarios) -> None:
         self.settings = settings
         # What a reset returns to: a restored snapshot's options hold until then.
         self.startup_settings = settings
@@ -68,8 +70,7 @@ class MockState:
         self.verifier = Verifier(self.journal)
         # Spans resets: only DELETE /__mock/coverage clears it.
         self.coverage = Coverage(self.clock.timestamp())
-        # Set by create_app once the APIs are built (scenarios name their collections).
-        self.scenarios: Scenarios | None = None
+        self.scenarios = scenarios
         for api in apis:
             self.backends[api.name] = api.build(self)
         for tenants in self.tenants.values():
@@ -83,7 +84,13 @@ class MockState:
         return None
 
     def use_tenants(
-        self, api: str, collections: dict, snapshot, fixture_tenant_id: str, fixture_keys: list[dict], **options
+        self,
+        api: str,
+        collections: dict[str, Any],
+        snapshot: Snapshot,
+        fixture_tenant_id: str,
+        fixture_keys: list[dict[str, Any]],
+        **options: Any,
     ) -> None:
         """Create the tenants of one API, or give existing ones a new seed snapshot (a reseed).
 
@@ -125,7 +132,7 @@ class MockState:
         """The fixtures' digest a snapshot carries (`options.fixtures`)."""
         return fixtures_digest(self.settings.fixtures_path, self.fixture_files)
 
-    def request_ids_export(self) -> dict:
+    def request_ids_export(self) -> dict[str, Any]:
         with self._request_ids_lock:
             return self._request_ids.export()
 
@@ -135,7 +142,7 @@ class MockState:
             return "req_" + self._request_ids.token(REQUEST_ID_LENGTH)
 
     # -- the control plane's operations -----------------------------------------------------------
-    def reset(self, seed: int | None = None) -> dict:
+    def reset(self, seed: int | None = None) -> dict[str, Any]:
         """Return to the start-up state; `seed` reseeds for this reset only (a later plain one returns)."""
         if seed is None and self.startup_restore is not None:
             self.startup_restore()
@@ -161,7 +168,7 @@ class MockState:
             return self.summary()
 
     # -- snapshots (snapshots/model.py checks a document whole before these run) ----------------
-    def use_options(self, options: dict) -> None:
+    def use_options(self, options: dict[str, Any]) -> None:
         """Take a snapshot's options; rebuild the seed data when they change what it is."""
         seed, count = options["seed"], options["seedCount"]
         changed = (seed, count, options["insignerAsyncSeconds"]) != (
@@ -179,7 +186,7 @@ class MockState:
             self.tenants[name].seed = seed
             self.tenants[name].strict = options["strictAuth"]
 
-    def restore_whole(self, checked) -> None:
+    def restore_whole(self, checked: Checked) -> None:
         """Become exactly the snapshot's state (inside the store's transaction)."""
         doc, counters = checked.doc, checked.doc["counters"]
         self.use_options(checked.options)
@@ -193,10 +200,10 @@ class MockState:
         with self._request_ids_lock:
             self._request_ids = IdFactory.restored(counters["requestIds"])
 
-    def restore_scoped(self, checked) -> None:
+    def restore_scoped(self, checked: Checked) -> None:
         """Replace the snapshot's tenant(s), their windows, rules and journal entries; set the clock."""
         doc = checked.doc
-        wanted = {tid for tid in checked.scope.values() if tid}
+        wanted = {tid for tid in (checked.scope or {}).values() if tid}
         # The live rules' tenants (keys or ids) that name a replaced tenant, resolved before the
         # tenants change and outside the engine's lock.
         scoped_rules = {
@@ -214,10 +221,10 @@ class MockState:
 
     def apply_startup_scenario(self) -> None:
         """Apply the scenario of --scenario, if any (the start-up state includes it)."""
-        if self.scenarios is not None and self.settings.scenario:
+        if self.settings.scenario:
             self.scenarios.apply(self, self.settings.scenario)
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         """Count entities per API, tenant and collection."""
         out: dict[str, Any] = {}
         with self.store.transaction():
@@ -249,7 +256,7 @@ class MockState:
             raise ControlError(404, "not-found", f"unknown collection {collection!r} of {api}")
         return self.apis[api], self.tenants[api]
 
-    def add_entity(self, api: str, collection: str, body: dict, key: str | None = None) -> dict:
+    def add_entity(self, api: str, collection: str, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
         """Add an entity to the tenant of API key `key` (default: the fixture tenant); return it as listed."""
         emulated, tenants = self.collection(api, collection)
         tenant: Tenant | None = self.tenants_named(key)[api] if key else tenants.fixture_tenant

@@ -48,8 +48,8 @@ class Tenant:
         """Return this tenant's collection `name` (its seed documents stored first, on first use)."""
         if name in self.unfilled:
             self._fill(name)
-        key, lookups, *order = self.schema[name]
-        return self.store.collection(f"{self.api}/{self.id}/{name}", key, lookups, *order)
+        key, lookups = self.schema[name][:2]
+        return self.store.collection(f"{self.api}/{self.id}/{name}", key, lookups, *self.schema[name][2:])
 
     def size(self, name: str) -> int:
         """How many documents collection `name` holds, without storing its seed documents."""
@@ -88,11 +88,11 @@ class Tenants:
         schema: dict[str, tuple[str, tuple[str, ...]]],
         snapshot: Snapshot,
         fixture_tenant_id: str,
-        fixture_keys: list[dict],
+        fixture_keys: list[dict[str, Any]],
         seed: int,
         max_tenants: int,
         strict: bool,
-        default_key: Callable[[str], dict] | None = None,
+        default_key: Callable[[str], dict[str, Any]] | None = None,
         accepts: Callable[[str], bool] | None = None,
     ) -> None:
         self.api = api
@@ -243,7 +243,7 @@ class Tenants:
     def fixture_tenant(self) -> Tenant:
         return self._tenants[self.fixture_tenant_id]
 
-    def key_record(self, key: str) -> tuple[Tenant, dict] | None:
+    def key_record(self, key: str) -> tuple[Tenant, dict[str, Any]] | None:
         """Return the tenant and the stored key entity for a known key."""
         tenant_id = self._keys.get(key)
         tenant = self._tenants.get(tenant_id) if tenant_id else None
@@ -288,7 +288,7 @@ class Tenants:
                 return tenant_id
         return None if self.strict or not self.accepts(value) else derived_tenant_id(self.api, value)
 
-    def authenticate(self, key: str, now: datetime) -> tuple[Tenant, dict]:
+    def authenticate(self, key: str, now: datetime) -> tuple[Tenant, dict[str, Any]]:
         """Return the key's tenant and key entity; raise Unauthorized if the key may not be used.
 
         A revoked or expired key is refused; an unknown key gets a fresh tenant, unless auth is
@@ -305,10 +305,10 @@ class Tenants:
                     raise Unauthorized("The API key has expired.")
                 self.for_key(key)  # marks the tenant as recently used
                 return tenant, record
-            tenant = self.for_key(key)
-            if tenant is None:
+            found = self.for_key(key)
+            if found is None:
                 raise Unauthorized("Unknown API key (strict auth accepts fixture keys only).")
-            return tenant, tenant.collection("apiKeys").get(key) or {}
+            return found, found.collection("apiKeys").get(key) or {}
 
     def register_key(self, tenant: Tenant, key: str) -> None:
         """Let `key` reach `tenant` (after the control plane added it)."""

@@ -118,3 +118,16 @@ def test_make_test__checks_the_browser_before_pytest():
     browser = next(n for n, line in enumerate(steps) if ".ci/browser" in line)
     pytest_step = next(n for n, line in enumerate(steps) if "-m pytest" in line)
     assert browser < pytest_step
+
+
+def test_make_test__runs_the_checks_of_the_house_before_pytest():
+    """The contracts, mypy --strict (its settings in pyproject.toml) and ruff run before the tests."""
+    steps = make_dry_run("test", "PYTEST_ARGS=-q").splitlines()
+    pytest_step = next(n for n, line in enumerate(steps) if "-m pytest" in line)
+    for tool in ("lint-imports", "mypy", "ruff check", "ruff format --check"):
+        assert any(tool in line for line in steps[:pytest_step]), tool
+
+
+def test_mypy__strict_over_the_package():
+    settings = (ROOT / "pyproject.toml").read_text()
+    assert "strict = true" in settings and 'files = ["mockserver"]' in settings

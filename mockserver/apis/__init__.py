@@ -47,7 +47,7 @@ class EmulatedApi:
     # credentials with what the key may do, or raise Unauthorized.
     authenticate: Callable[[MockState, Credentials | None], tuple[Tenant, Credentials]]
     build: Callable[[MockState], Any]
-    describe_entity: Callable[[str, dict], dict] = field(default=lambda collection, doc: doc)
+    describe_entity: Callable[[str, dict[str, Any]], dict[str, Any]] = field(default=lambda collection, doc: doc)
     # The API's own response headers (e.g. inSigner's X-Request-Id and RateLimit-*), on every answer.
     decorate: Callable[[RequestContext, Response], Response] | None = None
     # Per collection, the schema that a stored document must load with (a snapshot's are checked with it).
@@ -67,7 +67,7 @@ class EmulatedApi:
         return table.example_answer(self.operations, method, path)
 
 
-def read_body(ctx: RequestContext, *, reject_lone_surrogates: bool = True) -> dict:
+def read_body(ctx: RequestContext, *, reject_lone_surrogates: bool = True) -> dict[str, Any]:
     """Return the request's JSON object body, or raise the API error that its problem deserves (400, 413)."""
     try:
         return read_json_body(

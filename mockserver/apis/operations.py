@@ -74,6 +74,13 @@ def _template_pattern(template: str) -> re.Pattern[str]:
     return re.compile("[^/]+".join(re.escape(part) for part in re.split(r"\{[^/{}]+\}", template)))
 
 
+def instance(schema: type[Schema] | None) -> Schema:
+    """One instance of an operation's schema (schemas hold no per-call state: one serves every request)."""
+    if schema is None:
+        raise LookupError("the operation has no such schema")
+    return schema()
+
+
 # The path of coverage's row for requests to a path that no operation serves.
 UNSERVED_PATH = "*"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import request
 
 from ..bodies import MAX_JSON_DEPTH, BodyError, read_json_body
@@ -18,7 +20,9 @@ MESSAGES = {
 }
 
 
-def control_body(required: bool = False, max_bytes: int | None = None, max_depth: int = MAX_JSON_DEPTH) -> dict:
+def control_body(
+    required: bool = False, max_bytes: int | None = None, max_depth: int = MAX_JSON_DEPTH
+) -> dict[str, Any]:
     """Return the JSON object body of a control call (empty when absent and optional)."""
     try:
         limit = max_bytes if max_bytes is not None else get_state().settings.max_body_bytes
@@ -31,7 +35,7 @@ def control_body(required: bool = False, max_bytes: int | None = None, max_depth
     return body if body is not None else {}
 
 
-def reject_unknown(body: dict, allowed: set[str], code: str) -> None:
+def reject_unknown(body: dict[str, Any], allowed: set[str], code: str) -> None:
     """Raise a 400 naming the first key of `body` that a call does not take."""
     unknown = sorted(set(body) - allowed)
     if unknown:

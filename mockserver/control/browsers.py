@@ -16,12 +16,17 @@ from __future__ import annotations
 
 import ipaddress
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from flask import Response
+from werkzeug.datastructures import Headers
 
 from ..context import current_context
 from ..errors import ControlError, Forbidden
 from .token import is_control_path
+
+if TYPE_CHECKING:
+    from ..state import MockState
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 FOREIGN_SITES = ("cross-site", "same-site")
@@ -69,7 +74,7 @@ def refuse_foreign_callers() -> Response | None:
     return None
 
 
-def is_foreign(headers, own: str | None) -> bool:
+def is_foreign(headers: Headers, own: str | None) -> bool:
     """Whether a browser says the call comes from another site's page.
 
     `Sec-Fetch-Site: same-site` counts: another port of the same host is another site's page.
@@ -80,7 +85,7 @@ def is_foreign(headers, own: str | None) -> bool:
     return origin is not None and origin != own
 
 
-def creates_a_tenant(state, path: str, value: str | None) -> bool:
+def creates_a_tenant(state: MockState, path: str, value: str | None) -> bool:
     """Whether this GET of the state calls would create a tenant: a `tenant` that names none yet."""
     if value is None or not (path == STATE_PATH or path.startswith(STATE_PATH + "/")):
         return False

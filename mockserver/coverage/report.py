@@ -7,6 +7,7 @@ and the pytest plugin renders the documents it gathered, without a server.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
 from typing import Any
 
 MARKDOWN_TYPE = "text/markdown; charset=utf-8"
@@ -14,7 +15,7 @@ JUNIT_TYPE = "application/xml"
 FORMATS = ("json", "markdown", "junit")
 
 
-def answers_of(doc: dict[str, Any]):
+def answers_of(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], dict[str, Any]]]:
     """Yield (api, operation, answer) for every documented answer of `doc`, in its order."""
     for api, found in doc["apis"].items():
         for operation in found["operations"]:
@@ -36,7 +37,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
     if not docs:
         raise ValueError("no coverage documents to merge")
     merged: dict[str, Any] = {"since": min(doc["since"] for doc in docs), "apis": {}, "undocumented": []}
-    counts: dict[tuple, list[int]] = {}
+    counts: dict[tuple[Any, ...], list[int]] = {}
     for doc in docs:
         for api, operation, answer in answers_of(doc):
             total = counts.setdefault((api, operation["method"], operation["path"], answer["status"]), [0, 0])
@@ -61,7 +62,7 @@ def merge(docs: list[dict[str, Any]]) -> dict[str, Any]:
                 for operation in found["operations"]
             ]
         }
-    extra: dict[tuple, int] = {}
+    extra: dict[tuple[Any, ...], int] = {}
     for doc in docs:
         for row in doc["undocumented"]:
             key = (row["api"], row["method"], row["path"], row["status"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import logging
 import random
 import threading
@@ -79,7 +80,7 @@ class FaultEngine:
         with self._lock:
             self._rules = []
 
-    def export(self) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    def export(self) -> tuple[builtins.list[dict[str, Any]], dict[str, Any]]:
         """The rules (as listed, with `seen`), and the id counter and random state.
 
         A caller that keeps only some filters the copy after the lock is released: deciding which
@@ -94,14 +95,16 @@ class FaultEngine:
         with self._lock:
             return {live.rule.tenant for live in self._rules if live.rule.tenant is not None}
 
-    def restore(self, rules: list[tuple[FaultRule, int, int]], counter: int, state: list) -> None:
+    def restore(
+        self, rules: builtins.list[tuple[FaultRule, int, int]], counter: int, state: builtins.list[Any]
+    ) -> None:
         """Become exactly a snapshot's engine: its rules (with their ids, seen and hits), counter, random state."""
         with self._lock:
             set_random_state(self._random, state)
             self._rules = [LiveRule(rule, seen, hits) for rule, seen, hits in rules]
             self._counter = counter
 
-    def replace_scoped(self, tenants: set[str], rules: list[tuple[FaultRule, int, int]]) -> None:
+    def replace_scoped(self, tenants: set[str], rules: builtins.list[tuple[FaultRule, int, int]]) -> None:
         """Take a one-tenant snapshot's rules: drop the live rules whose `tenant` is one of `tenants`
         (the keys and ids that name the snapshot's tenants, resolved by the caller), then add the
         snapshot's with their counters, under new ids."""

@@ -6,7 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
-from .rules import ANY, FaultRule
+from ..patterns import ANY
+from .rules import FaultRule
 
 Match = tuple[bool, str]
 

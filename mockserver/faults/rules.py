@@ -66,7 +66,7 @@ class HeaderMap(fields.Dict):
         super().__init__(keys=fields.String(), values=fields.String(), **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, str]:
-        headers = super()._deserialize(value, attr, data, **kwargs)
+        headers: dict[str, str] = super()._deserialize(value, attr, data, **kwargs)  # type: ignore[no-untyped-call]  # marshmallow leaves Dict._deserialize unannotated
         if len(headers) > MAX_HEADERS:
             raise ValidationError(f"At most {MAX_HEADERS} headers.")
         for name, text in headers.items():

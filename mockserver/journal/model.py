@@ -108,9 +108,9 @@ class Entry:
 
     __slots__ = ("_public", "_raw", "fields")
 
-    def __init__(self, fields: dict[str, Any], raw: tuple) -> None:
+    def __init__(self, fields: dict[str, Any], raw: tuple[Any, ...]) -> None:
         self.fields = fields
-        self._raw: tuple | None = raw
+        self._raw: tuple[Any, ...] | None = raw
         self._public: dict[str, Any] | None = None
 
     def __getitem__(self, name: str) -> Any:
@@ -133,6 +133,8 @@ class Entry:
     def public(self) -> dict[str, Any]:
         """Return the entry in the control plane's shape (credentials redacted)."""
         if self._public is None:
+            if self._raw is None:
+                raise RuntimeError("a journal entry keeps its raw parts until it is first shown")
             timestamp, query, headers, key, body, size = self._raw
             f = self.fields
             self._public = {
@@ -164,7 +166,7 @@ class JournalFilter:
     tenants: dict[str, str | None] | None = None
     limit: int | None = None
 
-    def accepts(self, entry: dict[str, Any]) -> bool:
+    def accepts(self, entry: Entry) -> bool:
         if self.api is not None and entry["api"] != self.api:
             return False
         if self.method is not None and entry["method"] != self.method.upper():
@@ -223,7 +225,7 @@ class Journal:
         self._version = 0
         self._stopped = False
 
-    def record(self, fields: dict[str, Any], raw: tuple) -> Entry:
+    def record(self, fields: dict[str, Any], raw: tuple[Any, ...]) -> Entry:
         """Add an entry (it gets the next id); the oldest goes when the journal is full.
 
         `raw` is (POSIX time, query pairs, header pairs, API key, body bytes or None, body size).

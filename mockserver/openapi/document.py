@@ -283,7 +283,7 @@ INSIGNER_HEADERS = {
     "RateLimit-Remaining": header("Requests left in the window.", "integer"),
     "RateLimit-Reset": header("Seconds until the window ends.", "integer"),
 }
-CONTROL_SECURITY = [{}, {"mockToken": []}]
+CONTROL_SECURITY: list[dict[str, list[str]]] = [{}, {"mockToken": []}]
 API_STYLES = {
     "collect": ApiStyle("collect", [{"collectBasic": []}], JSON, collect.ErrorSchema),
     "insigner": ApiStyle(
@@ -370,7 +370,7 @@ def _register_fields(plugin: MarshmallowPlugin) -> None:
     plugin.map_to_openapi_type(zod.QueryInt, "integer", None)
     plugin.map_to_openapi_type(zod.Choice, "string", None)
 
-    def custom_field_properties(self: Any, field: fields.Field, **kwargs: Any) -> dict[str, Any]:
+    def custom_field_properties(self: Any, field: fields.Field[Any], **kwargs: Any) -> dict[str, Any]:
         if isinstance(field, zod.Text):
             found = {
                 "minLength": field.min_length,
@@ -405,7 +405,10 @@ def _register_fields(plugin: MarshmallowPlugin) -> None:
             return {"oneOf": [{"type": "array", "items": sample}, sample]}
         return {}
 
-    plugin.converter.add_attribute_function(custom_field_properties)
+    converter = plugin.converter
+    if converter is None:
+        raise RuntimeError("the marshmallow plugin is not yet attached to a spec")
+    converter.add_attribute_function(custom_field_properties)
 
 
 # -- the document -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ a reset undoes it, like everything else.
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ class ScenarioTarget(Protocol):
     rate_limits: RateLimits
     faults: FaultEngine
 
-    def add_entity(self, api: str, collection: str, body: dict, key: str | None = None) -> dict: ...
+    def add_entity(self, api: str, collection: str, body: dict[str, Any], key: str | None = None) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,7 @@ class Scenarios:
     def get(self, name: str) -> Scenario | None:
         return self._scenarios.get(name)
 
-    def names(self) -> list[str]:
+    def names(self) -> builtins.list[str]:
         return list(self._scenarios)
 
     def apply(self, state: ScenarioTarget, name: str) -> dict[str, Any]:

@@ -6,6 +6,7 @@ import logging
 import time
 
 from flask import Flask, Response, request
+from werkzeug.datastructures import MultiDict
 
 from ..context import context_or_none
 from . import logs
@@ -13,7 +14,7 @@ from . import logs
 LOGGER = "mockserver.access"
 
 
-def redacted_query(args) -> str:
+def redacted_query(args: MultiDict[str, str]) -> str:
     """Return the query string with API keys (the control plane's `tenant`) cut to 8 characters."""
     parts = []
     for name, value in args.items(multi=True):

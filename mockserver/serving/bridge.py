@@ -39,10 +39,10 @@ class WsgiBridge:
         self.limits = {SNAPSHOT_PATH: max(max_body, SNAPSHOT_MAX_BYTES)}
         self.body_timeout = body_timeout
         # A plain queue and threads: loop.run_in_executor's futures cost ~20% of fast requests' throughput.
-        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._jobs: queue.SimpleQueue[Any] = queue.SimpleQueue()
         # Answers ready for the event loop, handed over in batches: one wake-up of the loop (its
         # self-pipe) for all the answers ready by then, not one per answer.
-        self._ready: collections.deque = collections.deque()
+        self._ready: collections.deque[Any] = collections.deque()
         self._wake_pending = False
         # Run once after the next answer is handed over (see after_next_answer).
         self._after_next: Callable[[], None] | None = None
@@ -162,7 +162,7 @@ def unread_body(headers: Any, read: int, limit: int) -> bool:
     return length is not None and (not length.isdigit() or int(length) > limit)
 
 
-def _settle(done: asyncio.Future, result: Answer | None, error: BaseException | None) -> None:
+def _settle(done: asyncio.Future[Any], result: Answer | None, error: BaseException | None) -> None:
     if done.cancelled():
         return
     if error is not None:

@@ -49,7 +49,8 @@ class BatchingHandler(logging.Handler):
 
     def flush(self) -> None:
         """Write what is buffered."""
-        with self.lock:
+        self.acquire()
+        try:
             lines, self._lines = self._lines, []
             if lines:
                 try:
@@ -57,6 +58,8 @@ class BatchingHandler(logging.Handler):
                     self.stream.flush()
                 except (OSError, ValueError):
                     pass
+        finally:
+            self.release()
 
     def _run(self) -> None:
         while not self._closed:

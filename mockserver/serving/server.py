@@ -131,6 +131,8 @@ def serve(
                 )
 
     def run_warm_up() -> None:
+        if warm_up is None:
+            return
         try:
             warm_up()
         except Exception:
@@ -139,7 +141,7 @@ def serve(
 
     def stop_serving() -> None:
         on_stop()
-        server.stop()
+        server.stop()  # type: ignore[no-untyped-call]  # granian's Server.stop has no annotations
 
     async def run() -> None:
         loop = asyncio.get_running_loop()

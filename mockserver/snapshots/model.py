@@ -65,7 +65,8 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
         if tenant is not None:
             ids = state.tenant_ids(tenant)
             scope = {
-                api: ids[api] if ids[api] and tenants.get(ids[api]) else None for api, tenants in state.tenants.items()
+                api: found if (found := ids[api]) and tenants.get(found) else None
+                for api, tenants in state.tenants.items()
             }
         wanted = {tid for tid in scope.values() if tid} if scope is not None else None
         rules, fault_counters = state.faults.export()
@@ -85,7 +86,7 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
             "faults": rules,
             "journal": entries,
             "tenants": {
-                api: tenants.export(None if scope is None else ({scope[api]} if scope[api] else set()))
+                api: tenants.export(None if scope is None else ({kept} if (kept := scope[api]) else set()))
                 for api, tenants in state.tenants.items()
             },
             "counters": {

@@ -27,7 +27,7 @@ def ranged(name: str) -> validate.Range:
     return validate.Range(min=low, max=high)
 
 
-class RandomState(fields.Field):
+class RandomState(fields.Field[Any]):
     """A state of Python's `random.Random` as `ids.random_state` writes it."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
@@ -116,7 +116,7 @@ class CountersSchema(Strict):
 
 
 def document_schema(
-    collections: Mapping[str, Mapping[str, tuple]],
+    collections: Mapping[str, Mapping[str, tuple[Any, ...]]],
     rate_limit_defaults: Mapping[str, Mapping[str, Any]],
     scoped: bool,
 ) -> Schema:
@@ -142,7 +142,7 @@ def document_schema(
     rate_limits = Schema.from_dict(
         {
             "settings": fields.Nested(
-                Schema.from_dict(settings, name="RateLimitSettings")(unknown=RAISE), required=True
+                Schema.from_dict(dict(settings), name="RateLimitSettings")(unknown=RAISE), required=True
             ),
             "requests": fields.List(
                 fields.Tuple(
@@ -190,7 +190,7 @@ def document_schema(
         )
         for api, names in collections.items()
     }
-    members: dict[str, fields.Field] = {
+    members: dict[str, fields.Field[Any]] = {
         "format": fields.String(required=True),
         "options": fields.Nested(OptionsSchema, required=True),
         "fixtureFiles": fields.Dict(keys=fields.String(), values=fields.String()),
@@ -198,7 +198,7 @@ def document_schema(
         "rateLimits": fields.Nested(rate_limits, required=True),
         "faults": fields.List(fields.Dict(), required=True),
         "journal": fields.List(fields.Nested(JournalEntrySchema), required=True),
-        "tenants": fields.Nested(Schema.from_dict(api_tenants, name="Tenants")(unknown=RAISE), required=True),
+        "tenants": fields.Nested(Schema.from_dict(dict(api_tenants), name="Tenants")(unknown=RAISE), required=True),
         "counters": fields.Nested(CountersSchema, required=True),
         "scope": fields.Dict(keys=fields.String(validate=validate.OneOf(apis)), values=fields.String(allow_none=True)),
     }

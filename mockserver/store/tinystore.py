@@ -7,10 +7,10 @@ import json
 import os
 import tempfile
 import threading
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager, suppress
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, cast
 
 from tinydb import TinyDB
 from tinydb.storages import MemoryStorage
@@ -26,7 +26,7 @@ class StoreError(Exception):
     """The store cannot be opened or written (a damaged file, a folder we cannot write)."""
 
 
-class _IntKeyView(MutableMapping):
+class _IntKeyView(MutableMapping[int, Any]):
     """A raw table (string doc ids, as JSON keeps them) seen with int ids, as TinyDB's updaters expect."""
 
     __slots__ = ("raw",)
@@ -60,14 +60,15 @@ class InPlaceTable(Table):
     document ids), which makes each insert cost as much as the table is large.
     """
 
-    def _update_table(self, updater) -> None:
+    def _update_table(self, updater: Callable[[dict[int, Any]], None]) -> None:
         tables = self._storage.read()
         if tables is None:
             tables = {}
         raw = tables.get(self.name)
         if raw is None:
             raw = tables[self.name] = {}
-        updater(_IntKeyView(raw))
+        # TinyDB types the table as a dict; its updaters only index, set, delete and iterate it.
+        updater(cast(dict[int, Any], _IntKeyView(raw)))
         self._storage.write(tables)
         self.clear_cache()
 
@@ -87,11 +88,11 @@ class AtomicJSONStorage(MemoryStorage):
     """
 
     def __init__(self, path: str) -> None:
-        super().__init__()
+        super().__init__()  # type: ignore[no-untyped-call]  # TinyDB's MemoryStorage.__init__ has no annotations
         self.path = Path(path)
         self.wal_path = self.path.with_name(self.path.name + ".wal")
         self.dirty = False
-        self._wal = None
+        self._wal: BinaryIO | None = None
         if self.path.exists():
             try:
                 text = self.path.read_text(encoding="utf-8")
@@ -127,7 +128,7 @@ class AtomicJSONStorage(MemoryStorage):
             self.apply(record)
         self.dirty = True
 
-    def apply(self, record: dict) -> None:
+    def apply(self, record: dict[str, Any]) -> None:
         """Apply one journal record: drops, then documents set to their new value."""
         tables = self.memory if self.memory is not None else {}
         if record.get("dropAll"):
@@ -141,7 +142,7 @@ class AtomicJSONStorage(MemoryStorage):
                 tables.setdefault(name, {})[str(doc_id)] = doc
         self.memory = tables
 
-    def append(self, record: dict) -> None:
+    def append(self, record: dict[str, Any]) -> None:
         """Append one transaction to the journal and fsync it."""
         if self._wal is None:
             # Kept open across transactions (closed by close()): one open per transaction cost a syscall pair.
@@ -215,7 +216,7 @@ class Collection:
         self._by_key: dict[Any, int] = {}
         self._by_field: dict[str, dict[Any, int]] = {field: {} for field in lookups}
         # Sorted (order fields..., doc_id) of every document, for ordered pages without a scan.
-        self._ordered: list[tuple] = []
+        self._ordered: list[tuple[Any, ...]] = []
         for doc in self.table.all():
             self._index(doc, doc.doc_id, sort=False)
         self._ordered.sort()
@@ -224,10 +225,10 @@ class Collection:
     def _norm(value: Any) -> Any:
         return value.lower() if isinstance(value, str) else value
 
-    def _order_key(self, doc: dict, doc_id: int) -> tuple:
+    def _order_key(self, doc: dict[str, Any], doc_id: int) -> tuple[Any, ...]:
         return (*(doc.get(field) or "" for field in self.order), doc_id)
 
-    def _index(self, doc: dict, doc_id: int, sort: bool = True) -> None:
+    def _index(self, doc: dict[str, Any], doc_id: int, sort: bool = True) -> None:
         if self.order:
             entry = self._order_key(doc, doc_id)
             if sort:
@@ -247,21 +248,21 @@ class Collection:
     def __contains__(self, key: Any) -> bool:
         return key in self._by_key
 
-    def get(self, key: Any) -> dict | None:
+    def get(self, key: Any) -> dict[str, Any] | None:
         """Return the document with this key, or None. Treat it as read-only: write with `update`."""
         doc_id = self._by_key.get(key)
         if doc_id is None:
             return None
         return self.table.get(doc_id=doc_id)  # TinyDB's Document: already a copy of the stored dict
 
-    def find(self, field: str, value: Any) -> dict | None:
+    def find(self, field: str, value: Any) -> dict[str, Any] | None:
         """Return the first document whose indexed `field` equals `value` (strings case-insensitively)."""
         doc_id = self._by_field[field].get(self._norm(value))
         if doc_id is None:
             return None
         return self.table.get(doc_id=doc_id)
 
-    def descending(self, below: dict | None = None) -> Iterator[dict]:
+    def descending(self, below: dict[str, Any] | None = None) -> Iterator[dict[str, Any]]:
         """Yield documents by the collection's order fields, greatest first, after `below` if given.
 
         Costs O(log n) to start and O(1) a document: a page reads only what it returns (and what
@@ -280,11 +281,11 @@ class Collection:
             if doc is not None:
                 yield doc
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[dict[str, Any]]:
         """Return every document in insertion order."""
         return [dict(doc) for doc in self.table.all()]
 
-    def insert(self, doc: dict) -> dict:
+    def insert(self, doc: dict[str, Any]) -> dict[str, Any]:
         """Store a new document; its key must be new."""
         if doc.get(self.key) in self._by_key:
             raise KeyError(f"{self.name}: {doc.get(self.key)!r} exists")
@@ -294,7 +295,7 @@ class Collection:
         self.store.changed(self.name, doc_id)
         return doc
 
-    def insert_many(self, docs: list[dict]) -> None:
+    def insert_many(self, docs: list[dict[str, Any]]) -> None:
         """Store several new documents at once."""
         self.store.check_in_transaction()
         doc_ids = self.table.insert_multiple(docs)
@@ -302,13 +303,13 @@ class Collection:
             self._index(doc, doc_id)
             self.store.changed(self.name, doc_id)
 
-    def update(self, key: Any, changes: dict) -> dict:
+    def update(self, key: Any, changes: dict[str, Any]) -> dict[str, Any]:
         """Apply `changes` to the document with this key and return it."""
         self.store.check_in_transaction()
         doc_id = self._by_key[key]
         self.table.update(changes, doc_ids=[doc_id])
         self.store.changed(self.name, doc_id)
-        doc = self.table.get(doc_id=doc_id)
+        doc = cast(dict[str, Any], self.table.get(doc_id=doc_id))
         for field in self.lookups:
             if field in changes and changes[field] is not None:
                 self._by_field[field].setdefault(self._norm(changes[field]), doc_id)
@@ -349,7 +350,7 @@ class Store:
             if not path:
                 raise StoreError("the tinydb store needs a file path (--db)")
             self.db = MockTinyDB(path, storage=AtomicJSONStorage)
-            self._file = self.db.storage
+            self._file = cast(AtomicJSONStorage, self.db.storage)
         else:
             raise StoreError(f"unknown store {kind!r} (expected memory or tinydb)")
         self._collections: dict[str, Collection] = {}
@@ -376,7 +377,7 @@ class Store:
                     self._commit()
 
     def _commit(self) -> None:
-        if not (self._pending or self._drops or self._drop_all):
+        if self._file is None or not (self._pending or self._drops or self._drop_all):
             return
         tables = self._file.memory or {}
         record: dict[str, Any] = {}

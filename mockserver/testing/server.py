@@ -35,7 +35,7 @@ class ServerThread:
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
         self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
-        self._server.daemon_threads = True
+        self._server.daemon_threads = True  # type: ignore[attr-defined]  # threaded=True makes a ThreadingMixIn server
         self.host = host
         self.port = self._server.server_port
         # A short poll interval: stop() returns as soon as the loop notices (werkzeug's default is 0.5 s).

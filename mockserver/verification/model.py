@@ -106,7 +106,7 @@ def compact(value: Any) -> str:
     return text if len(text) <= SHOWN_PATTERN_CHARACTERS else text[:SHOWN_PATTERN_CHARACTERS] + "..."
 
 
-class TimesField(fields.Field):
+class TimesField(fields.Field[Any]):
     """`{"exactly": n}`, or `{"atLeast": n}` and/or `{"atMost": m}`: non-negative integers that agree."""
 
     MEMBERS = ("exactly", "atLeast", "atMost")
@@ -243,7 +243,7 @@ def member(field_name: str, expected: Any, found: dict[str, Any], name: str) -> 
     return [] if same(expected, found[name]) else [{"field": field_name, "expected": expected, "actual": found[name]}]
 
 
-def differences(pattern: Pattern, entry: Entry, tenants: dict[str, str | None], tenant_shown: str | None) -> list:
+def differences(pattern: Pattern, entry: Entry, tenants: dict[str, str | None], tenant_shown: str | None) -> list[Any]:
     """Every way `entry` differs from `pattern` beyond its api and method (an empty list: it matches)."""
     found = entry.fields
     out: list[dict[str, Any]] = []
@@ -288,7 +288,7 @@ class Outcome:
     ids: list[int]
     truncated: bool
     version: int
-    near: list[tuple[int, int, Entry, list]] = field(default_factory=list)
+    near: list[tuple[int, int, Entry, list[Any]]] = field(default_factory=list)
     tenant_shown: str | None = None
 
     @property

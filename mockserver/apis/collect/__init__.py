@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...seeding import FixtureError, load_fixture_folder
 from .. import EmulatedApi
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
@@ -10,8 +12,11 @@ from .operations import OPERATIONS
 from .schemas import ENTITY_SCHEMAS
 from .views import authenticate, blueprint
 
+if TYPE_CHECKING:
+    from ...state import MockState
 
-def build(state) -> CollectBackend:
+
+def build(state: MockState) -> CollectBackend:
     """Load the fixtures, build the seed snapshot and the tenants, return the backend."""
     folder = state.settings.fixtures_path / "collect"
     fixtures = load_fixture_folder(folder)

@@ -15,7 +15,13 @@ from ...seeding import Snapshot, make_faker, require_list, require_object, tenan
 from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from faker import Faker
+
     from ...clock import Clock
+    from ...store import Collection
     from ...tenants import Tenant
 
 NOT_FOUND_TEXT = "The specified object could not be found."
@@ -30,7 +36,7 @@ COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 
 
-def team_zone(team: dict) -> ZoneInfo:
+def team_zone(team: dict[str, Any]) -> ZoneInfo:
     """Return the team's IANA time zone (UTC if it is unknown)."""
     try:
         return ZoneInfo(team.get("tz") or "UTC")
@@ -63,7 +69,7 @@ class CollectBackend:
         self.clock = clock
         self.team_id = team_id
 
-    def team(self, tenant: Tenant) -> dict:
+    def team(self, tenant: Tenant) -> dict[str, Any]:
         """Return the tenant's team."""
         teams = tenant.collection("teams")
         return teams.get(self.team_id) or teams.all()[0]
@@ -116,9 +122,9 @@ class CollectBackend:
         portal_base = team.get("portalBaseUrl", "https://app.usecollect.com/portal").rstrip("/")
 
         # Contacts first, then requests: the reference example hands its first ID to the new contact.
-        errors: list[dict] = []
+        errors: list[dict[str, Any]] = []
         echoed: list[Any] = []
-        resolved: list[dict] = []
+        resolved: list[dict[str, Any]] = []
         for index, ref in enumerate(payload["contacts"]):
             if isinstance(ref, str):
                 contact = contacts.get(ref)
@@ -133,7 +139,7 @@ class CollectBackend:
                 echoed.append(contact)
             resolved.append(contact)
 
-        created: list[dict] = []
+        created: list[dict[str, Any]] = []
         for contact in resolved:
             current = contacts.get(contact["_id"]) or contact
             contact = contacts.update(
@@ -167,7 +173,7 @@ class CollectBackend:
         return {"errors": errors, "contacts": echoed, "requests": created}
 
     @staticmethod
-    def _new_contact(ids: IdFactory, contacts, fields: dict, now_text: str) -> dict:
+    def _new_contact(ids: IdFactory, contacts: Collection, fields: dict[str, Any], now_text: str) -> dict[str, Any]:
         # Key order of the reference example: _id, email, company, lastName, createdAt, firstName.
         contact: dict[str, Any] = {"_id": ids.meteor("contacts", taken=contacts.__contains__), "email": fields["email"]}
         for name in ("company", "phone", "lastName"):
@@ -181,7 +187,7 @@ class CollectBackend:
         contacts.insert(contact)
         return contact
 
-    def add_entity(self, tenant: Tenant, collection: str, body: dict) -> dict:
+    def add_entity(self, tenant: Tenant, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Validate and store an entity sent through the control plane."""
         schema = ENTITY_SCHEMAS.get(collection)
         if schema is None:
@@ -214,7 +220,9 @@ def _as_utc(value: date | datetime) -> datetime:
     return datetime.combine(value, time(0, 0), tzinfo=UTC)
 
 
-def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
+def build_snapshot(
+    fixtures: dict[str, Any], folder: Path, seed: int, count: int, fake: Callable[[], Faker] | None = None
+) -> Snapshot:
     """Return the seed data of a fresh Collect tenant: the fixtures plus `count` Faker-made of each kind.
 
     The fixtures are checked now; Faker makes its part when the data is first needed (once).
@@ -237,9 +245,20 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
     )
 
 
-def _with_faker_made(team, members, campaigns, contacts, taken_emails, before, start, seed, count, fake):
+def _with_faker_made(
+    team: dict[str, Any],
+    members: list[dict[str, Any]],
+    campaigns: list[dict[str, Any]],
+    contacts: list[dict[str, Any]],
+    taken_emails: set[str],
+    before: datetime,
+    start: datetime,
+    seed: int,
+    count: int,
+    app_faker: Callable[[], Faker] | None,
+) -> dict[str, list[dict[str, Any]]]:
     """The fixtures' documents with `count` Faker-made members, contacts and campaigns added."""
-    fake = make_faker(seed, "collect", fake() if fake is not None else None)
+    fake = make_faker(seed, "collect", app_faker() if app_faker is not None else None)
     ids = IdFactory(tenant_random(seed, "collect", "seed-data"))
 
     def moment() -> str:

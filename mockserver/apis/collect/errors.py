@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 from flask import Response
 
@@ -35,9 +36,12 @@ def reason_phrase(status: int) -> str:
         return "Error"
 
 
-def error_body(status: int, detail: str | None = None, details: list[dict] | None = None) -> dict:
+def error_body(status: int, detail: str | None = None, details: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Return Collect's error body for `status`: the documented text where there is one."""
-    body = {"error": reason_phrase(status), "message": DOCUMENTED_TEXTS.get(status) or detail or reason_phrase(status)}
+    body: dict[str, Any] = {
+        "error": reason_phrase(status),
+        "message": DOCUMENTED_TEXTS.get(status) or detail or reason_phrase(status),
+    }
     if details:
         body["details"] = details
     return body

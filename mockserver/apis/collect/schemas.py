@@ -14,7 +14,7 @@ from ...fields import FieldErrorSchema, StrictBoolean
 DOCUMENTED_MAX_CONTACTS = 50
 
 
-class IsoDate(fields.Field):
+class IsoDate(fields.Field[Any]):
     """An ISO 8601 date or date-time; kept as `date` or `datetime` (naive: the team's time zone)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> date | datetime:
@@ -52,10 +52,10 @@ class ContactSchema(Schema):
     data = fields.Dict()
 
 
-class ContactRef(fields.Field):
+class ContactRef(fields.Field[Any]):
     """One entry of `contacts`: an existing contact's ID, or a contact object."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | dict:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str | dict[str, Any]:
         if isinstance(value, str):
             if not value.strip():
                 raise ValidationError("Must be a contact ID or a contact object.")
@@ -75,10 +75,10 @@ class SampleSchema(Schema):
     url = fields.String(required=True)  # "url string": the page asks for no scheme
 
 
-class Samples(fields.Field):
+class Samples(fields.Field[Any]):
     """`samples`: documented as an array of objects, typed as an object: both are accepted."""
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[dict]:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[dict[str, Any]]:
         if isinstance(value, dict):
             value = [value]
         if not isinstance(value, list):
@@ -108,7 +108,7 @@ class SendMultipleRequestsSchema(Schema):
         self.max_contacts = max_contacts
 
     @validates_schema
-    def _contacts_count(self, data: dict, **kwargs: Any) -> None:
+    def _contacts_count(self, data: dict[str, Any], **kwargs: Any) -> None:
         contacts = data.get("contacts")
         if contacts is not None and not 1 <= len(contacts) <= self.max_contacts:
             raise ValidationError(f"Between 1 and {self.max_contacts} contacts per call.", field_name="contacts")
@@ -134,7 +134,7 @@ class ContactOutSchema(Schema):
     lastActivity = fields.String()
 
 
-class EchoedContact(fields.Field):
+class EchoedContact(fields.Field[Any]):
     """An entry of the response's `contacts`: the ID string as sent, or the contact object."""
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:

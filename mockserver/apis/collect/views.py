@@ -13,6 +13,7 @@ from ...dumping import compile_dumper
 from ...errors import BadRequest, Unauthorized, flatten_messages
 from ...responses import json_response
 from .. import read_body
+from ..operations import instance
 from ..routing import blueprint_for
 from .operations import OPERATIONS
 from .schemas import send_multiple_requests_schema
@@ -22,7 +23,7 @@ if TYPE_CHECKING:
     from ...tenants import Tenant
 
 (SEND,) = OPERATIONS
-dump_result = compile_dumper(SEND.answer())
+dump_result = compile_dumper(instance(SEND.answer))
 
 
 def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:

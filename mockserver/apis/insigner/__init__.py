@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from ...seeding import FixtureError, load_fixture_folder, require_list
 from .. import EmulatedApi
 from .backend import (
@@ -19,8 +21,11 @@ from .operations import OPERATIONS
 from .schemas import ENTITY_SCHEMAS
 from .views import authenticate, blueprint, decorate
 
+if TYPE_CHECKING:
+    from ...state import MockState
 
-def build(state) -> InsignerBackend:
+
+def build(state: MockState) -> InsignerBackend:
     """Load the fixtures, build the seed snapshot and the organizations, return the backend."""
     folder = state.settings.fixtures_path / "insigner"
     fixtures = load_fixture_folder(folder)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,13 +16,18 @@ from ...seeding import Snapshot, make_faker, require_list, require_object, tenan
 from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from faker import Faker
+
     from ...clock import Clock
     from ...ratelimits.model import RateLimits
     from ...store import Collection
     from ...tenants import Tenant
 
 # name: (key field, lookup fields[, order fields]): bulk sends are listed newest first.
-COLLECTIONS: dict[str, tuple] = {
+COLLECTIONS: dict[str, tuple[Any, ...]] = {
     "organizations": ("id", ()),
     "apiKeys": ("key", ()),
     "templates": ("id", ()),
@@ -45,7 +51,7 @@ def is_well_formed_key(key: str) -> bool:
     return bool(KEY_PATTERN.fullmatch(key))
 
 
-def has_scope(scopes: list[str], required: str) -> bool:
+def has_scope(scopes: Sequence[str], required: str) -> bool:
     """Tell whether `scopes` grant `required`: itself, `*`, or its resource's wildcard (`bulk_sends.*`)."""
     resource = required.split(".", 1)[0]
     return "*" in scopes or required in scopes or f"{resource}.*" in scopes
@@ -62,7 +68,7 @@ def delivery_fails(email: str, suffix: str = FAILING_SUFFIX) -> bool:
     return domain == suffix.lstrip(".") or domain.endswith(suffix)
 
 
-def describe_entity(collection: str, doc: dict) -> dict:
+def describe_entity(collection: str, doc: dict[str, Any]) -> dict[str, Any]:
     """Show a stored entity in inSigner's shape for the control plane (with a `deleted` flag)."""
     if collection in ("bulkSends", "documents"):
         shown = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS and k not in ("deleted", "deletedAt")}
@@ -91,7 +97,7 @@ class InsignerBackend:
         self.org_id = org_id
 
     # -- reading --------------------------------------------------------------------------------
-    def _settle(self, bulk_sends: Collection, doc: dict, now: datetime) -> dict:
+    def _settle(self, bulk_sends: Collection, doc: dict[str, Any], now: datetime) -> dict[str, Any]:
         """Finish an asynchronous bulk send whose time has come (persisted the first time it is seen)."""
         if doc["status"] != "processing" or not doc.get("completesAt") or not doc.get("outcome"):
             return doc
@@ -99,7 +105,7 @@ class InsignerBackend:
             return doc
         return bulk_sends.update(doc["id"], {**doc["outcome"], "updatedAt": doc["completesAt"], "outcome": None})
 
-    def _live(self, tenant: Tenant, bulk_send_id: str) -> dict:
+    def _live(self, tenant: Tenant, bulk_send_id: str) -> dict[str, Any]:
         bulk_sends = tenant.collection("bulkSends")
         doc = bulk_sends.get(bulk_send_id)
         if doc is None or doc.get("deleted"):
@@ -107,15 +113,15 @@ class InsignerBackend:
         return self._settle(bulk_sends, doc, self.clock.now())
 
     def newest_first(
-        self, tenant: Tenant, count: int, *, status: str | None = None, after: dict | None = None
-    ) -> list[dict]:
+        self, tenant: Tenant, count: int, *, status: str | None = None, after: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
         """Return up to `count` live bulk sends, newest first (createdAt, id), those after `after` only.
 
         The one place that orders bulk sends: every list goes through here.
         """
         bulk_sends = tenant.collection("bulkSends")
         now = self.clock.now()
-        page: list[dict] = []
+        page: list[dict[str, Any]] = []
         for doc in bulk_sends.descending(below=after):
             if doc.get("deleted"):
                 continue
@@ -143,12 +149,12 @@ class InsignerBackend:
             "meta": {"count": len(page), "hasMore": more, "nextCursor": page[-1]["id"] if more else None},
         }
 
-    def get_bulk_send(self, tenant: Tenant, bulk_send_id: str) -> dict:
+    def get_bulk_send(self, tenant: Tenant, bulk_send_id: str) -> dict[str, Any]:
         """Return one live bulk send of the organization, or raise NotFound."""
         return self._live(tenant, bulk_send_id)
 
     # -- writing --------------------------------------------------------------------------------
-    def create_bulk_send(self, tenant: Tenant, payload: dict[str, Any]) -> dict:
+    def create_bulk_send(self, tenant: Tenant, payload: dict[str, Any]) -> dict[str, Any]:
         """Create one document per signer from a template and send them; return the bulk send."""
         now = self.clock.now()
         stamp = iso_millis(now)
@@ -214,8 +220,14 @@ class InsignerBackend:
 
     @staticmethod
     def _document(
-        doc_id: str, name: str, template: dict, bulk_send_id: str, signer: dict, fails: bool, stamp: str
-    ) -> dict:
+        doc_id: str,
+        name: str,
+        template: dict[str, Any],
+        bulk_send_id: str,
+        signer: dict[str, Any],
+        fails: bool,
+        stamp: str,
+    ) -> dict[str, Any]:
         # The documented document fields (Documents API), plus the one signer (mock-defined `signer`).
         return {
             "id": doc_id,
@@ -249,7 +261,7 @@ class InsignerBackend:
                 documents.update(document_id, {"deleted": True, "deletedAt": stamp})
 
     # -- the control plane ------------------------------------------------------------------------
-    def add_entity(self, tenant: Tenant, collection: str, body: dict) -> dict:
+    def add_entity(self, tenant: Tenant, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Validate and store an entity sent through the control plane."""
         if collection == "organizations":
             raise ValueError("organizations: a tenant has exactly one organization; change it through the fixtures")
@@ -273,7 +285,7 @@ class InsignerBackend:
         return doc
 
     @staticmethod
-    def _key_entity(tenant: Tenant, coll: Collection, loaded: dict) -> dict:
+    def _key_entity(tenant: Tenant, coll: Collection, loaded: dict[str, Any]) -> dict[str, Any]:
         key = loaded.get("key") or "isk_" + tenant.ids.token(44)
         expires = loaded["expiresAt"]
         return {
@@ -285,11 +297,13 @@ class InsignerBackend:
         }
 
     @staticmethod
-    def _times(loaded: dict, now: datetime) -> tuple[str, str]:
+    def _times(loaded: dict[str, Any], now: datetime) -> tuple[str, str]:
         created = loaded.get("createdAt") or now
         return iso_millis(created), iso_millis(loaded.get("updatedAt") or created)
 
-    def _template_entity(self, tenant: Tenant, coll: Collection, loaded: dict, now: datetime) -> dict:
+    def _template_entity(
+        self, tenant: Tenant, coll: Collection, loaded: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
         created, updated = self._times(loaded, now)
         counts = loaded["counts"]
         return {
@@ -306,7 +320,9 @@ class InsignerBackend:
             "_count": {"fields": counts.get("fields_", 1), "signers": counts.get("signers", 1)},
         }
 
-    def _bulk_send_entity(self, tenant: Tenant, coll: Collection, loaded: dict, now: datetime) -> dict:
+    def _bulk_send_entity(
+        self, tenant: Tenant, coll: Collection, loaded: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
         if tenant.collection("templates").get(loaded["templateId"]) is None:
             raise ValueError(f"templateId: no template {loaded['templateId']!r} in this organization")
         if loaded["sentCount"] + loaded["failedCount"] > loaded["totalCount"]:
@@ -331,7 +347,9 @@ class InsignerBackend:
             doc["outcome"] = {"status": "completed", "sentCount": loaded["totalCount"], "failedCount": 0}
         return doc
 
-    def _document_entity(self, tenant: Tenant, coll: Collection, loaded: dict, now: datetime) -> dict:
+    def _document_entity(
+        self, tenant: Tenant, coll: Collection, loaded: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
         created, _ = self._times(loaded, now)
         document_id = loaded.get("id") or tenant.ids.prefixed(
             "", "documents", DOCUMENT_ID_LENGTH, taken=coll.__contains__
@@ -380,7 +398,7 @@ CATEGORIES = ("Legal", "HR", "Sales", "Finance", "Operations")
 STATUS_WEIGHTS = OrderedDict([("completed", 0.8), ("failed", 0.1), ("processing", 0.1)])
 
 
-def check_fixture_keys(keys: list[dict], folder) -> list[dict]:
+def check_fixture_keys(keys: list[dict[str, Any]], folder: Path) -> list[dict[str, Any]]:
     """Return the fixture keys, or raise naming the first one that cannot be used."""
     for key in keys:
         if not isinstance(key.get("key"), str) or not is_well_formed_key(key["key"]):
@@ -400,7 +418,9 @@ def check_fixture_keys(keys: list[dict], folder) -> list[dict]:
     ]
 
 
-def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake=None) -> Snapshot:
+def build_snapshot(
+    fixtures: dict[str, Any], folder: Path, seed: int, count: int, fake: Callable[[], Faker] | None = None
+) -> Snapshot:
     """Return the seed data of a fresh organization: the fixtures plus up to `count` Faker-made of each kind.
 
     The fixtures are checked now; Faker makes its part when the data is first needed (once).
@@ -425,9 +445,17 @@ def build_snapshot(fixtures: dict[str, Any], folder, seed: int, count: int, fake
     return Snapshot(lambda: _with_faker_made(organization, templates, bulk_sends, before, seed, count, fake), first_ids)
 
 
-def _with_faker_made(organization, templates, bulk_sends, before, seed, count, fake) -> dict[str, list[dict]]:
+def _with_faker_made(
+    organization: dict[str, Any],
+    templates: list[dict[str, Any]],
+    bulk_sends: list[dict[str, Any]],
+    before: datetime,
+    seed: int,
+    count: int,
+    app_faker: Callable[[], Faker] | None,
+) -> dict[str, list[dict[str, Any]]]:
     """The fixtures' documents with up to `count` Faker-made templates and bulk sends added."""
-    fake = make_faker(seed, "insigner", fake() if fake is not None else None)
+    fake = make_faker(seed, "insigner", app_faker() if app_faker is not None else None)
     ids = IdFactory(tenant_random(seed, "insigner", "seed-data"))
 
     def moment(start: datetime, end: datetime) -> datetime:

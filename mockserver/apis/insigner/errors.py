@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from http import HTTPStatus
+from typing import Any
 
 from flask import Response
 
@@ -78,7 +79,7 @@ def type_of(status: int) -> str:
     return TYPE_BASE + slug
 
 
-def problem(status: int, detail: str | None = None, errors: list[dict] | None = None) -> dict:
+def problem(status: int, detail: str | None = None, errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """Return the problem body for `status` (`errors` on 422 only; 429 always says the documented text)."""
     if status == 429:
         detail = RATE_LIMITED_DETAIL

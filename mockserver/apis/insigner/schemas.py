@@ -83,7 +83,7 @@ class BulkSendListArgsSchema(Schema):
     status = Choice(BULK_SEND_STATUSES)
 
     @pre_load
-    def _empty_cursor_is_none(self, data: dict, **kwargs: Any) -> dict:
+    def _empty_cursor_is_none(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
         # JavaScript servers test `if (cursor)`: an empty cursor means the first page.
         if not isinstance(data, dict):
             return data  # marshmallow refuses it: "Invalid input type"
@@ -159,7 +159,7 @@ class ProblemSchema(Schema):
 
 
 # -- entities the control plane can add (fields the body omits get defaults) -------------------------
-class Instant(fields.Field):
+class Instant(fields.Field[Any]):
     """An ISO 8601 date-time, kept as an aware UTC datetime (naive means UTC)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:

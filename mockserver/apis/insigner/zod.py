@@ -65,13 +65,13 @@ def js_number(text: str) -> float:
     return math.nan
 
 
-class ZodField(fields.Field):
+class ZodField(fields.Field[Any]):
     """A field whose missing and null values get Zod's messages (marshmallow's `required` and `null`)."""
 
     expected = "string"
 
     def __init__(self, **kwargs: Any) -> None:
-        messages = {"required": "Required", "null": f"Expected {self.expected}, received null"}
+        messages: dict[str, Any] = {"required": "Required", "null": f"Expected {self.expected}, received null"}
         messages.update(kwargs.pop("error_messages", None) or {})
         super().__init__(error_messages=messages, **kwargs)
 
@@ -111,11 +111,13 @@ class Items(ZodField):
 
     expected = "array"
 
-    def __init__(self, inner: fields.Field, *, min_items: int = 0, max_items: int | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self, inner: fields.Field[Any], *, min_items: int = 0, max_items: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.inner, self.min_items, self.max_items = inner, min_items, max_items
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> list[Any]:
         if not isinstance(value, list):
             raise self._type_error(value)
         if len(value) < self.min_items:
@@ -143,7 +145,7 @@ class Obj(ZodField):
         self.schema = schema
         self._loader: Schema | None = None
 
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict:
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dict[str, Any]:
         if not isinstance(value, dict):
             raise self._type_error(value)
         # One schema instance for every element: building one costs more than loading 500 signers.
