@@ -38,7 +38,7 @@ from .verification.model import Verifier
 if TYPE_CHECKING:
     from faker import Faker
 
-    from .apis import EmulatedApi
+    from .apis import Backend, BackendType, EmulatedApi
     from .scenarios.model import Scenarios
     from .seeding import Snapshot
     from .snapshots.model import Checked
@@ -59,7 +59,7 @@ class MockState:
         frozen = parse_instant(settings.freeze_at) if settings.freeze_at else None
         self.clock = Clock(frozen)
         self.tenants: dict[str, Tenants] = {}
-        self.backends: dict[str, Any] = {}
+        self.backends: dict[str, Backend] = {}
         self._request_ids_lock = threading.Lock()
         self._request_ids = IdFactory(random.Random(f"{self.seed}/requests"))
         self.rate_limits = RateLimits()
@@ -75,6 +75,13 @@ class MockState:
             self.backends[api.name] = api.build(self)
         for tenants in self.tenants.values():
             tenants.start()
+
+    def backend(self, api: str, kind: type[BackendType]) -> BackendType:
+        """Return the backend of `api`, as the class its views know it by."""
+        found = self.backends[api]
+        if not isinstance(found, kind):
+            raise TypeError(f"the backend of {api} is a {type(found).__name__}, not a {kind.__name__}")
+        return found
 
     def api_for_path(self, path: str) -> EmulatedApi | None:
         """Return the emulated API whose prefix `path` is under, or None."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..bodies import BodyError, read_json_body
 from ..errors import ApiError, BadRequest, PayloadTooLarge
@@ -34,6 +34,17 @@ BODY_FIELD_MESSAGES = {
 }
 
 
+class Backend(Protocol):
+    """What the app asks of every API's backend; each API's views use their own backend's class."""
+
+    def add_entity(self, tenant: Tenant, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Validate and store an entity sent through the control plane; return it as stored."""
+        ...
+
+
+BackendType = TypeVar("BackendType", bound=Backend)
+
+
 @dataclass
 class EmulatedApi:
     """One emulated API as the app and the control plane see it."""
@@ -46,7 +57,7 @@ class EmulatedApi:
     # Judge the request's credentials (None: no Authorization header): return the tenant and the
     # credentials with what the key may do, or raise Unauthorized.
     authenticate: Callable[[MockState, Credentials | None], tuple[Tenant, Credentials]]
-    build: Callable[[MockState], Any]
+    build: Callable[[MockState], Backend]
     describe_entity: Callable[[str, dict[str, Any]], dict[str, Any]] = field(default=lambda collection, doc: doc)
     # The API's own response headers (e.g. inSigner's X-Request-Id and RateLimit-*), on every answer.
     decorate: Callable[[RequestContext, Response], Response] | None = None

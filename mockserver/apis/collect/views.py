@@ -15,6 +15,7 @@ from ...responses import json_response
 from .. import read_body
 from ..operations import instance
 from ..routing import blueprint_for
+from .backend import CollectBackend
 from .operations import OPERATIONS
 from .schemas import send_multiple_requests_schema
 
@@ -41,7 +42,7 @@ def send_multiple_requests() -> Response:
     """Load the body against the team's contact limit, create the contacts and requests, dump them."""
     ctx = current_context()
     payload = read_body(ctx)
-    backend = ctx.state.backends["collect"]
+    backend = ctx.state.backend("collect", CollectBackend)
     with ctx.transaction() as tenant:
         team = backend.team(tenant)
         try:

@@ -15,7 +15,7 @@ from ...responses import json_response, no_content
 from .. import read_body
 from ..operations import instance
 from ..routing import blueprint_for
-from .backend import BODY_DETAIL, QUERY_DETAIL, has_scope, is_well_formed_key
+from .backend import BODY_DETAIL, QUERY_DETAIL, InsignerBackend, has_scope, is_well_formed_key
 from .operations import OPERATIONS
 
 if TYPE_CHECKING:
@@ -100,7 +100,7 @@ def list_bulk_sends() -> Response:
     ctx = current_context()
     args = load(LIST_ARGS, request.args.to_dict(), QUERY_DETAIL)
     with ctx.transaction() as tenant:
-        page = ctx.state.backends["insigner"].list_bulk_sends(
+        page = ctx.state.backend("insigner", InsignerBackend).list_bulk_sends(
             tenant, args["limit"], args.get("cursor"), args.get("status")
         )
     return json_response(dump_listed(page))
@@ -111,7 +111,7 @@ def create_bulk_send() -> Response:
     ctx = current_context()
     data = load(CREATE_ARGS, read_body(ctx, reject_lone_surrogates=False), BODY_DETAIL)
     with ctx.transaction() as tenant:
-        created = ctx.state.backends["insigner"].create_bulk_send(tenant, data)
+        created = ctx.state.backend("insigner", InsignerBackend).create_bulk_send(tenant, data)
     return json_response(dump_created({"data": created}), status=CREATE.success)
 
 
@@ -119,7 +119,7 @@ def get_bulk_send(id: str) -> Response:
     """Read the bulk send with its progress, dump it."""
     ctx = current_context()
     with ctx.transaction() as tenant:
-        found = ctx.state.backends["insigner"].get_bulk_send(tenant, id)
+        found = ctx.state.backend("insigner", InsignerBackend).get_bulk_send(tenant, id)
     return json_response(dump_got({"data": found}))
 
 
@@ -127,7 +127,7 @@ def delete_bulk_send(id: str) -> Response:
     """Soft-delete the bulk send and its documents (204)."""
     ctx = current_context()
     with ctx.transaction() as tenant:
-        ctx.state.backends["insigner"].delete_bulk_send(tenant, id)
+        ctx.state.backend("insigner", InsignerBackend).delete_bulk_send(tenant, id)
     return no_content()
 
 
