@@ -35,12 +35,13 @@ def server(request, tmp_path) -> Iterator[ServerThread]:
 
 def call(
     conn: http.client.HTTPConnection, method: str, path: str, headers: dict | None = None, body: Any = None
-) -> tuple[int, dict[str, str], Any]:
+) -> tuple[int, http.client.HTTPMessage, Any]:
     payload = json.dumps(body).encode() if body is not None else None
     conn.request(method, path, body=payload, headers={**(headers or {}), "Content-Type": "application/json"})
     response = conn.getresponse()
     raw = response.read()
-    return response.status, dict(response.getheaders()), json.loads(raw) if raw else None
+    # The headers as http.client keeps them: names are case-insensitive (granian sends them lower-cased).
+    return response.status, response.headers, json.loads(raw) if raw else None
 
 
 def control(server: ServerThread, method: str, path: str, body: Any = None) -> Any:

@@ -19,6 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from flask import Flask
 
@@ -26,6 +27,9 @@ from ..config import Settings
 from ..verification.model import MAX_WAITS
 from . import logs
 from .bridge import WsgiBridge
+
+if TYPE_CHECKING:
+    from granian.server.embed import Server
 
 # Connections served at once; past it, a new connection waits in the listen backlog.
 CONNECTIONS = 4096
@@ -82,19 +86,11 @@ def wait_healthy(host: str, port: int, timeout: float, stop: threading.Event) ->
     return False
 
 
-def serve(
-    app: Flask,
-    settings: Settings,
-    port: int,
-    on_ready: Callable[[str], None],
-    on_stop: Callable[[], None],
-    warm_up: Callable[[], None] | None = None,
-) -> None:
-    """Serve `app` until SIGINT or SIGTERM; `on_stop` runs first when a signal comes (it ends waits).
+def embedded_server(app: Flask, settings: Settings, port: int, *, log: bool = True) -> tuple[Server, WsgiBridge]:
+    """Return granian's embedded server for `app` on `port`, and the bridge it serves through.
 
-    `warm_up` runs on a thread of its own after the first answer to a client (a CI wait loop's
-    health check, say): work that need not delay that answer (the seed data), done while the
-    client gets its tests going. A request that needs it sooner builds it, or waits for it.
+    `serve` runs it on the main thread; the tests and the pytest plugin run the same on a thread
+    of their own (testing/server.py). `log`: granian's own error log (it reconfigures logging).
     """
     from granian.constants import Interfaces
     from granian.log import LogLevels
@@ -113,10 +109,28 @@ def serve(
         interface=Interfaces.RSGI,
         backlog=1024,
         backpressure=CONNECTIONS,
-        log_enabled=True,
+        log_enabled=log,
         log_level=LogLevels.error,
         log_access=False,
     )
+    return server, bridge
+
+
+def serve(
+    app: Flask,
+    settings: Settings,
+    port: int,
+    on_ready: Callable[[str], None],
+    on_stop: Callable[[], None],
+    warm_up: Callable[[], None] | None = None,
+) -> None:
+    """Serve `app` until SIGINT or SIGTERM; `on_stop` runs first when a signal comes (it ends waits).
+
+    `warm_up` runs on a thread of its own after the first answer to a client (a CI wait loop's
+    health check, say): work that need not delay that answer (the seed data), done while the
+    client gets its tests going. A request that needs it sooner builds it, or waits for it.
+    """
+    server, bridge = embedded_server(app, settings, port)
     # granian's constructor applies its own logging dictConfig, which closes existing handlers.
     logs.configure(settings.log_level, sys.stderr)
     stop = threading.Event()

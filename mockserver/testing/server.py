@@ -1,66 +1,66 @@
-"""A mockserver running in a background thread of this process, on a real socket (tests, the plugin)."""
+"""The server users run (granian's embedded server and the bridge, as `mockserver serve` starts it),
+on a thread of this process instead of its main thread: for the tests and the pytest plugin.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from typing import Any
 
 from flask import Flask
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from ..serving import DROP_CONNECTION
-from ..serving.drop import abort
-
-
-class QuietRequestHandler(WSGIRequestHandler):
-    """werkzeug's handler without its access line (the app logs one per request), with the drop hook."""
-
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        return None
-
-    def make_environ(self) -> dict[str, Any]:
-        environ = super().make_environ()
-        environ[DROP_CONNECTION] = self._drop
-        return environ
-
-    def _drop(self) -> bool:
-        """End this handler's own connection with no answer (the drop fault)."""
-        abort(self.connection)
-        return True
+from ..context import get_state
+from ..serving.server import check_bindable, embedded_server, url_for, wait_healthy
 
 
 class ServerThread:
-    """Serve an app on 127.0.0.1 in a daemon thread; one thread per request, so delays do not block."""
+    """Serve an app on 127.0.0.1 from a daemon thread, as `serve` does: granian, the bridge, view threads."""
 
     def __init__(self, app: Flask, host: str = "127.0.0.1", port: int = 0) -> None:
         self.app = app
-        self._server: BaseWSGIServer = make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler)
-        self._server.daemon_threads = True  # type: ignore[attr-defined]  # threaded=True makes a ThreadingMixIn server
         self.host = host
-        self.port = self._server.server_port
-        # A short poll interval: stop() returns as soon as the loop notices (werkzeug's default is 0.5 s).
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name="mockserver", daemon=True
-        )
+        self.port = check_bindable(host, port)
+        settings = get_state(app).settings.with_values(host=host)
+        # granian's own log stays off: its constructor would reconfigure the process's logging.
+        self._server, self._bridge = embedded_server(app, settings, self.port, log=False)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ready = threading.Event()
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="mockserver", daemon=True)
 
     @property
     def url(self) -> str:
-        host = f"[{self.host}]" if ":" in self.host and not self.host.startswith("[") else self.host
-        return f"http://{host}:{self.port}"
+        return url_for(self.host, self.port)
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        self._ready.set()
+        try:
+            loop.run_until_complete(self._server.serve())
+        finally:
+            loop.close()
 
     def start(self) -> ServerThread:
-        """Start serving (once: a started server is returned as it is)."""
+        """Start serving and return once the server answers (once: a started server is returned as it is)."""
         if self._thread.ident is None:
             self._thread.start()
+            self._ready.wait(5)
+            if not wait_healthy(self.host, self.port, 30.0, self._stopped):
+                raise RuntimeError(f"the server on {self.url} did not answer within 30 s")
         return self
 
     def stop(self) -> None:
         """Stop serving (ending verifications' waits first) and close the app's store."""
-        self.app.extensions["mockserver"].stop()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-        self.app.extensions["mockserver"].close()
+        state = get_state(self.app)
+        state.stop()
+        self._stopped.set()
+        if self._loop is not None and self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._server.stop)
+            self._thread.join(timeout=10)
+        self._bridge.close()
+        state.close()
 
     def __enter__(self) -> ServerThread:
         return self.start()
