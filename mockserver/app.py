@@ -21,6 +21,7 @@ from .dashboard.views import blueprint as dashboard_page
 from .errors import ApiError, ControlError, MethodNotAllowed, NotFound, PayloadTooLarge
 from .faults.views import blueprint as fault_calls
 from .journal.views import blueprint as journal_calls
+from .lifecycle import apply_startup_scenario
 from .openapi.views import blueprint as openapi_calls
 from .ratelimits.views import blueprint as rate_limit_calls
 from .scenarios.model import ScenarioError, Scenarios
@@ -112,7 +113,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     app.before_request(require_control_token)  # /__mock only
     pipeline.run_stages(app)  # the emulated APIs' stages around their views
     try:
-        state.apply_startup_scenario()
+        apply_startup_scenario(state)
     except ControlError as exc:
         raise ScenarioError(f"scenario {settings.scenario!r}: {exc.message}") from None
     if settings.snapshot:

@@ -12,7 +12,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .clock import parse_instant
-from .errors import Unauthorized
 from .ids import IdFactory
 from .seeding import Snapshot, tenant_random
 
@@ -21,7 +20,14 @@ if TYPE_CHECKING:
 
 TENANTS_TABLE = "_tenants"
 # What a 401 says of a revoked key; an injected 401 says the same (it stands for one).
-REVOKED_KEY = "The API key has been revoked."
+
+
+class KeyRefused(Exception):
+    """A key that may not be used; `reason` is revoked, expired or unknown (each API says it in its words)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass
@@ -289,7 +295,7 @@ class Tenants:
         return None if self.strict or not self.accepts(value) else derived_tenant_id(self.api, value)
 
     def authenticate(self, key: str, now: datetime) -> tuple[Tenant, dict[str, Any]]:
-        """Return the key's tenant and key entity; raise Unauthorized if the key may not be used.
+        """Return the key's tenant and key entity; raise KeyRefused if the key may not be used.
 
         A revoked or expired key is refused; an unknown key gets a fresh tenant, unless auth is
         strict or the API does not accept its format.
@@ -299,15 +305,15 @@ class Tenants:
             if known is not None:
                 tenant, record = known
                 if record.get("revoked"):
-                    raise Unauthorized(REVOKED_KEY)
+                    raise KeyRefused("revoked")
                 expires = record.get("expiresAt")
                 if expires and parse_instant(expires) <= now:
-                    raise Unauthorized("The API key has expired.")
+                    raise KeyRefused("expired")
                 self.for_key(key)  # marks the tenant as recently used
                 return tenant, record
             found = self.for_key(key)
             if found is None:
-                raise Unauthorized("Unknown API key (strict auth accepts fixture keys only).")
+                raise KeyRefused("unknown")
             return found, found.collection("apiKeys").get(key) or {}
 
     def register_key(self, tenant: Tenant, key: str) -> None:

@@ -25,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from mockserver import lifecycle
 from mockserver.app import create_app
 from mockserver.errors import ApiError
 from mockserver.faults.stage import prefer_rule
@@ -75,7 +76,7 @@ def fuzz_app():
 def fresh(app) -> None:
     """Back to the start-up state, rate limits off (429s would swamp the run)."""
     state = app.extensions["mockserver"]
-    state.reset()
+    lifecycle.reset(state)
     state.rate_limits.update(NO_LIMITS)
 
 

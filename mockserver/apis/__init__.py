@@ -12,11 +12,16 @@ from . import operations as table
 from .operations import Operation
 
 if TYPE_CHECKING:
+    from faker import Faker
     from flask import Blueprint, Response
     from marshmallow import Schema
 
+    from ..clock import Clock
+    from ..config import Settings
     from ..context import RequestContext
     from ..credentials import Credentials
+    from ..ratelimits.model import RateLimits
+    from ..seeding import Snapshot
     from ..state import MockState
     from ..tenants import Tenant
 
@@ -41,8 +46,45 @@ class Backend(Protocol):
         """Validate and store an entity sent through the control plane; return it as stored."""
         ...
 
+    def reset(self, seed: int) -> None:
+        """Return the backend's own sequences to a fresh start under `seed` (a reset that keeps the seed data)."""
+        ...
+
+    def export_counters(self) -> dict[str, Any]:
+        """The backend's own counters, for a snapshot's `counters` (none: {})."""
+        ...
+
+    def restore_counters(self, counters: dict[str, Any]) -> None:
+        """Take a snapshot's counters back (those export_counters gave)."""
+        ...
+
 
 BackendType = TypeVar("BackendType", bound=Backend)
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """What an API's `build` is given: the parts of the state it stands on, already made."""
+
+    settings: Settings
+    seed: int
+    clock: Clock
+    rate_limits: RateLimits
+    # The app's one Faker, made when seed data is first built (not at start-up).
+    faker: Callable[[], Faker]
+
+
+@dataclass(frozen=True)
+class Built:
+    """What an API's `build` gives: its backend, and its tenants' seed data and fixture keys."""
+
+    backend: Backend
+    snapshot: Snapshot
+    fixture_tenant_id: str
+    fixture_keys: list[dict[str, Any]]
+    # Tenants' options: the key entity of a tenant made on first use, and which keys may make one.
+    default_key: Callable[[str], dict[str, Any]] | None = None
+    accepts: Callable[[str], bool] | None = None
 
 
 @dataclass
@@ -57,7 +99,8 @@ class EmulatedApi:
     # Judge the request's credentials (None: no Authorization header): return the tenant and the
     # credentials with what the key may do, or raise Unauthorized.
     authenticate: Callable[[MockState, Credentials | None], tuple[Tenant, Credentials]]
-    build: Callable[[MockState], Backend]
+    # Build the backend and the seed data from the fixtures (at start-up and on each reseed).
+    build: Callable[[BuildInputs], Built]
     describe_entity: Callable[[str, dict[str, Any]], dict[str, Any]] = field(default=lambda collection, doc: doc)
     # The API's own response headers (e.g. inSigner's X-Request-Id and RateLimit-*), on every answer.
     decorate: Callable[[RequestContext, Response], Response] | None = None

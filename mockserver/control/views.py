@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from .. import __version__
+from .. import __version__, entities, lifecycle
 from ..clock import change_clock
 from ..context import get_state
 from ..errors import ControlError
@@ -40,7 +40,7 @@ def reset() -> Response:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
         raise ControlError(400, "invalid-reset", "seed: must be an integer")
     state = get_state()
-    counts = state.reset(seed)
+    counts = lifecycle.reset(state, seed)
     return json_response({"reset": True, "seed": state.seed, "clock": state.clock.describe(), "state": counts})
 
 
@@ -68,7 +68,7 @@ def state_overview() -> Response:
     tenant = request.args.get("tenant")
     if not tenant:
         return json_response({"apis": state.summary()})
-    named = state.tenants_named(tenant)  # first: an unseen key's tenants exist before they are counted
+    named = entities.tenants_named(state, tenant)  # first: an unseen key's tenants exist before they are counted
     counts = state.summary()
     return json_response({"apis": {api: {t.id: counts[api][t.id]} if t else {} for api, t in named.items()}})
 
@@ -77,9 +77,9 @@ def state_overview() -> Response:
 def state_collection(api: str, collection: str) -> Response:
     """List one collection, in the API's own shape, of one tenant or of all."""
     state = get_state()
-    emulated, tenants = state.collection(api, collection)
+    emulated, tenants = entities.collection(state, api, collection)
     key = request.args.get("tenant")
-    chosen = [state.tenants_named(key)[api]] if key else tenants.all()
+    chosen = [entities.tenants_named(state, key)[api]] if key else tenants.all()
     items: list[dict[str, Any]] = []
     with state.store.transaction():
         for tenant in chosen:
@@ -93,6 +93,6 @@ def state_collection(api: str, collection: str) -> Response:
 def add_entity(api: str, collection: str) -> Response:
     """Add an entity to one collection (validated, with defaults)."""
     state = get_state()
-    state.collection(api, collection)
-    created = state.add_entity(api, collection, control_body(required=True), request.args.get("tenant"))
+    entities.collection(state, api, collection)
+    created = entities.add_entity(state, api, collection, control_body(required=True), request.args.get("tenant"))
     return json_response(created, status=201)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -90,7 +90,9 @@ class ScenarioTarget(Protocol):
     rate_limits: RateLimits
     faults: FaultEngine
 
-    def add_entity(self, api: str, collection: str, body: dict[str, Any], key: str | None = None) -> dict[str, Any]: ...
+
+# Adds an entity (api, collection, body, tenant key or None) and returns it as listed (entities.add_entity).
+AddEntity = Callable[[str, str, dict[str, Any], str | None], dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -165,7 +167,7 @@ class Scenarios:
     def names(self) -> builtins.list[str]:
         return list(self._scenarios)
 
-    def apply(self, state: ScenarioTarget, name: str) -> dict[str, Any]:
+    def apply(self, state: ScenarioTarget, name: str, add_entity: AddEntity) -> dict[str, Any]:
         """Apply scenario `name`: entities, rate-limit settings, clock, then fault rules.
 
         Raises ScenarioError for an unknown name and ControlError when an entity is refused
@@ -178,7 +180,7 @@ class Scenarios:
         applied: dict[str, Any] = {"name": scenario.name, "description": scenario.description}
         if scenario.entities:
             applied["entities"] = [
-                state.add_entity(entity["api"], entity["collection"], entity["entity"], entity["tenant"])
+                add_entity(entity["api"], entity["collection"], entity["entity"], entity["tenant"])
                 for entity in scenario.entities
             ]
         if scenario.rate_limits is not None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from flask import Blueprint, Response
 
 from ..context import get_state
+from ..entities import add_entity
 from ..errors import ControlError
 from ..responses import json_response
 
@@ -23,4 +26,4 @@ def apply_scenario(name: str) -> Response:
     state = get_state()
     if state.scenarios.get(name) is None:
         raise ControlError(404, "not-found", f"no scenario {name!r} (GET /__mock/scenarios lists them)")
-    return json_response(state.scenarios.apply(state, name))
+    return json_response(state.scenarios.apply(state, name, partial(add_entity, state)))

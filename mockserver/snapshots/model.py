@@ -94,7 +94,7 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
                 "journalTruncated": truncated,
                 "faultNextId": fault_counters["nextRule"],
                 "faultRandom": fault_counters["random"],
-                "requestIds": state.request_ids_export(),
+                **backend_counters(state),
             },
         }
         if scope is not None:
@@ -278,7 +278,67 @@ def apply(state: MockState, checked: Checked) -> dict[str, Any]:
     """Make the state a checked snapshot's; return a summary."""
     with state.store.transaction():
         if checked.scope is None:
-            state.restore_whole(checked)
+            restore_whole(state, checked)
         else:
-            state.restore_scoped(checked)
+            restore_scoped(state, checked)
         return {"restored": True, "scope": checked.scope, "clock": state.clock.describe(), "state": state.summary()}
+
+
+def backend_counters(state: MockState) -> dict[str, Any]:
+    """Every backend's own counters (inSigner's request-id sequence), for the snapshot's `counters`."""
+    return {name: value for backend in state.backends.values() for name, value in backend.export_counters().items()}
+
+
+# -- applying one (the check above leaves nothing for these to trip on) -----------------------------------
+def use_options(state: MockState, options: dict[str, Any]) -> None:
+    """Take a snapshot's options; rebuild the seed data when they change what it is."""
+    seed, count = options["seed"], options["seedCount"]
+    changed = (seed, count, options["insignerAsyncSeconds"]) != (
+        state.seed,
+        state.settings.seed_count,
+        state.settings.insigner_async_seconds,
+    )
+    state.seed = seed
+    state.settings = state.settings.with_values(
+        seed_count=count, insigner_async_seconds=options["insignerAsyncSeconds"], strict_auth=options["strictAuth"]
+    )
+    for name in state.apis:
+        if changed:
+            state.rebuild(name)
+        state.tenants[name].seed = seed
+        state.tenants[name].strict = options["strictAuth"]
+
+
+def restore_whole(state: MockState, checked: Checked) -> None:
+    """Become exactly the snapshot's state (inside the store's transaction)."""
+    doc, counters = checked.doc, checked.doc["counters"]
+    use_options(state, checked.options)
+    state.store.drop_all()
+    for name, tenants in state.tenants.items():
+        tenants.restore(doc["tenants"][name], replace_all=True)
+    state.clock.restore(*checked.clock)
+    state.rate_limits.restore(doc["rateLimits"])
+    state.faults.restore(checked.rules, counters["faultNextId"], counters["faultRandom"])
+    state.journal.restore(doc["journal"], counters["journalNextId"], counters["journalTruncated"])
+    for backend in state.backends.values():
+        backend.restore_counters(counters)
+
+
+def restore_scoped(state: MockState, checked: Checked) -> None:
+    """Replace the snapshot's tenant(s), their windows, rules and journal entries; set the clock."""
+    doc = checked.doc
+    wanted = {tid for tid in (checked.scope or {}).values() if tid}
+    # The live rules' tenants (keys or ids) that name a replaced tenant, resolved before the
+    # tenants change and outside the engine's lock.
+    scoped_rules = {
+        value
+        for value in state.faults.rule_tenants()
+        if value in wanted or any(tenants.id_for(value) in wanted for tenants in state.tenants.values())
+    }
+    for name, tenants in state.tenants.items():
+        if name in doc["tenants"]:
+            tenants.restore(doc["tenants"][name], replace_all=False)
+    state.clock.restore(*checked.clock)
+    state.rate_limits.restore(doc["rateLimits"], tenants=wanted)
+    state.faults.replace_scoped(scoped_rules, checked.rules)
+    state.journal.replace_scoped(wanted, doc["journal"])

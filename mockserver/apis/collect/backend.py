@@ -69,6 +69,16 @@ class CollectBackend:
         self.clock = clock
         self.team_id = team_id
 
+    # -- a reset and a snapshot: Collect's backend keeps no sequences of its own ------------------
+    def reset(self, seed: int) -> None:
+        return None
+
+    def export_counters(self) -> dict[str, Any]:
+        return {}
+
+    def restore_counters(self, counters: dict[str, Any]) -> None:
+        return None
+
     def team(self, tenant: Tenant) -> dict[str, Any]:
         """Return the tenant's team."""
         teams = tenant.collection("teams")

@@ -23,6 +23,13 @@ DOCUMENTED_TEXTS = {
 
 
 # Reason phrases that changed between Python versions are pinned, so bodies do not.
+# The message of a 401 for each reason a known key is refused (mock-defined; Collect's page shows
+# only the 401's general text, which the body's `message` keeps for every 401 it documents).
+KEY_REFUSED = {
+    "revoked": "The API key has been revoked.",
+    "expired": "The API key has expired.",
+    "unknown": "Unknown API key (strict auth accepts fixture keys only).",
+}
 PINNED_PHRASES = {413: "Payload Too Large", 422: "Unprocessable Entity"}
 
 

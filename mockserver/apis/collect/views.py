@@ -12,10 +12,12 @@ from ...credentials import Credentials
 from ...dumping import compile_dumper
 from ...errors import BadRequest, Unauthorized, flatten_messages
 from ...responses import json_response
+from ...tenants import KeyRefused
 from .. import read_body
 from ..operations import instance
 from ..routing import blueprint_for
 from .backend import CollectBackend
+from .errors import KEY_REFUSED
 from .operations import OPERATIONS
 from .schemas import send_multiple_requests_schema
 
@@ -33,7 +35,10 @@ def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Ten
         raise Unauthorized("Send the API key as the password of HTTP Basic authentication.")
     if credentials.key is None:
         raise Unauthorized(credentials.problem)
-    tenant, _ = state.tenants["collect"].authenticate(credentials.key, state.clock.now())
+    try:
+        tenant, _ = state.tenants["collect"].authenticate(credentials.key, state.clock.now())
+    except KeyRefused as refused:
+        raise Unauthorized(KEY_REFUSED[refused.reason]) from None
     return tenant, credentials
 
 

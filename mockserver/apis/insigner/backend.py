@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -37,6 +39,7 @@ COLLECTIONS: dict[str, tuple[Any, ...]] = {
 BODY_DETAIL = "The request body contains invalid fields"
 QUERY_DETAIL = "The query parameters contain invalid values"
 FAILING_SUFFIX = ".invalid"
+REQUEST_ID_LENGTH = 20
 # ID lengths (mock-defined; the vendor's examples only show placeholders such as bs_abc123):
 # prefix + 24 cuid-like characters, documents "cm" + 23 like a 25-character cuid.
 PREFIXED_ID_LENGTH = 24
@@ -89,12 +92,34 @@ class InsignerBackend:
         limits: RateLimits,
         async_seconds: float = 0.0,
         failing_suffix: str = FAILING_SUFFIX,
+        seed: int = 0,
     ) -> None:
         self.clock = clock
         self.limits = limits
         self.async_seconds = async_seconds
         self.failing_suffix = failing_suffix
         self.org_id = org_id
+        # The X-Request-Id of every answer: one seeded sequence per app (a leaf lock of its own).
+        self._request_ids_lock = threading.Lock()
+        self._request_ids = IdFactory(random.Random(f"{seed}/requests"))
+
+    # -- the request-id sequence and the backend's part of a reset and a snapshot -------------------
+    def next_request_id(self) -> str:
+        """Return the next `req_...` id of the answers' X-Request-Id headers."""
+        with self._request_ids_lock:
+            return "req_" + self._request_ids.token(REQUEST_ID_LENGTH)
+
+    def reset(self, seed: int) -> None:
+        with self._request_ids_lock:
+            self._request_ids = IdFactory(random.Random(f"{seed}/requests"))
+
+    def export_counters(self) -> dict[str, Any]:
+        with self._request_ids_lock:
+            return {"requestIds": self._request_ids.export()}
+
+    def restore_counters(self, counters: dict[str, Any]) -> None:
+        with self._request_ids_lock:
+            self._request_ids = IdFactory.restored(counters["requestIds"])
 
     # -- reading --------------------------------------------------------------------------------
     def _settle(self, bulk_sends: Collection, doc: dict[str, Any], now: datetime) -> dict[str, Any]:

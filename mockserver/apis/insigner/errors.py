@@ -11,7 +11,6 @@ from flask import Response
 from ...errors import ApiError
 from ...ratelimits.model import RATE_LIMITED_DETAIL
 from ...responses import json_response
-from ...tenants import REVOKED_KEY
 from .schemas import ProblemSchema
 
 TYPE_BASE = "https://docs.insigner.com/errors/"  # sic: .com, as the vendor's pages write it
@@ -47,10 +46,16 @@ TITLES = {
     502: "Bad Gateway",
     503: "Service Unavailable",
 }
+# The detail of a 401 for each reason a known key is refused (mock-defined: the vendor's page shows none).
+KEY_REFUSED = {
+    "revoked": "The API key has been revoked.",
+    "expired": "The API key has expired.",
+    "unknown": "Unknown API key (strict auth accepts fixture keys only).",
+}
 # Used when the error carries no detail of its own (e.g. an injected fault).
 DEFAULT_DETAILS = {
     400: "Malformed JSON or invalid request format",
-    401: REVOKED_KEY,  # an injected 401 is what a revoked key gets
+    401: KEY_REFUSED["revoked"],  # an injected 401 is what a revoked key gets
     403: "API key lacks the required scope",
     404: "Resource not found",
     409: "Action conflicts with current resource state",

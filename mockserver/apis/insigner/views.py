@@ -12,10 +12,12 @@ from ...credentials import Credentials
 from ...dumping import compile_dumper
 from ...errors import Forbidden, Unauthorized, ValidationFailed, flatten_messages
 from ...responses import json_response, no_content
+from ...tenants import KeyRefused
 from .. import read_body
 from ..operations import instance
 from ..routing import blueprint_for
 from .backend import BODY_DETAIL, QUERY_DETAIL, InsignerBackend, has_scope, is_well_formed_key
+from .errors import KEY_REFUSED
 from .operations import OPERATIONS
 
 if TYPE_CHECKING:
@@ -47,7 +49,10 @@ def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Ten
         raise Unauthorized("API keys start with isk_")
     if not is_well_formed_key(key):
         raise Unauthorized("Invalid API key format")
-    tenant, record = state.tenants["insigner"].authenticate(key, state.clock.now())
+    try:
+        tenant, record = state.tenants["insigner"].authenticate(key, state.clock.now())
+    except KeyRefused as refused:
+        raise Unauthorized(KEY_REFUSED[refused.reason]) from None
     return tenant, Credentials(credentials.scheme, key, scopes=tuple(record.get("scopes") or ()))
 
 
@@ -64,7 +69,7 @@ def decorate(ctx: RequestContext, response: Response) -> Response:
     # The names already set, read once: werkzeug's `in` scans and lower-cases the list each time.
     present = {name.lower() for name, _ in answer_headers.items()}
     if "x-request-id" not in present:
-        answer_headers.add("X-Request-Id", state.next_request_id())
+        answer_headers.add("X-Request-Id", state.backend("insigner", InsignerBackend).next_request_id())
     caller = ctx.caller
     # A 401 has no key to count against, whether the key was refused or a fault stands for that.
     if caller is None or response.status_code == 401:
