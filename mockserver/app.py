@@ -99,7 +99,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     apis = _load_apis()
     # Scenarios name the APIs' collections: they are read (and checked) before the state is built.
-    scenarios = Scenarios.load(settings.fixtures_path / "scenarios", {api.name: api for api in apis})
+    scenarios = Scenarios.load(settings.fixtures_path / "scenarios", {api.name: tuple(api.collections) for api in apis})
     state = MockState(settings, apis, scenarios)
     app.extensions[EXTENSION] = state
     for api in apis:

@@ -8,6 +8,9 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+# The emulated APIs, by the names the control plane, the journal and the patterns use.
+API_NAMES = ("collect", "insigner")
+
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 STORES = ("memory", "tinydb")
 TRUE = {"1", "true", "yes", "on"}

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..bodies import BodyError, read_json_body
+from ..config import API_NAMES as API_NAMES
 from ..errors import ApiError, BadRequest, PayloadTooLarge
 from . import operations as table
 from .operations import Operation
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from ..state import MockState
     from ..tenants import Tenant
 
-API_NAMES = ("collect", "insigner")
 
 # The short `message` of the field error `body` that each body problem gets.
 BODY_FIELD_MESSAGES = {

@@ -14,9 +14,9 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from ..apis import API_NAMES
 from ..bodies import has_lone_surrogate, nests_deeper
 from ..clock import from_timestamp, iso_millis
+from ..config import API_NAMES
 
 # Bodies are kept up to this size; a longer one is kept as text, cut, with its full size.
 BODY_CAP = 16 * 1024

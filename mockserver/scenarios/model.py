@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -24,7 +24,7 @@ from ..faults.rules import FaultRule, FaultRuleSchema
 from ..ratelimits.model import RateLimits
 
 if TYPE_CHECKING:
-    from ..apis import EmulatedApi
+    pass
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -110,8 +110,8 @@ class Scenario:
         return {"name": self.name, "description": self.description}
 
 
-def load_scenario(path: Path, apis: Mapping[str, EmulatedApi]) -> Scenario:
-    """Read and check one scenario file; raise ScenarioError naming the file and the field."""
+def load_scenario(path: Path, apis: Mapping[str, Collection[str]]) -> Scenario:
+    """Read and check one scenario file (`apis`: each API's collections); raise ScenarioError naming the field."""
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError) as exc:
@@ -130,7 +130,7 @@ def load_scenario(path: Path, apis: Mapping[str, EmulatedApi]) -> Scenario:
         api = apis.get(entity["api"])
         if api is None:
             raise ScenarioError(f"scenario file {path}: entities.{index}.api: unknown api {entity['api']!r}")
-        if entity["collection"] not in api.collections:
+        if entity["collection"] not in api:
             raise ScenarioError(
                 f"scenario file {path}: entities.{index}.collection: "
                 f"{entity['api']} has no collection {entity['collection']!r}"
@@ -152,7 +152,7 @@ class Scenarios:
         self._scenarios = dict(scenarios)
 
     @classmethod
-    def load(cls, folder: Path, apis: Mapping[str, EmulatedApi]) -> Scenarios:
+    def load(cls, folder: Path, apis: Mapping[str, Collection[str]]) -> Scenarios:
         """Read every `*.json` of `folder` (none if it does not exist)."""
         paths = sorted(folder.glob("*.json")) if folder.is_dir() else []
         return cls({path.stem: load_scenario(path, apis) for path in paths})
