@@ -394,13 +394,16 @@ function handleFailure(error) {
 }
 
 async function loop() {
+  const began = Date.now();
   try {
     await refreshAll(false);
   } catch (error) {
     if (error.status === 401) return handleFailure(error);
     show("journal-error", error.message);
   }
-  timer = setTimeout(loop, FAST_MS);
+  // One refresh every FAST_MS from start to start: a slow refresh shortens the wait after it, so
+  // a new request still shows within a second.
+  timer = setTimeout(loop, Math.max(0, FAST_MS - (Date.now() - began)));
 }
 
 async function start() {
