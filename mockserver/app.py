@@ -27,7 +27,7 @@ from .ratelimits.views import blueprint as rate_limit_calls
 from .scenarios.model import ScenarioError, Scenarios
 from .scenarios.views import blueprint as scenario_calls
 from .serving.accesslog import install_access_log
-from .snapshots.model import load_startup_snapshot
+from .snapshots.model import StartupSnapshot
 from .snapshots.views import blueprint as snapshot_calls
 from .state import MockState
 from .verification.views import blueprint as verification_calls
@@ -100,7 +100,9 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
     apis = _load_apis()
     # Scenarios name the APIs' collections: they are read (and checked) before the state is built.
     scenarios = Scenarios.load(settings.fixtures_path / "scenarios", {api.name: tuple(api.collections) for api in apis})
-    state = MockState(settings, apis, scenarios)
+    # A --snapshot file is read first: a reset returns to it, so the state is given it whole.
+    startup = StartupSnapshot(settings.snapshot) if settings.snapshot else None
+    state = MockState(settings, apis, scenarios, startup.restore if startup else None)
     app.extensions[EXTENSION] = state
     for api in apis:
         app.register_blueprint(api.blueprint)
@@ -116,8 +118,8 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
         apply_startup_scenario(state)
     except ControlError as exc:
         raise ScenarioError(f"scenario {settings.scenario!r}: {exc.message}") from None
-    if settings.snapshot:
-        load_startup_snapshot(state, settings.snapshot)
+    if state.startup_restore is not None:
+        state.startup_restore(state)
     _install_error_handlers(app)
     return app
 

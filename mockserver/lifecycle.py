@@ -22,7 +22,7 @@ def reset(state: MockState, seed: int | None = None) -> dict[str, Any]:
     Return the counts per API, tenant and collection.
     """
     if seed is None and state.startup_restore is not None:
-        state.startup_restore()
+        state.startup_restore(state)
         return state.summary()
     with state.store.transaction():
         wanted = state.startup_settings.seed if seed is None else seed

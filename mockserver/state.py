@@ -47,7 +47,13 @@ if TYPE_CHECKING:
 class MockState:
     """Everything one app instance knows; two apps in one process share nothing."""
 
-    def __init__(self, settings: Settings, apis: list[EmulatedApi], scenarios: Scenarios) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        apis: list[EmulatedApi],
+        scenarios: Scenarios,
+        startup_restore: Callable[[MockState], object] | None = None,
+    ) -> None:
         self.settings = settings
         # What a reset returns to: a restored snapshot's options hold until then.
         self.startup_settings = settings
@@ -62,7 +68,7 @@ class MockState:
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
         # With --snapshot: restores that snapshot, the start-up state a reset returns to.
-        self.startup_restore: Callable[[], Any] | None = None
+        self.startup_restore = startup_restore
         self.verifier = Verifier(self.journal)
         # Spans resets: only DELETE /__mock/coverage clears it.
         self.coverage = Coverage(self.clock.timestamp())

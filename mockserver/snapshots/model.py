@@ -239,21 +239,32 @@ class StartupSnapshotError(ValueError):
     """--snapshot names a file that is not a usable snapshot (one line for the user)."""
 
 
-def load_startup_snapshot(state: MockState, path: str) -> None:
-    """Start from the snapshot in `path`; it becomes the state a reset returns to."""
-    try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise StartupSnapshotError(f"snapshot: cannot read {path}: {exc.strerror or exc}") from None
-    except ValueError as exc:
-        raise StartupSnapshotError(f"snapshot: {path} is not JSON: {exc}") from None
-    try:
-        checked = check(state, doc)
-    except ControlError as exc:
-        raise StartupSnapshotError(f"snapshot: {path}: {exc.message}") from None
-    apply(state, checked)
-    # Checked once: a reset applies it again (restoring copies what it stores, so it stays intact).
-    state.startup_restore = lambda: apply(state, checked)
+class StartupSnapshot:
+    """The snapshot of --snapshot: read before the state is built, checked on first use, applied by each reset.
+
+    `restore` is what the state is given to return to (`MockState(startup_restore=...)`): the check
+    runs once, and each later restore applies the same checked document (restoring copies what it
+    stores, so it stays intact).
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        try:
+            self.doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise StartupSnapshotError(f"snapshot: cannot read {path}: {exc.strerror or exc}") from None
+        except ValueError as exc:
+            raise StartupSnapshotError(f"snapshot: {path} is not JSON: {exc}") from None
+        self._checked: Checked | None = None
+
+    def restore(self, state: MockState) -> None:
+        """Make the state the snapshot's; raise StartupSnapshotError (one line) when it does not pass the check."""
+        if self._checked is None:
+            try:
+                self._checked = check(state, self.doc)
+            except ControlError as exc:
+                raise StartupSnapshotError(f"snapshot: {self.path}: {exc.message}") from None
+        apply(state, self._checked)
 
 
 def restore(state: MockState, doc: Any) -> dict[str, Any]:
