@@ -16,14 +16,16 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from browser import find_chromium, launch_args, missing_message  # noqa: E402
-from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, start_serve  # noqa: E402
+from helpers import (  # noqa: E402
+    BULK_SEND_EXAMPLE,
+    COLLECT_KEY,
+    INSIGNER_KEY,
+    SEND_EXAMPLE,
+    basic,
+    bearer,
+    start_serve,
+)
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
-
-EXAMPLE = {
-    "templateId": "tpl_abc123",
-    "name": "Q3 Vendor Agreements",
-    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"}],
-}
 
 
 def traffic(url: str) -> None:
@@ -32,11 +34,11 @@ def traffic(url: str) -> None:
         url + "/__mock/faults", json={"api": "insigner", "method": "POST", "status": 502, "times": 1}, timeout=30
     )
     for _ in range(2):
-        requests.post(url + "/api/v1/bulk-sends", json=EXAMPLE, headers=bearer(INSIGNER_KEY), timeout=30)
+        requests.post(url + "/api/v1/bulk-sends", json=BULK_SEND_EXAMPLE, headers=bearer(INSIGNER_KEY), timeout=30)
     requests.get(url + "/api/v1/bulk-sends?status=completed", headers=bearer(INSIGNER_KEY), timeout=30)
     requests.post(
         url + "/v1/requests",
-        json={"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]},
+        json=SEND_EXAMPLE,
         headers=basic(COLLECT_KEY),
         timeout=30,
     )

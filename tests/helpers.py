@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import copy
 import os
 import signal
 import subprocess
@@ -12,6 +13,9 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+
+from mockserver.apis.collect import examples as collect_examples
+from mockserver.apis.insigner import examples as insigner_examples
 
 COLLECT_KEY = "collect_test_key"
 GOLDEN_COLLECT_TIME = "2022-07-04T07:20:06Z"
@@ -29,13 +33,22 @@ INSIGNER_KEYS = {
 }
 GOLDEN_INSIGNER_TIME = "2026-05-28T12:00:00.000Z"
 
-# The reference pages' example calls, trimmed to one signer / one contact: they succeed on a fresh server.
-BULK_SEND_EXAMPLE = {
-    "templateId": "tpl_abc123",
-    "name": "Q3 Vendor Agreements",
-    "signers": [{"name": "Alice Johnson", "email": "alice@vendor-a.com"}],
-}
-SEND_EXAMPLE = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}
+# The reference pages' example calls (their one copy, apis/<api>/examples.py), trimmed to one
+# signer / one contact and no email message: they succeed on a fresh server.
+# Deep copies: a test that changes one cannot change the vendor's example the mock serves.
+BULK_SEND_EXAMPLE = copy.deepcopy(
+    {
+        "templateId": insigner_examples.CREATE_REQUEST["templateId"],
+        "name": insigner_examples.CREATE_REQUEST["name"],
+        "signers": insigner_examples.CREATE_REQUEST["signers"][:1],
+    }
+)
+SEND_EXAMPLE = copy.deepcopy(
+    {
+        "campaignId": collect_examples.SEND_MULTIPLE_REQUESTS_REQUEST["campaignId"],
+        "contacts": collect_examples.SEND_MULTIPLE_REQUESTS_REQUEST["contacts"][:1],
+    }
+)
 
 
 def basic(key: str) -> dict[str, str]:
