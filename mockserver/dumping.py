@@ -3,6 +3,8 @@
 `compile_dumper(schema)` reads the schema's declared fields once and returns a function that
 gives the same result as `schema.dump(obj)` for plain dict objects (missing keys are left
 out, as marshmallow does). Fields of other kinds fall back to their own `serialize`.
+`compile_dumper(schema, json_keys=True)` reads each value under its data key instead (an
+object already in its JSON shape, as the control plane builds its answers).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ _PASS_THROUGH = (fields.Raw, fields.Dict)
 _MISSING = object()
 
 
-def _value_dumper(field: fields.Field[Any]) -> Dumper | None:
+def _value_dumper(field: fields.Field[Any], json_keys: bool) -> Dumper | None:
     """Return a converter for one field's value, or None if the field must serialise itself."""
     kind = type(field)
     if kind is fields.String:
@@ -29,12 +31,12 @@ def _value_dumper(field: fields.Field[Any]) -> Dumper | None:
     if kind in _PASS_THROUGH:
         return lambda value: value
     if kind is fields.Nested and isinstance(field, fields.Nested) and isinstance(field.schema, Schema):
-        inner = compile_dumper(field.schema)
+        inner = compile_dumper(field.schema, json_keys)
         if field.many:
             return lambda value: None if value is None else [inner(item) for item in value]
         return lambda value: None if value is None else inner(value)
     if kind is fields.List and isinstance(field, fields.List):
-        item = _value_dumper(field.inner)
+        item = _value_dumper(field.inner, json_keys)
         if item is None:
             inner_field = field.inner
             return lambda value: None if value is None else [inner_field._serialize(v, None, None) for v in value]
@@ -42,11 +44,12 @@ def _value_dumper(field: fields.Field[Any]) -> Dumper | None:
     return None
 
 
-def compile_dumper(schema: Schema) -> Dumper:
-    """Return a function equivalent to `schema.dump` for dict objects."""
+def compile_dumper(schema: Schema, json_keys: bool = False) -> Dumper:
+    """Return a function equivalent to `schema.dump` for dict objects (keyed by data keys if `json_keys`)."""
     plan: list[tuple[str, str, Dumper | None, fields.Field[Any]]] = []
     for name, field in schema.dump_fields.items():
-        plan.append((field.attribute or name, field.data_key or name, _value_dumper(field), field))
+        key = field.data_key or name
+        plan.append((key if json_keys else field.attribute or name, key, _value_dumper(field, json_keys), field))
     many = schema.many
 
     def dump_one(obj: Any) -> dict[str, Any]:

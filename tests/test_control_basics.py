@@ -59,6 +59,9 @@ def test_clock__reset_returns_to_startup_mode(client):
         pytest.param({"advance": "10"}, id="advance-string"),
         pytest.param({"freeze": True, "advance": 1}, id="two-actions"),
         pytest.param({"unfreeze": False}, id="unfreeze-false"),
+        pytest.param({"freeze": None}, id="freeze-null"),
+        pytest.param({"advance": None}, id="advance-null"),
+        pytest.param({"unfreeze": None}, id="unfreeze-null"),
     ],
 )
 def test_clock__bad_body(client, body):

@@ -5,12 +5,16 @@ from __future__ import annotations
 import re
 
 import pytest
+from helpers import INSIGNER_KEY, bearer
+from marshmallow import Schema
 from openapi_spec_validator import validate
 
 from mockserver.apis.collect.schemas import SendMultipleRequestsSchema
 from mockserver.apis.insigner.schemas import BulkSendCreateSchema, BulkSendListArgsSchema
+from mockserver.control.calls import call_of
 from mockserver.faults.rules import FaultRuleSchema
-from mockserver.openapi.document import CONTROL, document
+from mockserver.openapi import document as document_module
+from mockserver.openapi.document import document
 
 METHODS = {"GET", "POST", "PUT", "PATCH", "DELETE"}
 
@@ -54,8 +58,55 @@ def test_openapi__every_endpoint_has_its_record(app):
     state = app.extensions["mockserver"]
     tables = {f"{name}.{operation.endpoint}" for name, api in state.apis.items() for operation in api.operations}
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
-    assert endpoints == tables | set(CONTROL)
-    assert not tables & set(CONTROL)
+    control = {endpoint for endpoint in endpoints if call_of(app.view_functions[endpoint]) is not None}
+    assert endpoints == tables | control
+    assert not tables & control
+
+
+def test_openapi__the_document_has_no_schema_of_its_own():
+    """Every schema it shows is one a call loads or dumps with: none is defined for the document alone."""
+    own = [
+        name
+        for name, value in vars(document_module).items()
+        if isinstance(value, type) and issubclass(value, Schema) and value.__module__ == document_module.__name__
+    ]
+    assert own == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/__mock/health",
+        "/__mock/clock",
+        "/__mock/faults",
+        "/__mock/requests",
+        "/__mock/rate-limits",
+        "/__mock/state",
+        "/__mock/scenarios",
+        "/__mock/coverage",
+    ],
+)
+def test_openapi__a_control_answer_has_the_members_its_schema_documents_in_that_order(client, spec, path):
+    client.post("/__mock/faults", json={"api": "insigner", "status": 503, "delayMs": 5})
+    client.get("/api/v1/bulk-sends", headers=bearer(INSIGNER_KEY))
+    answer = client.get(path).get_json()
+    schema = spec["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+    properties = resolve(spec, schema)["properties"]
+    assert list(answer) == [name for name in properties if name in answer]
+    assert set(answer) <= set(properties)
+    # One level down, where the answer lists objects (a rule, a journal entry, a scenario).
+    for name, value in answer.items():
+        inner = resolve(spec, properties[name])
+        if isinstance(value, list) and value and isinstance(value[0], dict) and "items" in inner:
+            members = resolve(spec, inner["items"])["properties"]
+            assert list(value[0]) == [key for key in members if key in value[0]], (path, name)
+
+
+def resolve(spec, schema):
+    """Follow a $ref into components/schemas."""
+    while "$ref" in schema:
+        schema = spec["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
 
 
 def test_openapi__documented_statuses_are_coverages(client, spec):

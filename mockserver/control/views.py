@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, request
+from marshmallow import EXCLUDE, ValidationError
 
 from .. import __version__, entities, lifecycle
 from ..clock import change_clock
@@ -12,73 +13,115 @@ from ..context import get_state
 from ..errors import ControlError
 from ..responses import json_response
 from .body import control_body, reject_unknown
+from .calls import ControlCall
+from .schemas import (
+    ClockChangeSchema,
+    ClockSchema,
+    HealthSchema,
+    ItemsSchema,
+    ResetBodySchema,
+    ResetSchema,
+    StateSchema,
+    TenantQuerySchema,
+)
 
 blueprint = Blueprint("control", __name__, url_prefix="/__mock")
+HEALTH = ControlCall(answer=HealthSchema, secured=False)
+RESET = ControlCall(answer=ResetSchema, body=ResetBodySchema, body_required=False, errors=(400,))
+CLOCK = ControlCall(answer=ClockSchema)
+SET_CLOCK = ControlCall(answer=ClockSchema, body=ClockChangeSchema, errors=(400,))
+STATE = ControlCall(answer=StateSchema, query=TenantQuerySchema)
+COLLECTION = ControlCall(answer=ItemsSchema, query=TenantQuerySchema, errors=(404,))
+# An entity in its API's own shape: the API's schema of that collection checks it.
+ADD_ENTITY = ControlCall(
+    ok=201, answer={"type": "object"}, body={"type": "object"}, query=TenantQuerySchema, errors=(400, 404, 409)
+)
+RESET_BODY = ResetBodySchema()
+CLOCK_CHANGE = ClockChangeSchema()
+TENANT = TenantQuerySchema(unknown=EXCLUDE)
+
+
+def tenant_asked() -> str | None:
+    """The `tenant` query parameter of a state call (none when empty)."""
+    return TENANT.load(request.args).get("tenant") or None
 
 
 @blueprint.get("/health")
+@HEALTH
 def health() -> Response:
     """Say the server is up, with its version, APIs, store and seed."""
     state = get_state()
     return json_response(
-        {
-            "status": "ok",
-            "version": __version__,
-            "apis": list(state.apis),
-            "store": state.settings.store,
-            "seed": state.seed,
-        }
+        HEALTH.dump(
+            {
+                "status": "ok",
+                "version": __version__,
+                "apis": list(state.apis),
+                "store": state.settings.store,
+                "seed": state.seed,
+            }
+        )
     )
 
 
 @blueprint.post("/reset")
+@RESET
 def reset() -> Response:
     """Return to the start-up state; `{"seed": N}` reseeds."""
     body = control_body()
-    reject_unknown(body, {"seed"}, "invalid-reset")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise ControlError(400, "invalid-reset", "seed: must be an integer")
+    reject_unknown(body, set(RESET_BODY.fields), "invalid-reset")
+    try:
+        seed = RESET_BODY.load(body).get("seed")
+    except ValidationError:
+        raise ControlError(400, "invalid-reset", "seed: must be an integer") from None
     state = get_state()
     counts = lifecycle.reset(state, seed)
-    return json_response({"reset": True, "seed": state.seed, "clock": state.clock.describe(), "state": counts})
+    return json_response(
+        RESET.dump({"reset": True, "seed": state.seed, "clock": state.clock.describe(), "state": counts})
+    )
 
 
 @blueprint.get("/clock")
+@CLOCK
 def clock() -> Response:
     """Show the mock's clock."""
-    return json_response(get_state().clock.describe())
+    return json_response(CLOCK.dump(get_state().clock.describe()))
 
 
 @blueprint.post("/clock")
+@SET_CLOCK
 def set_clock() -> Response:
     """Freeze, advance or unfreeze the mock's clock."""
     clock = get_state().clock
     try:
-        change_clock(clock, control_body(required=True))
+        change_clock(clock, CLOCK_CHANGE.load(control_body(required=True)))
     except ValueError as exc:
         raise ControlError(400, "invalid-clock", str(exc)) from None
-    return json_response(clock.describe())
+    return json_response(SET_CLOCK.dump(clock.describe()))
 
 
 @blueprint.get("/state")
+@STATE
 def state_overview() -> Response:
     """Count entities per API, tenant and collection."""
     state = get_state()
-    tenant = request.args.get("tenant")
-    if not tenant:
-        return json_response({"apis": state.summary()})
+    tenant = tenant_asked()
+    if tenant is None:
+        return json_response(STATE.dump({"apis": state.summary()}))
     named = entities.tenants_named(state, tenant)  # first: an unseen key's tenants exist before they are counted
     counts = state.summary()
-    return json_response({"apis": {api: {t.id: counts[api][t.id]} if t else {} for api, t in named.items()}})
+    return json_response(
+        STATE.dump({"apis": {api: {t.id: counts[api][t.id]} if t else {} for api, t in named.items()}})
+    )
 
 
 @blueprint.get("/state/<api>/<collection>")
+@COLLECTION
 def state_collection(api: str, collection: str) -> Response:
     """List one collection, in the API's own shape, of one tenant or of all."""
     state = get_state()
     emulated, tenants = entities.collection(state, api, collection)
-    key = request.args.get("tenant")
+    key = tenant_asked()
     chosen = [entities.tenants_named(state, key)[api]] if key else tenants.all()
     items: list[dict[str, Any]] = []
     with state.store.transaction():
@@ -86,13 +129,14 @@ def state_collection(api: str, collection: str) -> Response:
             if tenant is None:
                 raise ControlError(404, "not-found", "unknown tenant (strict auth accepts fixture keys only)")
             items.extend(emulated.describe_entity(collection, doc) for doc in tenant.collection(collection).all())
-    return json_response({"items": items})
+    return json_response(COLLECTION.dump({"items": items}))
 
 
 @blueprint.post("/state/<api>/<collection>")
+@ADD_ENTITY
 def add_entity(api: str, collection: str) -> Response:
     """Add an entity to one collection (validated, with defaults)."""
     state = get_state()
     entities.collection(state, api, collection)
-    created = entities.add_entity(state, api, collection, control_body(required=True), request.args.get("tenant"))
+    created = entities.add_entity(state, api, collection, control_body(required=True), tenant_asked())
     return json_response(created, status=201)

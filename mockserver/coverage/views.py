@@ -3,36 +3,31 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from marshmallow import RAISE, Schema, ValidationError, fields, validate
+from marshmallow import ValidationError
 
 from ..clock import from_timestamp, iso_millis
 from ..context import get_state
+from ..control.calls import ControlCall
 from ..errors import ControlError, describe_problems
 from ..responses import json_response, no_content
-from .report import FORMATS, render
+from .report import render
+from .schemas import CoverageQuerySchema, CoverageSchema
 
 blueprint = Blueprint("coverage", __name__, url_prefix="/__mock")
-
-
-class CoverageQuerySchema(Schema):
-    """The query parameters of GET /__mock/coverage."""
-
-    class Meta:
-        unknown = RAISE
-
-    format = fields.String(
-        load_default="json", validate=validate.OneOf(FORMATS), metadata={"description": "json, markdown or junit."}
-    )
-    tenant = fields.String(
-        validate=validate.Length(min=1, max=500),
-        metadata={"description": "The API key the client uses (or a tenant id): that tenant's answers only."},
-    )
-
-
 QUERY = CoverageQuerySchema()
+COVERAGE = ControlCall(
+    answer=CoverageSchema,
+    query=CoverageQuerySchema,
+    errors=(400,),
+    formats={
+        "text/markdown": {"type": "string", "description": "?format=markdown: a table and a summary line."},
+        "application/xml": {"type": "string", "description": "?format=junit: JUnit XML."},
+    },
+)
 
 
 @blueprint.get("/coverage")
+@COVERAGE
 def coverage() -> Response:
     """Lay every answer given since the last clear against each operation's documented answers."""
     state = get_state()
@@ -48,12 +43,13 @@ def coverage() -> Response:
         state.tenant_ids(tenant) if tenant is not None else None,
     )
     if values["format"] == "json":
-        return json_response(doc)
+        return json_response(COVERAGE.dump(doc))
     text, content_type = render(doc, values["format"])
     return Response(text, content_type=content_type)
 
 
 @blueprint.delete("/coverage")
+@ControlCall(ok=204)
 def clear_coverage() -> Response:
     """Forget every counted answer; counting starts again now (mock clock)."""
     state = get_state()

@@ -14,6 +14,7 @@ from importlib import resources
 
 from flask import Blueprint, Response
 
+from ..control.calls import ControlCall
 from ..errors import ControlError
 
 blueprint = Blueprint("dashboard", __name__, url_prefix="/__mock")
@@ -46,12 +47,18 @@ def page_file(name: str) -> Response:
 
 
 @blueprint.get("/ui")
+@ControlCall(secured=False, formats={"text/html": {"type": "string"}})
 def dashboard() -> Response:
     """The dashboard: the journal live, fault rules, scenarios, clock, rate limits, coverage, state."""
     return page_file("index.html")
 
 
 @blueprint.get("/ui/static/<filename>")
+@ControlCall(
+    secured=False,
+    errors=(404,),
+    formats={kind: {"type": "string"} for kind in ("text/css", "text/javascript", "text/html")},
+)
 def static_file(filename: str) -> Response:
     """The dashboard's script and style sheet."""
     if filename not in FILES:

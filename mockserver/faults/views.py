@@ -6,14 +6,19 @@ from flask import Blueprint, Response
 
 from ..context import get_state
 from ..control.body import control_body
+from ..control.calls import ControlCall
 from ..errors import ControlError
 from ..responses import json_response, no_content
-from .rules import FaultRuleError, load_rule
+from .rules import FaultRuleError, FaultRuleSchema, load_rule
+from .schemas import FaultListSchema, FaultSchema
 
 blueprint = Blueprint("faults", __name__, url_prefix="/__mock")
+ADD = ControlCall(ok=201, answer=FaultSchema, body=FaultRuleSchema, errors=(400,))
+LIST = ControlCall(answer=FaultListSchema)
 
 
 @blueprint.post("/faults")
+@ADD
 def add_fault() -> Response:
     """Add a fault rule; 201 with it, its id, hits and remaining."""
     body = control_body(required=True)
@@ -21,16 +26,18 @@ def add_fault() -> Response:
         rule = load_rule(body)
     except FaultRuleError as exc:
         raise ControlError(400, "invalid-fault", str(exc)) from None
-    return json_response(get_state().faults.add(rule), status=201)
+    return json_response(ADD.dump(get_state().faults.add(rule)), status=201)
 
 
 @blueprint.get("/faults")
+@LIST
 def list_faults() -> Response:
     """List the fault rules, oldest first, with live hits and remaining."""
-    return json_response({"faults": get_state().faults.list()})
+    return json_response(LIST.dump({"faults": get_state().faults.list()}))
 
 
 @blueprint.delete("/faults/<fault_id>")
+@ControlCall(ok=204, errors=(404,))
 def remove_fault(fault_id: str) -> Response:
     """Remove one fault rule."""
     if not get_state().faults.remove(fault_id):
@@ -39,6 +46,7 @@ def remove_fault(fault_id: str) -> Response:
 
 
 @blueprint.delete("/faults")
+@ControlCall(ok=204)
 def clear_faults() -> Response:
     """Remove every fault rule."""
     get_state().faults.clear()

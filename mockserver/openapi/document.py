@@ -3,7 +3,8 @@ marshmallow schemas that validate requests, and from the app's own routes.
 
 The emulated APIs' operations come from each API's operation table (`apis/<api>/operations.py`:
 route, schemas, documented answers, the vendor's examples); the /__mock calls from the control
-plane's records (CONTROL, below). Every route of the app must have one or the other, so nothing
+plane's records (`control/calls.py`: each /__mock view carries its `ControlCall`, whose schemas
+the view dumps its answer with). Every route of the app must have one or the other, so nothing
 can be missed.
 """
 
@@ -27,12 +28,9 @@ from ..apis.insigner import zod
 from ..apis.insigner.errors import PROBLEM_MIMETYPE
 from ..apis.operations import Operation as ApiOperation
 from ..context import get_state
-from ..coverage.views import CoverageQuerySchema
-from ..faults.rules import FaultRuleSchema
+from ..control.calls import call_of
+from ..control.schemas import ControlErrorSchema
 from ..fields import StrictBoolean
-from ..journal.model import JournalQuerySchema
-from ..ratelimits.model import DEFAULTS as RATE_LIMIT_DEFAULTS
-from ..verification.model import PatternSchema
 
 EXTENSION = "mockserver.openapi"
 OPENAPI_VERSION = "3.1.0"
@@ -56,211 +54,7 @@ PREFER = {
 }
 
 
-# -- schemas of the control plane's answers (its request bodies have their own schemas elsewhere) ------
-class ControlErrorDetailSchema(Schema):
-    code = fields.String(required=True)
-    message = fields.String(required=True)
-
-
-class ControlErrorSchema(Schema):
-    """Every control-plane error."""
-
-    error = fields.Nested(ControlErrorDetailSchema, required=True)
-
-
-class HealthSchema(Schema):
-    status = fields.String()
-    version = fields.String()
-    apis = fields.List(fields.String())
-    store = fields.String()
-    seed = fields.Integer()
-
-
-class ResetBodySchema(Schema):
-    seed = fields.Integer(metadata={"description": "Reseed every ID, Faker value and fault probability."})
-
-
-class ClockSchema(Schema):
-    now = fields.String(metadata={"format": "date-time"})
-    frozen = fields.Boolean()
-
-
-class ClockChangeSchema(Schema):
-    """Exactly one of freeze, advance, unfreeze."""
-
-    freeze = fields.Raw(metadata={"description": "An ISO 8601 instant, or true (the current mock time)."})
-    advance = fields.Float(metadata={"description": "Seconds, frozen or not."})
-    unfreeze = fields.Boolean(metadata={"description": "true: run on from the current mock time."})
-
-
-class ResetSchema(Schema):
-    reset = fields.Boolean()
-    seed = fields.Integer()
-    clock = fields.Nested(ClockSchema)
-    state = fields.Dict(metadata={"description": "Counts per API, tenant and collection."})
-
-
-def _settings_schema(name: str, defaults: dict[str, Any]) -> type[Schema]:
-    # The settings' fields follow their start-up values: booleans and whole numbers.
-    return Schema.from_dict(
-        {key: fields.Boolean() if isinstance(value, bool) else fields.Integer() for key, value in defaults.items()},
-        name=name,
-    )
-
-
-RateLimitsSchema = Schema.from_dict(
-    {
-        api: fields.Nested(_settings_schema(f"{api.capitalize()}RateLimits", values))
-        for api, values in RATE_LIMIT_DEFAULTS.items()
-    },
-    name="RateLimits",
-)
-
-
-class StateSchema(Schema):
-    apis = fields.Dict(metadata={"description": "Counts per API, tenant and collection."})
-
-
-class TenantQuerySchema(Schema):
-    tenant = fields.String(metadata={"description": "An API key: only its tenant (created if new)."})
-
-
-class ItemsSchema(Schema):
-    items = fields.List(fields.Dict(), metadata={"description": "Objects in the API's own shape."})
-
-
-class FaultSchema(FaultRuleSchema):
-    """A fault rule as listed: as given, with its id and live counters."""
-
-    hits = fields.Integer()
-    remaining = fields.Integer(allow_none=True)
-
-
-class FaultListSchema(Schema):
-    faults = fields.List(fields.Nested(FaultSchema))
-
-
-class JournalEntrySchema(Schema):
-    id = fields.Integer()
-    time = fields.String(metadata={"format": "date-time"})
-    api = fields.String()
-    tenant = fields.String(allow_none=True, metadata={"description": "The tenant's id, never the key."})
-    method = fields.String()
-    path = fields.String()
-    query = fields.Dict()
-    headers = fields.Dict(metadata={"description": "Credentials cut to the scheme and 8 characters of the key."})
-    body = fields.Raw(allow_none=True, metadata={"description": "Parsed JSON, else text."})
-    status = fields.Integer(allow_none=True, metadata={"description": "null: the connection was dropped."})
-    faultId = fields.String(allow_none=True)
-    durationMs = fields.Float()
-
-
-class JournalSchema(Schema):
-    requests = fields.List(fields.Nested(JournalEntrySchema))
-    total = fields.Integer()
-
-
-class VerifiedSchema(Schema):
-    """POST /__mock/verify when the count holds."""
-
-    ok = fields.Boolean()
-    count = fields.Integer()
-    requests = fields.List(fields.Integer(), metadata={"description": "The journal ids of the matching requests."})
-    journalTruncated = fields.Boolean(metadata={"description": "The journal's bound dropped entries since emptied."})
-
-
-class DifferenceSchema(Schema):
-    field = fields.String(metadata={"description": "path, status, tenant, query.<name>, headers.<name>, body.<path>"})
-    expected = fields.Raw(allow_none=True)
-    actual = fields.Raw(allow_none=True, metadata={"description": "Absent when the request lacks the member."})
-
-
-class NearMissSchema(Schema):
-    request = fields.Nested(JournalEntrySchema)
-    differences = fields.List(fields.Nested(DifferenceSchema))
-
-
-class VerificationFailedSchema(VerifiedSchema):
-    """POST /__mock/verify when the count does not hold: the sentence and up to 3 near misses."""
-
-    error = fields.Nested(ControlErrorDetailSchema, required=True)
-    nearMisses = fields.List(fields.Nested(NearMissSchema))
-
-
-class CoverageAnswerSchema(Schema):
-    status = fields.Integer()
-    documented = fields.Boolean()
-    count = fields.Integer()
-    injected = fields.Integer(metadata={"description": "The part a fault rule or a Prefer header produced."})
-
-
-class CoverageOperationSchema(Schema):
-    method = fields.String()
-    path = fields.String(metadata={"description": "The path template the mock serves."})
-    answers = fields.List(fields.Nested(CoverageAnswerSchema))
-
-
-class CoverageApiSchema(Schema):
-    operations = fields.List(fields.Nested(CoverageOperationSchema))
-
-
-class UndocumentedAnswerSchema(Schema):
-    api = fields.String()
-    method = fields.String()
-    path = fields.String(metadata={"description": "A template, or * for a path no operation serves."})
-    status = fields.Integer()
-    count = fields.Integer()
-
-
-class CoverageSummarySchema(Schema):
-    documented = fields.Integer()
-    covered = fields.Integer()
-    percent = fields.Float()
-
-
-class CoverageSchema(Schema):
-    since = fields.String(metadata={"format": "date-time"})
-    apis = fields.Dict(keys=fields.String(), values=fields.Nested(CoverageApiSchema))
-    undocumented = fields.List(fields.Nested(UndocumentedAnswerSchema))
-    summary = fields.Nested(CoverageSummarySchema)
-
-
-class ScenarioSummarySchema(Schema):
-    name = fields.String()
-    description = fields.String()
-
-
-class ScenarioListSchema(Schema):
-    scenarios = fields.List(fields.Nested(ScenarioSummarySchema))
-
-
-class ScenarioAppliedSchema(ScenarioSummarySchema):
-    faults = fields.List(fields.Nested(FaultSchema))
-    clock = fields.Nested(ClockSchema)
-    rateLimits = fields.Nested(RateLimitsSchema)
-    entities = fields.List(fields.Dict())
-
-
 # -- what each /__mock call takes and gives ------------------------------------------------------------
-@dataclass(frozen=True)
-class Operation:
-    """The documentation of one /__mock call beyond what its route says."""
-
-    ok: int = 200
-    answer: Any = None
-    body: Any = None
-    query: Any = None
-    errors: tuple[int, ...] = ()
-    # A request body that succeeds on a fresh server.
-    example: Any = None
-    # Answers whose body is not the envelope's error: status -> schema (JSON).
-    special: dict[int, Any] = field(default_factory=dict)
-    # The success's other formats: content type -> schema.
-    formats: dict[str, Any] = field(default_factory=dict)
-    # False: a call anyone may make (the health check, the dashboard); else the control token's.
-    secured: bool = True
-
-
 @dataclass(frozen=True)
 class ApiStyle:
     """What every operation of one emulated API shares in the document."""
@@ -290,7 +84,6 @@ API_STYLES = {
         "insigner", [{"insignerBearer": []}], PROBLEM_MIMETYPE, insigner.ProblemSchema, INSIGNER_HEADERS
     ),
 }
-CONTROL_ERROR = (JSON, ControlErrorSchema)
 # Path parameters that name something a fresh server has.
 PATH_EXAMPLES = {
     "id": "bs_abc123",
@@ -300,55 +93,6 @@ PATH_EXAMPLES = {
     "fault_id": "flt_1",
     "filename": "app.js",
 }
-# The /__mock calls, by endpoint: the control plane's own records.
-CONTROL: dict[str, Operation] = {
-    "control.health": Operation(answer=HealthSchema, secured=False),
-    "control.reset": Operation(answer=ResetSchema, body=ResetBodySchema, errors=(400,)),
-    "faults.add_fault": Operation(ok=201, answer=FaultSchema, body=FaultRuleSchema, errors=(400,)),
-    "faults.list_faults": Operation(answer=FaultListSchema),
-    "faults.remove_fault": Operation(ok=204, errors=(404,)),
-    "faults.clear_faults": Operation(ok=204),
-    "journal.list_requests": Operation(answer=JournalSchema, query=JournalQuerySchema, errors=(400,)),
-    "journal.clear_requests": Operation(ok=204),
-    "verification.verify": Operation(
-        answer=VerifiedSchema,
-        body=PatternSchema,
-        errors=(400, 409, 413, 429),
-        special={409: VerificationFailedSchema},
-        example={"api": "insigner", "method": "POST", "path": "/api/v1/bulk-sends", "times": {"exactly": 0}},
-    ),
-    "coverage.coverage": Operation(
-        answer=CoverageSchema,
-        query=CoverageQuerySchema,
-        errors=(400,),
-        formats={
-            "text/markdown": {"type": "string", "description": "?format=markdown: a table and a summary line."},
-            "application/xml": {"type": "string", "description": "?format=junit: JUnit XML."},
-        },
-    ),
-    "coverage.clear_coverage": Operation(ok=204),
-    "snapshots.snapshot": Operation(answer={"type": "object"}, query=TenantQuerySchema),
-    "snapshots.restore_snapshot": Operation(answer={"type": "object"}, body={"type": "object"}, errors=(400, 409, 413)),
-    "dashboard.dashboard": Operation(secured=False, formats={"text/html": {"type": "string"}}),
-    "dashboard.static_file": Operation(
-        secured=False,
-        errors=(404,),
-        formats={kind: {"type": "string"} for kind in ("text/css", "text/javascript", "text/html")},
-    ),
-    "control.clock": Operation(answer=ClockSchema),
-    "control.set_clock": Operation(answer=ClockSchema, body=ClockChangeSchema, errors=(400,)),
-    "ratelimits.rate_limits": Operation(answer=RateLimitsSchema),
-    "ratelimits.set_rate_limits": Operation(answer=RateLimitsSchema, body=RateLimitsSchema, errors=(400,)),
-    "control.state_overview": Operation(answer=StateSchema, query=TenantQuerySchema),
-    "control.state_collection": Operation(answer=ItemsSchema, query=TenantQuerySchema, errors=(404,)),
-    "control.add_entity": Operation(
-        ok=201, answer={"type": "object"}, body={"type": "object"}, query=TenantQuerySchema, errors=(400, 404, 409)
-    ),
-    "scenarios.list_scenarios": Operation(answer=ScenarioListSchema),
-    "scenarios.apply_scenario": Operation(answer=ScenarioAppliedSchema, errors=(404, 409)),
-    "openapi.openapi_document": Operation(answer={"type": "object"}),
-}
-OPTIONAL_BODIES = ("control.reset", "verification.verify")
 SCHEMA_PREFIXES = {collect.__name__: "Collect", insigner.__name__: "Insigner"}
 
 
@@ -529,9 +273,12 @@ def _api_operation(api: EmulatedApi, endpoint: str) -> dict[str, Any]:
 
 
 def _control_operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[str, Any]:
-    """Describe a /__mock call from its route and its record in CONTROL."""
-    known = CONTROL[endpoint]
-    doc = (app.view_functions[endpoint].__doc__ or endpoint).strip().splitlines()[0]
+    """Describe a /__mock call from its route and the record its view carries."""
+    view = app.view_functions[endpoint]
+    known = call_of(view)
+    if known is None:
+        raise LookupError(f"the /__mock view {endpoint} has no ControlCall record")
+    doc = (view.__doc__ or endpoint).strip().splitlines()[0]
     # Every /__mock call is an operation of the control plane, whichever concern serves it.
     operation: dict[str, Any] = {
         "operationId": f"control_{endpoint.partition('.')[2]}",
@@ -548,7 +295,7 @@ def _control_operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[s
         content: dict[str, Any] = {"schema": known.body}
         if known.example is not None:
             content["example"] = known.example
-        operation["requestBody"] = {"required": endpoint not in OPTIONAL_BODIES, "content": {JSON: content}}
+        operation["requestBody"] = {"required": known.body_required, "content": {JSON: content}}
     ok: dict[str, Any] = {"description": "No content" if known.ok == 204 else "Success"}
     if known.answer is not None or known.formats:
         ok["content"] = {
@@ -556,7 +303,6 @@ def _control_operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[s
             **{kind: {"schema": schema} for kind, schema in known.formats.items()},
         }
     responses: dict[str, Any] = {str(known.ok): ok}
-    mimetype, error_schema = CONTROL_ERROR
     errors = known.errors + ((401,) if known.secured else ())
     for status in sorted(set(errors)):
         if status in known.special:
@@ -565,7 +311,7 @@ def _control_operation(app: Flask, endpoint: str, arguments: set[str]) -> dict[s
                 "content": {JSON: {"schema": known.special[status]}},
             }
         else:
-            responses[str(status)] = _error_answer(status, mimetype, error_schema, {}, False)
+            responses[str(status)] = _error_answer(status, JSON, ControlErrorSchema, {}, False)
     operation["responses"] = responses
     return operation
 

@@ -3,24 +3,32 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
+from marshmallow import EXCLUDE
 
 from ..config import SNAPSHOT_MAX_BYTES
 from ..context import get_state
 from ..control.body import control_body
+from ..control.calls import ControlCall
+from ..control.schemas import TenantQuerySchema
 from ..responses import json_response
 from .model import MAX_DEPTH, restore, take
 
 blueprint = Blueprint("snapshots", __name__, url_prefix="/__mock")
+TENANT = TenantQuerySchema(unknown=EXCLUDE)
+# A snapshot is checked member by member (snapshots/schemas.py); as a whole it is a free-form document.
+SNAPSHOT = {"type": "object"}
 
 
 @blueprint.get("/snapshot")
+@ControlCall(answer=SNAPSHOT, query=TenantQuerySchema)
 def snapshot() -> Response:
     """The whole mutable state (?tenant= for one tenant) as a document PUT /__mock/snapshot takes."""
-    tenant = request.args.get("tenant") or None
+    tenant = TENANT.load(request.args).get("tenant") or None
     return json_response(take(get_state(), tenant))
 
 
 @blueprint.put("/snapshot")
+@ControlCall(answer=SNAPSHOT, body=SNAPSHOT, errors=(400, 409, 413))
 def restore_snapshot() -> Response:
     """Make a snapshot the server's state (up to 64 MiB); a damaged or foreign one changes nothing."""
     request.max_content_length = SNAPSHOT_MAX_BYTES  # Flask's per-request bound: snapshots exceed the 1 MiB of bodies
