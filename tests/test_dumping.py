@@ -26,6 +26,8 @@ class Outer(Schema):
     many = fields.List(fields.Nested(Inner))
     strings = fields.List(fields.String())
     renamed = fields.String(data_key="otherName")
+    f = fields.Float()
+    i = fields.Integer(allow_none=True)
 
 
 @pytest.mark.parametrize(
@@ -37,11 +39,21 @@ class Outer(Schema):
         pytest.param({"nested": {"a": "q", "n": 3, "extra": 1}, "many": [{"n": 1}, {"a": "b"}]}, id="nested"),
         pytest.param({"renamed": "r", "unknown": 5, "strings": ["a", "b"]}, id="data-key-and-unknown"),
         pytest.param({"s": 12, "b": 1, "nested": {"n": "4"}}, id="coerced"),
+        pytest.param({"f": 1.5, "i": 7}, id="exact-types"),
+        pytest.param({"f": 3, "i": True, "s": False, "b": 0}, id="near-types-coerced"),
+        pytest.param({"f": None, "i": None, "b": None}, id="number-nulls"),
     ],
 )
 def test_compile_dumper__equals_marshmallow_dump(obj):
     schema = Outer()
     assert json.dumps(compile_dumper(schema)(obj)) == json.dumps(schema.dump(obj))
+
+
+def test_compile_dumper__json_keys_reads_each_value_under_its_data_key():
+    schema = Outer()
+    obj = {"otherName": "r", "renamed": "not read", "f": 2, "i": 1.0}
+    assert compile_dumper(schema, json_keys=True)(obj) == {"otherName": "r", "f": 2.0, "i": 1}
+    assert type(compile_dumper(schema, json_keys=True)(obj)["f"]) is float
 
 
 def test_compile_dumper__collect_result_equals_marshmallow_dump(client, collect_auth):
