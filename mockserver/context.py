@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .apis import EmulatedApi
     from .bodies import BodyRecorder
     from .credentials import Credentials
-    from .ratelimits.model import Decision
+    from .ports import Decision
     from .state import MockState
     from .tenants import Tenant
 

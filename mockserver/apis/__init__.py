@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from ..config import Settings
     from ..context import RequestContext
     from ..credentials import Credentials
-    from ..ratelimits.model import RateLimits
+    from ..ports import RequestLimits
     from ..seeding import Snapshot
     from ..state import MockState
     from ..tenants import Tenant
@@ -69,7 +69,7 @@ class BuildInputs:
     settings: Settings
     seed: int
     clock: Clock
-    rate_limits: RateLimits
+    rate_limits: RequestLimits
     # The app's one Faker, made when seed data is first built (not at start-up).
     faker: Callable[[], Faker]
 

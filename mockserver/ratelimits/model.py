@@ -14,14 +14,12 @@ import copy
 import math
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 from ..errors import RateLimited
+from ..ports import Decision
 
 REQUEST_WINDOW_SECONDS = 60
-# The documented body text of inSigner's 429 (rate-limits page); Collect has its own.
-RATE_LIMITED_DETAIL = "Rate limit exceeded. Please retry after the reset period."
 
 DEFAULTS: dict[str, dict[str, Any]] = {
     "insigner": {"enabled": True, "requestsPerMinute": 120, "bulkSendsPerWindow": 1, "bulkSendWindowSeconds": 300},
@@ -29,24 +27,6 @@ DEFAULTS: dict[str, dict[str, Any]] = {
 }
 # Past this many windows, expired ones are dropped (tenants come and go; windows must not pile up).
 PRUNE_ABOVE = 10_000
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome of one look at a window: allowed or not, and what the headers say."""
-
-    allowed: bool
-    limit: int
-    remaining: int
-    reset: int
-
-    def headers(self) -> dict[str, str]:
-        """Return the `RateLimit-*` headers (inSigner's names, unprefixed)."""
-        return {
-            "RateLimit-Limit": str(self.limit),
-            "RateLimit-Remaining": str(self.remaining),
-            "RateLimit-Reset": str(self.reset),
-        }
 
 
 def seconds_left(end: float, now: float) -> int:
@@ -217,7 +197,8 @@ class RateLimits:
             window = self._bulk_sends.current(tenant_id, now, length)
             if window is not None and window[1] >= int(config["bulkSendsPerWindow"]):
                 retry = seconds_left(window[0] + length, now)
-                raise RateLimited(RATE_LIMITED_DETAIL, headers={"Retry-After": str(retry)})
+                # Each API says its own documented 429 text.
+                raise RateLimited(headers={"Retry-After": str(retry)})
 
     def record_bulk_send(self, tenant_id: str, now: float) -> None:
         """Count one successful bulk send of the organization (only successes use the window)."""

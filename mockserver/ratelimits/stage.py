@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import RateLimited
-from .model import RATE_LIMITED_DETAIL
 
 if TYPE_CHECKING:
     from ..context import Caller, RequestContext
@@ -19,4 +18,5 @@ def count_request(ctx: RequestContext, caller: Caller) -> None:
         return
     ctx.rate_limit = decision
     if not decision.allowed:
-        raise RateLimited(RATE_LIMITED_DETAIL, headers={"Retry-After": str(decision.reset)})
+        # Each API says its own documented 429 text.
+        raise RateLimited(headers={"Retry-After": str(decision.reset)})

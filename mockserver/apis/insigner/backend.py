@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from faker import Faker
 
     from ...clock import Clock
-    from ...ratelimits.model import RateLimits
+    from ...ports import RequestLimits
     from ...store import Collection
     from ...tenants import Tenant
 
@@ -89,7 +89,7 @@ class InsignerBackend:
         self,
         clock: Clock,
         org_id: str,
-        limits: RateLimits,
+        limits: RequestLimits,
         async_seconds: float = 0.0,
         failing_suffix: str = FAILING_SUFFIX,
         seed: int = 0,

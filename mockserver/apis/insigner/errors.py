@@ -9,7 +9,6 @@ from typing import Any
 from flask import Response
 
 from ...errors import ApiError
-from ...ratelimits.model import RATE_LIMITED_DETAIL
 from ...responses import json_response
 from .schemas import ProblemSchema
 
@@ -47,6 +46,8 @@ TITLES = {
     503: "Service Unavailable",
 }
 # The detail of a 401 for each reason a known key is refused (mock-defined: the vendor's page shows none).
+# The documented body text of every 429 (rate-limits page), whatever window or fault answered.
+RATE_LIMITED_DETAIL = "Rate limit exceeded. Please retry after the reset period."
 KEY_REFUSED = {
     "revoked": "The API key has been revoked.",
     "expired": "The API key has expired.",

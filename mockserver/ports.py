@@ -1,0 +1,46 @@
+"""What the emulated APIs ask of the rate limits, said without naming the concern that answers.
+
+The APIs stand below the concerns: inSigner's backend checks its bulk-send window and its views
+show the key's `RateLimit-*` headers, but neither may import `ratelimits/` (the concerns stand
+apart, and a type-only import counts). They name `RequestLimits`; `ratelimits.model.RateLimits`
+is what fills it, and `Decision` is the answer both sides speak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The outcome of one look at a window: allowed or not, and what the headers say."""
+
+    allowed: bool
+    limit: int
+    remaining: int
+    reset: int
+
+    def headers(self) -> dict[str, str]:
+        """Return the `RateLimit-*` headers (inSigner's names, unprefixed)."""
+        return {
+            "RateLimit-Limit": str(self.limit),
+            "RateLimit-Remaining": str(self.remaining),
+            "RateLimit-Reset": str(self.reset),
+        }
+
+
+class RequestLimits(Protocol):
+    """The rate limits as an emulated API sees them: a key's window, and inSigner's bulk-send window."""
+
+    def peek_request(self, api: str, tenant_id: str, key: str, now: float) -> Decision | None:
+        """Return what the window of `key` says now, without counting (None: the API has no such limit)."""
+        ...
+
+    def check_bulk_send(self, tenant_id: str, now: float) -> None:
+        """Raise RateLimited (with Retry-After) if the organization's bulk-send window is full."""
+        ...
+
+    def record_bulk_send(self, tenant_id: str, now: float) -> None:
+        """Count one successful bulk send of the organization."""
+        ...
