@@ -11,17 +11,17 @@ from werkzeug.exceptions import HTTPException
 
 from . import pipeline
 from .config import Settings
-from .context import EXTENSION, context_or_none, get_state
+from .context import EXTENSION, context_or_none
 from .control.browsers import refuse_foreign_callers
 from .control.errors import control_error, render_control_error
 from .control.token import require_control_token
-from .control.views import blueprint as control_calls
 from .coverage.views import blueprint as coverage_calls
 from .dashboard.views import blueprint as dashboard_page
 from .errors import ApiError, ControlError, MethodNotAllowed, NotFound, PayloadTooLarge
 from .faults.views import blueprint as fault_calls
 from .journal.views import blueprint as journal_calls
-from .lifecycle import apply_startup_scenario
+from .lifecycle.model import apply_startup_scenario
+from .lifecycle.views import blueprint as lifecycle_calls
 from .openapi.views import blueprint as openapi_calls
 from .ratelimits.views import blueprint as rate_limit_calls
 from .scenarios.model import ScenarioError, Scenarios
@@ -29,15 +29,15 @@ from .scenarios.views import blueprint as scenario_calls
 from .serving.accesslog import install_access_log
 from .snapshots.model import StartupSnapshot
 from .snapshots.views import blueprint as snapshot_calls
-from .state import MockState
+from .state import MockState, mock_state
 from .verification.views import blueprint as verification_calls
 
 if TYPE_CHECKING:
-    from .apis import EmulatedApi
+    from .emulated import EmulatedApi
 
 # The /__mock calls, one blueprint per concern.
 CONTROL_BLUEPRINTS = (
-    control_calls,
+    lifecycle_calls,
     fault_calls,
     journal_calls,
     verification_calls,
@@ -127,7 +127,7 @@ def create_app(settings: Settings | dict[str, Any] | None = None, **overrides: A
 def owning_api(path: str) -> EmulatedApi | None:
     """Return the emulated API whose prefix `path` is under, or None (the request's context knows it)."""
     ctx = context_or_none()
-    return ctx.api if ctx is not None else get_state().api_for_path(path)
+    return ctx.api if ctx is not None else mock_state().api_for_path(path)
 
 
 def _install_error_handlers(app: Flask) -> None:
@@ -177,4 +177,4 @@ def _slug(exc: HTTPException) -> str:
     return (exc.name or "error").lower().replace(" ", "-")
 
 
-__all__ = ["create_app", "get_state"]
+__all__ = ["create_app", "mock_state"]

@@ -17,45 +17,33 @@ from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 
+from .emulated import Caller
+
 if TYPE_CHECKING:
     from flask import Request
 
-    from .apis import EmulatedApi
     from .bodies import BodyRecorder
     from .credentials import Credentials
+    from .emulated import AppState, EmulatedApi
     from .ports import Decision
-    from .state import MockState
     from .tenants import Tenant
 
 
-# The key of the app's MockState in `app.extensions`.
+# The key of the app's state (a `state.MockState`) in `app.extensions`.
 EXTENSION = "mockserver"
 
 
-def get_state(app: Flask | None = None) -> MockState:
-    """Return the state of `app` (default: the current app)."""
-    return (app or current_app).extensions[EXTENSION]
-
-
-@dataclass(slots=True)
-class Caller:
-    """Who calls an emulated API, once the API accepted the credentials: nothing here is optional.
-
-    The stages after authentication and the views receive it; before, or on a refused request,
-    there is none (`RequestContext.caller` is None).
-    """
-
-    api: EmulatedApi
-    tenant: Tenant
-    credentials: Credentials
-    key: str
+def get_state(app: Flask | None = None) -> AppState:
+    """Return the state of `app` (default: the current app), as everything below the composition root sees it."""
+    state: AppState = (app or current_app).extensions[EXTENSION]
+    return state
 
 
 @dataclass(slots=True)
 class RequestContext:
     """What one request learned on its way; created when it arrives, handed to every stage."""
 
-    state: MockState
+    state: AppState
     request: Request
     # The emulated API whose prefix the path is under; None for /__mock and other paths.
     api: EmulatedApi | None

@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Any
 from .errors import ControlError
 
 if TYPE_CHECKING:
-    from .apis import EmulatedApi
-    from .state import MockState
+    from .emulated import AppState, EmulatedApi
     from .tenants import Tenant, Tenants
 
 
-def tenants_named(state: MockState, value: str) -> dict[str, Tenant | None]:
+def tenants_named(state: AppState, value: str) -> dict[str, Tenant | None]:
     """Return, per API, the tenant that `value` names, creating an unseen key's where its format fits.
 
     A value that is a tenant's id in any API is an id, never a new key. Otherwise it is an API
@@ -29,7 +28,7 @@ def tenants_named(state: MockState, value: str) -> dict[str, Tenant | None]:
     return {name: tenants.for_key(value) for name, tenants in state.tenants.items()}
 
 
-def collection(state: MockState, api: str, name: str) -> tuple[EmulatedApi, Tenants]:
+def collection(state: AppState, api: str, name: str) -> tuple[EmulatedApi, Tenants]:
     """Return the API and its tenants for `api`/`name`; raise ControlError 404 if either is unknown."""
     if api not in state.apis:
         raise ControlError(404, "not-found", f"unknown api {api!r}")
@@ -38,7 +37,7 @@ def collection(state: MockState, api: str, name: str) -> tuple[EmulatedApi, Tena
     return state.apis[api], state.tenants[api]
 
 
-def add_entity(state: MockState, api: str, name: str, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
+def add_entity(state: AppState, api: str, name: str, body: dict[str, Any], key: str | None = None) -> dict[str, Any]:
     """Add an entity to the tenant of API key `key` (default: the fixture tenant); return it as listed."""
     emulated, tenants = collection(state, api, name)
     tenant: Tenant | None = tenants_named(state, key)[api] if key else tenants.fixture_tenant

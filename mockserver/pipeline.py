@@ -17,9 +17,10 @@ from typing import TYPE_CHECKING
 
 from flask import Flask, Response, request
 
-from .context import Caller, RequestContext, close_context, context_or_none, open_context
+from .context import RequestContext, close_context, context_or_none, open_context
 from .coverage.stage import count_answer
 from .credentials import read_credentials
+from .emulated import Caller
 from .faults.stage import decide_fault
 from .journal.stage import capture_body, write_journal
 from .ratelimits.stage import count_request
@@ -27,7 +28,7 @@ from .ratelimits.stage import count_request
 if TYPE_CHECKING:
     from flask import Request
 
-    from .apis import EmulatedApi
+    from .emulated import EmulatedApi
     from .state import MockState
 
 # A stage before authentication sees the request; one after it, the caller the API accepted too;

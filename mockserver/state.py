@@ -2,7 +2,7 @@
 
 MockState holds; it is built in one step from the settings, the APIs' tables and the scenarios
 (each API's `build` gets BuildInputs, never the half-built state). What changes it lives with its
-concern: a reset in lifecycle.py, a snapshot's capture and restore in snapshots/model.py, the
+concern: a reset in lifecycle/model.py, a snapshot's capture and restore in snapshots/model.py, the
 entities the control plane adds in entities.py, inSigner's request-id sequence in its backend.
 
 Lock order, outermost first; a thread that holds one may take only those below it:
@@ -25,10 +25,13 @@ from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from .apis import BuildInputs
+from flask import Flask, current_app
+
 from .clock import Clock, parse_instant
 from .config import Settings
+from .context import EXTENSION
 from .coverage.model import Coverage
+from .emulated import BuildInputs
 from .faults.engine import FaultEngine
 from .journal.model import Journal
 from .ratelimits.model import RateLimits
@@ -40,7 +43,7 @@ from .verification.model import Verifier
 if TYPE_CHECKING:
     from faker import Faker
 
-    from .apis import Backend, BackendType, EmulatedApi
+    from .emulated import Backend, BackendType, EmulatedApi, PartType
     from .scenarios.model import Scenarios
 
 
@@ -73,6 +76,11 @@ class MockState:
         # Spans resets: only DELETE /__mock/coverage clears it.
         self.coverage = Coverage(self.clock.timestamp())
         self.scenarios = scenarios
+        # What `part` answers: each concern's one model, by its class (the concerns name it, never MockState).
+        self._parts: dict[type, object] = {
+            type(part): part
+            for part in (self.rate_limits, self.faults, self.journal, self.verifier, self.coverage, self.scenarios)
+        }
         for api in apis:
             built = api.build(self.build_inputs())
             self.backends[api.name] = built.backend
@@ -107,6 +115,13 @@ class MockState:
         found = self.backends[api]
         if not isinstance(found, kind):
             raise TypeError(f"the backend of {api} is a {type(found).__name__}, not a {kind.__name__}")
+        return found
+
+    def part(self, kind: type[PartType]) -> PartType:
+        """Return the app's one `kind` (a concern's model: the journal, the fault engine, ...)."""
+        found = self._parts.get(kind)
+        if not isinstance(found, kind):
+            raise LookupError(f"the state holds no {kind.__name__}")
         return found
 
     def api_for_path(self, path: str) -> EmulatedApi | None:
@@ -156,3 +171,15 @@ class MockState:
         """End waits, flush and close the store."""
         self.stop()
         self.store.close()
+
+
+def mock_state(app: Flask | None = None) -> MockState:
+    """Return the whole state of `app` (default: the current app): for the composition root's own calls.
+
+    A reset, a restore, a scenario and the /__mock/state calls change every part at once; everything
+    else reads the state as `emulated.AppState` (`context.get_state`).
+    """
+    found = (app or current_app).extensions[EXTENSION]
+    if not isinstance(found, MockState):
+        raise TypeError(f"the app's state is a {type(found).__name__}, not a MockState")
+    return found

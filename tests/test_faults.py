@@ -7,8 +7,8 @@ import json
 import pytest
 from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key
 
-from mockserver.apis import API_NAMES as APIS
 from mockserver.apis.collect.errors import DOCUMENTED_TEXTS
+from mockserver.config import API_NAMES as APIS
 from mockserver.faults.rules import MAX_BODY, MAX_RULES
 
 SEND = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]}

@@ -25,10 +25,10 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from mockserver import lifecycle
 from mockserver.app import create_app
 from mockserver.errors import ApiError
 from mockserver.faults.stage import prefer_rule
+from mockserver.lifecycle import model as lifecycle
 from mockserver.openapi.document import document
 
 SEED = 20240705

@@ -8,11 +8,11 @@ import pytest
 from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer
 
 from mockserver.app import create_app
-from mockserver.context import get_state
+from mockserver.state import mock_state
 
 
 def fixture_tables(app, api: str) -> list[str]:
-    state = get_state(app)
+    state = mock_state(app)
     tenant = state.tenants[api].fixture_tenant
     return [name for name in state.store.db.tables() if name.startswith(f"{api}/{tenant.id}/")]
 
@@ -21,7 +21,7 @@ def fixture_tables(app, api: str) -> list[str]:
 def app():
     application = create_app({"store": "memory", "seed": 42})
     yield application
-    get_state(application).close()
+    mock_state(application).close()
 
 
 def test_reset__memory_store_holds_no_fixture_data_until_a_key_of_it_is_used(app):
@@ -62,12 +62,12 @@ def test_reset__a_pending_tenant_used_by_many_threads_at_once_is_stored_once(app
         thread.join()
 
     assert answers == [200] * 8
-    tenants = get_state(app).tenants["insigner"]
+    tenants = mock_state(app).tenants["insigner"]
     assert len(tenants.fixture_tenant.collection("bulkSends")) == tenants.snapshot.sizes()["bulkSends"] == 21
 
 
 def test_reset__a_request_holding_the_old_tenant_never_stores_its_data(app):
-    state = get_state(app)
+    state = mock_state(app)
     old = state.tenants["insigner"].fixture_tenant
     app.test_client().post("/__mock/reset")
     new = state.tenants["insigner"].fixture_tenant
@@ -83,7 +83,7 @@ def test_file_store__reopened_after_a_reset_holds_the_fixture_and_the_key_made_t
     client = first.test_client()
     client.post("/__mock/reset")
     assert client.get("/api/v1/bulk-sends", headers=bearer("isk_" + "Z" * 44)).status_code == 200
-    get_state(first).close()
+    mock_state(first).close()
 
     again = create_app(settings).test_client()
 
@@ -97,7 +97,7 @@ def test_new_tenant__stores_only_the_collections_its_calls_touch_and_counts_all(
     client = app.test_client()
     key = "isk_" + "Q" * 44
     assert client.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(key)).status_code == 200
-    state = get_state(app)
+    state = mock_state(app)
     tenant = state.tenants["insigner"].for_key(key, create=False)
     stored = {name.rsplit("/", 1)[1] for name in state.store.db.tables() if name.startswith(f"insigner/{tenant.id}/")}
 

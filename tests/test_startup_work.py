@@ -12,17 +12,17 @@ import requests
 from helpers import INSIGNER_KEY, bearer, start_serve
 
 from mockserver.app import create_app
-from mockserver.context import get_state
 from mockserver.seeding import FixtureError
 from mockserver.serving.bridge import WsgiBridge
+from mockserver.state import mock_state
 
 
 def test_create_app__imports_no_faker_and_builds_no_seed_data():
     code = (
         "import sys\n"
         "from mockserver.app import create_app\n"
-        "from mockserver.context import get_state\n"
-        "state = get_state(create_app({'store': 'memory', 'seed': 42}))\n"
+        "from mockserver.state import mock_state\n"
+        "state = mock_state(create_app({'store': 'memory', 'seed': 42}))\n"
         "assert 'faker' not in sys.modules, 'faker imported'\n"
         "assert all(t.snapshot._collections is None for t in state.tenants.values()), 'seed data built'\n"
     )
@@ -31,8 +31,8 @@ def test_create_app__imports_no_faker_and_builds_no_seed_data():
 
 
 def test_seed_data__built_by_many_threads_at_once_is_that_of_one_build():
-    expected = {name: t.snapshot.collections for name, t in get_state(create_app(seed=7)).tenants.items()}
-    state = get_state(create_app(seed=7))
+    expected = {name: t.snapshot.collections for name, t in mock_state(create_app(seed=7)).tenants.items()}
+    state = mock_state(create_app(seed=7))
     barrier = threading.Barrier(6)
 
     def build(name: str) -> None:
@@ -50,7 +50,7 @@ def test_seed_data__built_by_many_threads_at_once_is_that_of_one_build():
 
 def test_fixture_errors__still_stop_the_start_up(tmp_path):
     fixtures = tmp_path / "fixtures"
-    shutil.copytree(get_state(create_app()).settings.fixtures_path, fixtures)
+    shutil.copytree(mock_state(create_app()).settings.fixtures_path, fixtures)
     (fixtures / "insigner" / "bulkSends.json").write_text('[{"id": "bs_x", "templateId": "tpl_unknown"}]')
 
     with pytest.raises(FixtureError, match="unknown template"):

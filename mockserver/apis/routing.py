@@ -8,8 +8,9 @@ from typing import Any
 
 from flask import Blueprint, Response
 
-from ..context import Caller, current_caller
-from .operations import Operation
+from ..context import current_caller
+from ..emulated import Caller
+from ..operations import Operation
 
 View = Callable[..., Response]
 ScopeCheck = Callable[[Caller, str], None]

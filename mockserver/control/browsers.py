@@ -26,7 +26,7 @@ from ..errors import ControlError, Forbidden
 from .token import is_control_path
 
 if TYPE_CHECKING:
-    from ..state import MockState
+    from ..emulated import AppState
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 FOREIGN_SITES = ("cross-site", "same-site")
@@ -85,7 +85,7 @@ def is_foreign(headers: Headers, own: str | None) -> bool:
     return origin is not None and origin != own
 
 
-def creates_a_tenant(state: MockState, path: str, value: str | None) -> bool:
+def creates_a_tenant(state: AppState, path: str, value: str | None) -> bool:
     """Whether this GET of the state calls would create a tenant: a `tenant` that names none yet."""
     if value is None or not (path == STATE_PATH or path.startswith(STATE_PATH + "/")):
         return False

@@ -1,10 +1,8 @@
-"""The schemas of the control plane's own calls: the error envelope, health, reset, clock and state."""
+"""The schemas every /__mock call may share: the error envelope, the clock's answer, the tenant query."""
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
-
-from ..fields import StrictInteger
+from marshmallow import Schema, fields
 
 
 class ControlErrorDetailSchema(Schema):
@@ -18,54 +16,10 @@ class ControlErrorSchema(Schema):
     error = fields.Nested(ControlErrorDetailSchema, required=True)
 
 
-class HealthSchema(Schema):
-    status = fields.String()
-    version = fields.String()
-    apis = fields.List(fields.String())
-    store = fields.String()
-    seed = fields.Integer()
-
-
-class ResetBodySchema(Schema):
-    seed = StrictInteger(
-        allow_none=True, metadata={"description": "Reseed every ID, Faker value and fault probability."}
-    )
-
-
 class ClockSchema(Schema):
     now = fields.String(metadata={"format": "date-time"})
     frozen = fields.Boolean()
 
 
-class ClockChangeSchema(Schema):
-    """Exactly one of freeze, advance, unfreeze (their values are checked by the clock, in its words)."""
-
-    class Meta:
-        unknown = EXCLUDE
-
-    freeze = fields.Raw(
-        allow_none=True, metadata={"description": "An ISO 8601 instant, or true (the current mock time)."}
-    )
-    advance = fields.Raw(allow_none=True, metadata={"type": "number", "description": "Seconds, frozen or not."})
-    unfreeze = fields.Raw(
-        allow_none=True, metadata={"type": "boolean", "description": "true: run on from the current mock time."}
-    )
-
-
-class ResetSchema(Schema):
-    reset = fields.Boolean()
-    seed = fields.Integer()
-    clock = fields.Nested(ClockSchema)
-    state = fields.Dict(metadata={"description": "Counts per API, tenant and collection."})
-
-
-class StateSchema(Schema):
-    apis = fields.Dict(metadata={"description": "Counts per API, tenant and collection."})
-
-
 class TenantQuerySchema(Schema):
     tenant = fields.String(metadata={"description": "An API key: only its tenant (created if new)."})
-
-
-class ItemsSchema(Schema):
-    items = fields.List(fields.Dict(), metadata={"description": "Objects in the API's own shape."})

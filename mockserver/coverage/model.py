@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from .report import summarize
 
 if TYPE_CHECKING:
-    from ..apis.operations import Operation
+    from ..operations import Operation
 
 # (api, tenant id, method, path template, status)
 Key = tuple[str, "str | None", str, str, int]

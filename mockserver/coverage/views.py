@@ -10,6 +10,7 @@ from ..context import get_state
 from ..control.calls import ControlCall
 from ..errors import ControlError, describe_problems
 from ..responses import json_response, no_content
+from .model import Coverage
 from .report import render
 from .schemas import CoverageQuerySchema, CoverageSchema
 
@@ -36,8 +37,8 @@ def coverage() -> Response:
     except ValidationError as exc:
         raise ControlError(400, "invalid-filter", describe_problems(exc.messages)) from None
     tenant = values.get("tenant")
-    since = iso_millis(from_timestamp(state.coverage.since))
-    doc = state.coverage.document(
+    since = iso_millis(from_timestamp(state.part(Coverage).since))
+    doc = state.part(Coverage).document(
         {name: api.operations for name, api in state.apis.items()},
         since,
         state.tenant_ids(tenant) if tenant is not None else None,
@@ -53,5 +54,5 @@ def coverage() -> Response:
 def clear_coverage() -> Response:
     """Forget every counted answer; counting starts again now (mock clock)."""
     state = get_state()
-    state.coverage.clear(state.clock.timestamp())
+    state.part(Coverage).clear(state.clock.timestamp())
     return no_content()

@@ -14,7 +14,7 @@ from ..serving import DROP_CONNECTION
 from .rules import FaultRule
 
 if TYPE_CHECKING:
-    from ..apis import EmulatedApi
+    from ..emulated import EmulatedApi
 
 RETRY_AFTER_STATUSES = (429, 503)
 

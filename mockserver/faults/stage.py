@@ -13,14 +13,15 @@ from typing import TYPE_CHECKING
 
 from ..errors import BadRequest
 from . import actions
+from .engine import FaultEngine
 from .matching import RequestInfo
 from .rules import MAX_DELAY_MS, FaultRule
 
 if TYPE_CHECKING:
     from flask import Response
 
-    from ..apis import EmulatedApi
-    from ..context import Caller, RequestContext
+    from ..context import RequestContext
+    from ..emulated import Caller, EmulatedApi
 
 PREFER_ID = "prefer"
 
@@ -57,7 +58,7 @@ def decide_fault(ctx: RequestContext, caller: Caller) -> Response | None:
         if prefer.kind == "error":
             return perform(ctx, caller.api, prefer)
         actions.wait(prefer)
-    faults = ctx.state.faults
+    faults = ctx.state.part(FaultEngine)
     if not faults.active:
         return None
     # Resolve the rules' tenants (keys or ids) before the engine's lock is taken: the registry has

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import HTTPException
 
 from ..bodies import BodyRecorder, read_at_most
-from .model import BODY_CAP, capped
+from .model import BODY_CAP, Journal, capped
 
 if TYPE_CHECKING:
     from flask import Response
 
-    from ..apis import EmulatedApi
     from ..context import RequestContext
+    from ..emulated import EmulatedApi
 
 
 def capture_body(ctx: RequestContext) -> None:
@@ -42,7 +42,7 @@ def write_journal(ctx: RequestContext, api: EmulatedApi, response: Response) -> 
         with contextlib.suppress(HTTPException, OSError, ValueError):
             read_at_most(req.stream, BODY_CAP + 1 - len(recorder.kept), _left(req.content_length, recorder.size))
     size = max(recorder.size, req.content_length or 0) if recorder is not None else 0
-    ctx.state.journal.record(
+    ctx.state.part(Journal).record(
         {
             "api": api.name,
             "tenant": ctx.tenant.id if ctx.tenant is not None else None,

@@ -9,7 +9,7 @@ from ..context import get_state
 from ..control.calls import ControlCall
 from ..errors import ControlError, describe_problems
 from ..responses import json_response, no_content
-from .model import JournalFilter, JournalQuerySchema
+from .model import Journal, JournalFilter, JournalQuerySchema
 from .schemas import JournalSchema
 
 blueprint = Blueprint("journal", __name__, url_prefix="/__mock")
@@ -28,7 +28,7 @@ def list_requests() -> Response:
         raise ControlError(400, "invalid-filter", describe_problems(exc.messages)) from None
     tenant = values.pop("tenant", None)
     wanted = JournalFilter(**values, tenants=state.tenant_ids(tenant) if tenant is not None else None)
-    entries, total = state.journal.entries(wanted)
+    entries, total = state.part(Journal).entries(wanted)
     return json_response(LIST.dump({"requests": entries, "total": total}))
 
 
@@ -36,5 +36,5 @@ def list_requests() -> Response:
 @ControlCall(ok=204)
 def clear_requests() -> Response:
     """Empty the journal."""
-    get_state().journal.clear()
+    get_state().part(Journal).clear()
     return no_content()

@@ -21,16 +21,16 @@ from flask import Flask
 from marshmallow import Schema, fields
 
 from .. import __version__
-from ..apis import EmulatedApi
 from ..apis.collect import schemas as collect
 from ..apis.insigner import schemas as insigner
 from ..apis.insigner import zod
 from ..apis.insigner.errors import PROBLEM_MIMETYPE
-from ..apis.operations import Operation as ApiOperation
 from ..context import get_state
 from ..control.calls import call_of
 from ..control.schemas import ControlErrorSchema
+from ..emulated import EmulatedApi
 from ..fields import StrictBoolean
+from ..operations import Operation as ApiOperation
 
 EXTENSION = "mockserver.openapi"
 OPENAPI_VERSION = "3.1.0"

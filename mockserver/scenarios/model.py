@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -23,8 +23,7 @@ from ..faults.engine import FaultEngine
 from ..faults.rules import FaultRule, FaultRuleSchema
 from ..ratelimits.model import RateLimits
 
-if TYPE_CHECKING:
-    pass
+PartType = TypeVar("PartType")
 
 NAME_PATTERN = r"^[a-z0-9][a-z0-9-]*$"
 
@@ -84,11 +83,12 @@ class ScenarioSchema(Schema):
 
 
 class ScenarioTarget(Protocol):
-    """What a scenario changes: the state of one app."""
+    """What a scenario changes: the state of one app (`emulated.AppState` is one), by its parts."""
 
-    clock: Clock
-    rate_limits: RateLimits
-    faults: FaultEngine
+    @property
+    def clock(self) -> Clock: ...
+
+    def part(self, kind: type[PartType]) -> PartType: ...
 
 
 # Adds an entity (api, collection, body, tenant key or None) and returns it as listed (entities.add_entity).
@@ -184,12 +184,12 @@ class Scenarios:
                 for entity in scenario.entities
             ]
         if scenario.rate_limits is not None:
-            applied["rateLimits"] = state.rate_limits.update(scenario.rate_limits)
+            applied["rateLimits"] = state.part(RateLimits).update(scenario.rate_limits)
         if scenario.clock is not None:
             try:
                 change_clock(state.clock, scenario.clock)
             except ValueError as exc:  # checked at load; a clock that moved since may still refuse it
                 raise ControlError(400, "invalid-clock", str(exc)) from None
             applied["clock"] = state.clock.describe()
-        applied["faults"] = [state.faults.add(rule) for rule in scenario.faults]
+        applied["faults"] = [state.part(FaultEngine).add(rule) for rule in scenario.faults]
         return applied

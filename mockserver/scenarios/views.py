@@ -11,6 +11,7 @@ from ..control.calls import ControlCall
 from ..entities import add_entity
 from ..errors import ControlError
 from ..responses import json_response
+from .model import Scenarios
 from .schemas import ScenarioAppliedSchema, ScenarioListSchema
 
 blueprint = Blueprint("scenarios", __name__, url_prefix="/__mock")
@@ -22,7 +23,7 @@ APPLY = ControlCall(answer=ScenarioAppliedSchema, errors=(404, 409))
 @LIST
 def list_scenarios() -> Response:
     """List the scenarios of fixtures/scenarios with their descriptions."""
-    return json_response(LIST.dump({"scenarios": get_state().scenarios.list()}))
+    return json_response(LIST.dump({"scenarios": get_state().part(Scenarios).list()}))
 
 
 @blueprint.post("/scenarios/<name>")
@@ -30,6 +31,7 @@ def list_scenarios() -> Response:
 def apply_scenario(name: str) -> Response:
     """Apply one scenario: its entities, rate-limit settings, clock and fault rules."""
     state = get_state()
-    if state.scenarios.get(name) is None:
+    scenarios = state.part(Scenarios)
+    if scenarios.get(name) is None:
         raise ControlError(404, "not-found", f"no scenario {name!r} (GET /__mock/scenarios lists them)")
-    return json_response(APPLY.dump(state.scenarios.apply(state, name, partial(add_entity, state))))
+    return json_response(APPLY.dump(scenarios.apply(state, name, partial(add_entity, state))))

@@ -6,11 +6,11 @@ from flask import Blueprint, Response, request
 from marshmallow import EXCLUDE
 
 from ..config import SNAPSHOT_MAX_BYTES
-from ..context import get_state
 from ..control.body import control_body
 from ..control.calls import ControlCall
 from ..control.schemas import TenantQuerySchema
 from ..responses import json_response
+from ..state import mock_state
 from .model import MAX_DEPTH, restore, take
 
 blueprint = Blueprint("snapshots", __name__, url_prefix="/__mock")
@@ -24,7 +24,7 @@ SNAPSHOT = {"type": "object"}
 def snapshot() -> Response:
     """The whole mutable state (?tenant= for one tenant) as a document PUT /__mock/snapshot takes."""
     tenant = TENANT.load(request.args).get("tenant") or None
-    return json_response(take(get_state(), tenant))
+    return json_response(take(mock_state(), tenant))
 
 
 @blueprint.put("/snapshot")
@@ -33,4 +33,4 @@ def restore_snapshot() -> Response:
     """Make a snapshot the server's state (up to 64 MiB); a damaged or foreign one changes nothing."""
     request.max_content_length = SNAPSHOT_MAX_BYTES  # Flask's per-request bound: snapshots exceed the 1 MiB of bodies
     doc = control_body(required=True, max_bytes=SNAPSHOT_MAX_BYTES, max_depth=MAX_DEPTH)
-    return json_response(restore(get_state(), doc))
+    return json_response(restore(mock_state(), doc))

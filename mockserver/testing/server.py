@@ -10,8 +10,8 @@ from typing import Any
 
 from flask import Flask
 
-from ..context import get_state
 from ..serving.server import check_bindable, embedded_server, url_for, wait_healthy
+from ..state import mock_state
 
 
 class ServerThread:
@@ -21,7 +21,7 @@ class ServerThread:
         self.app = app
         self.host = host
         self.port = check_bindable(host, port)
-        settings = get_state(app).settings.with_values(host=host)
+        settings = mock_state(app).settings.with_values(host=host)
         # granian's own log stays off: its constructor would reconfigure the process's logging.
         self._server, self._bridge = embedded_server(app, settings, self.port, log=False)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -53,7 +53,7 @@ class ServerThread:
 
     def stop(self) -> None:
         """Stop serving (ending verifications' waits first) and close the app's store."""
-        state = get_state(self.app)
+        state = mock_state(self.app)
         state.stop()
         self._stopped.set()
         if self._loop is not None and self._thread.is_alive():

@@ -8,7 +8,7 @@ from ..context import get_state
 from ..control.body import control_body
 from ..control.calls import ControlCall
 from ..responses import json_response
-from .model import PatternSchema, load_pattern
+from .model import PatternSchema, Verifier, load_pattern
 from .schemas import VerificationFailedSchema, VerifiedSchema
 
 blueprint = Blueprint("verification", __name__, url_prefix="/__mock")
@@ -28,6 +28,6 @@ def verify() -> Response:
     """Verify that requests matching a pattern arrived (waiting up to withinMs); 200, or 409 with near misses."""
     state = get_state()
     pattern = load_pattern(control_body())
-    outcome = state.verifier.verify(pattern, state.tenant_ids)
+    outcome = state.part(Verifier).verify(pattern, state.tenant_ids)
     status = 200 if outcome.holds else 409
     return json_response(VERIFY.dump(outcome.answer(), status), status=status)

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ...emulated import BuildInputs, Built, EmulatedApi
 from ...seeding import FixtureError, load_fixture_folder
-from .. import BuildInputs, Built, EmulatedApi
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
 from .operations import OPERATIONS

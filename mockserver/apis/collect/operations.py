@@ -6,7 +6,7 @@ documented answers of POST /v1/requests are its 200 and each status of that tabl
 
 from __future__ import annotations
 
-from ..operations import DocumentedAnswer, Operation
+from ...operations import DocumentedAnswer, Operation
 from . import examples
 from .schemas import SendMultipleRequestsResultSchema, SendMultipleRequestsSchema
 

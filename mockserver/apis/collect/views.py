@@ -11,10 +11,10 @@ from ...context import current_context
 from ...credentials import Credentials
 from ...dumping import compile_dumper
 from ...errors import BadRequest, Unauthorized, flatten_messages
+from ...operations import instance
 from ...responses import json_response
 from ...tenants import KeyRefused
 from .. import read_body
-from ..operations import instance
 from ..routing import blueprint_for
 from .backend import CollectBackend
 from .errors import KEY_REFUSED
@@ -22,14 +22,14 @@ from .operations import OPERATIONS
 from .schemas import send_multiple_requests_schema
 
 if TYPE_CHECKING:
-    from ...state import MockState
+    from ...emulated import AppState
     from ...tenants import Tenant
 
 (SEND,) = OPERATIONS
 dump_result = compile_dumper(instance(SEND.answer))
 
 
-def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:
+def authenticate(state: AppState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:
     """Return the team of `Authorization: Basic base64(":" + key)` (the username is ignored), or raise Unauthorized."""
     if credentials is None or credentials.scheme != "basic":
         raise Unauthorized("Send the API key as the password of HTTP Basic authentication.")

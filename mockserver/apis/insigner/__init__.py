@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from ...emulated import BuildInputs, Built, EmulatedApi
 from ...seeding import FixtureError, load_fixture_folder, require_list
-from .. import BuildInputs, Built, EmulatedApi
 from .backend import (
     COLLECTIONS,
     FAILING_SUFFIX,

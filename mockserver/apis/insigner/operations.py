@@ -8,7 +8,7 @@ resource is named (create names a template), 422 where a body or query is valida
 
 from __future__ import annotations
 
-from ..operations import DocumentedAnswer, Operation
+from ...operations import DocumentedAnswer, Operation
 from . import examples
 from .schemas import (
     BulkSendAnswerSchema,

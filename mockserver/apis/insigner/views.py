@@ -7,21 +7,21 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 from marshmallow import Schema, ValidationError
 
-from ...context import Caller, RequestContext, current_context
+from ...context import current_context
 from ...credentials import Credentials
 from ...dumping import compile_dumper
 from ...errors import Forbidden, Unauthorized, ValidationFailed, flatten_messages
+from ...operations import instance
 from ...responses import json_response, no_content
 from ...tenants import KeyRefused
 from .. import read_body
-from ..operations import instance
 from ..routing import blueprint_for
 from .backend import BODY_DETAIL, QUERY_DETAIL, InsignerBackend, has_scope, is_well_formed_key
 from .errors import KEY_REFUSED
 from .operations import OPERATIONS
 
 if TYPE_CHECKING:
-    from ...state import MockState
+    from ...emulated import AnsweredRequest, AppState, Caller
     from ...tenants import Tenant
 
 LIST, CREATE, GET, DELETE = OPERATIONS
@@ -35,7 +35,7 @@ dump_created = compile_dumper(instance(CREATE.answer))
 dump_got = compile_dumper(instance(GET.answer))
 
 
-def authenticate(state: MockState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:
+def authenticate(state: AppState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:
     """Return the organization of `Authorization: Bearer isk_...` and the key's scopes, or raise Unauthorized.
 
     A malformed key is refused unread.
@@ -62,20 +62,21 @@ def require_scope(caller: Caller, scope: str) -> None:
         raise Forbidden(f"Missing required scope: {scope}")
 
 
-def decorate(ctx: RequestContext, response: Response) -> Response:
+def decorate(ctx: AnsweredRequest, response: Response) -> Response:
     """Add X-Request-Id to every answer, and the key's RateLimit-* headers to every authenticated one but a 401."""
     state = ctx.state
+    backend = state.backend("insigner", InsignerBackend)
     answer_headers = response.headers
     # The names already set, read once: werkzeug's `in` scans and lower-cases the list each time.
     present = {name.lower() for name, _ in answer_headers.items()}
     if "x-request-id" not in present:
-        answer_headers.add("X-Request-Id", state.backend("insigner", InsignerBackend).next_request_id())
+        answer_headers.add("X-Request-Id", backend.next_request_id())
     caller = ctx.caller
     # A 401 has no key to count against, whether the key was refused or a fault stands for that.
     if caller is None or response.status_code == 401:
         return response
     # A request the rate-limit stage counted shows that count; one answered before it, the window unused.
-    decision = ctx.rate_limit or state.rate_limits.peek_request(
+    decision = ctx.rate_limit or backend.limits.peek_request(
         "insigner", caller.tenant.id, caller.key, state.clock.timestamp()
     )
     if decision is None:

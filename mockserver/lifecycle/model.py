@@ -10,10 +10,10 @@ from __future__ import annotations
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from .entities import add_entity
+from ..entities import add_entity
 
 if TYPE_CHECKING:
-    from .state import MockState
+    from ..state import MockState
 
 
 def reset(state: MockState, seed: int | None = None) -> dict[str, Any]:

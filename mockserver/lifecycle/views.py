@@ -1,4 +1,4 @@
-"""Control calls: health, reset, clock and state."""
+"""The calls on the whole state: health, reset, clock and state (/__mock/state)."""
 
 from __future__ import annotations
 
@@ -7,23 +7,16 @@ from typing import Any
 from flask import Blueprint, Response, request
 from marshmallow import EXCLUDE, ValidationError
 
-from .. import __version__, entities, lifecycle
+from .. import __version__, entities
 from ..clock import change_clock
-from ..context import get_state
+from ..control.body import control_body, reject_unknown
+from ..control.calls import ControlCall
+from ..control.schemas import ClockSchema, TenantQuerySchema
 from ..errors import ControlError
 from ..responses import json_response
-from .body import control_body, reject_unknown
-from .calls import ControlCall
-from .schemas import (
-    ClockChangeSchema,
-    ClockSchema,
-    HealthSchema,
-    ItemsSchema,
-    ResetBodySchema,
-    ResetSchema,
-    StateSchema,
-    TenantQuerySchema,
-)
+from ..state import mock_state
+from . import model
+from .schemas import ClockChangeSchema, HealthSchema, ItemsSchema, ResetBodySchema, ResetSchema, StateSchema
 
 blueprint = Blueprint("control", __name__, url_prefix="/__mock")
 HEALTH = ControlCall(answer=HealthSchema, secured=False)
@@ -50,7 +43,7 @@ def tenant_asked() -> str | None:
 @HEALTH
 def health() -> Response:
     """Say the server is up, with its version, APIs, store and seed."""
-    state = get_state()
+    state = mock_state()
     return json_response(
         HEALTH.dump(
             {
@@ -74,8 +67,8 @@ def reset() -> Response:
         seed = RESET_BODY.load(body).get("seed")
     except ValidationError:
         raise ControlError(400, "invalid-reset", "seed: must be an integer") from None
-    state = get_state()
-    counts = lifecycle.reset(state, seed)
+    state = mock_state()
+    counts = model.reset(state, seed)
     return json_response(
         RESET.dump({"reset": True, "seed": state.seed, "clock": state.clock.describe(), "state": counts})
     )
@@ -85,14 +78,14 @@ def reset() -> Response:
 @CLOCK
 def clock() -> Response:
     """Show the mock's clock."""
-    return json_response(CLOCK.dump(get_state().clock.describe()))
+    return json_response(CLOCK.dump(mock_state().clock.describe()))
 
 
 @blueprint.post("/clock")
 @SET_CLOCK
 def set_clock() -> Response:
     """Freeze, advance or unfreeze the mock's clock."""
-    clock = get_state().clock
+    clock = mock_state().clock
     try:
         change_clock(clock, CLOCK_CHANGE.load(control_body(required=True)))
     except ValueError as exc:
@@ -104,7 +97,7 @@ def set_clock() -> Response:
 @STATE
 def state_overview() -> Response:
     """Count entities per API, tenant and collection."""
-    state = get_state()
+    state = mock_state()
     tenant = tenant_asked()
     if tenant is None:
         return json_response(STATE.dump({"apis": state.summary()}))
@@ -119,7 +112,7 @@ def state_overview() -> Response:
 @COLLECTION
 def state_collection(api: str, collection: str) -> Response:
     """List one collection, in the API's own shape, of one tenant or of all."""
-    state = get_state()
+    state = mock_state()
     emulated, tenants = entities.collection(state, api, collection)
     key = tenant_asked()
     chosen = [entities.tenants_named(state, key)[api]] if key else tenants.all()
@@ -136,7 +129,7 @@ def state_collection(api: str, collection: str) -> Response:
 @ADD_ENTITY
 def add_entity(api: str, collection: str) -> Response:
     """Add an entity to one collection (validated, with defaults)."""
-    state = get_state()
+    state = mock_state()
     entities.collection(state, api, collection)
     created = entities.add_entity(state, api, collection, control_body(required=True), tenant_asked())
     return json_response(created, status=201)
