@@ -8,8 +8,12 @@ STAMP := $(VENV)/.installed
 HOST ?=
 PORT ?=
 PYTEST_ARGS ?=
+# The one version: mockserver/__init__.py's __version__ (setup.cfg reads it too).
+VERSION := $(shell sed -n 's/^__version__ = "\(.*\)"/\1/p' mockserver/__init__.py)
+# The image's source label: the checkout's remote, when it has one.
+SOURCE ?= $(shell git config --get remote.origin.url 2>/dev/null)
 
-.PHONY: run test browser bench bench-peers fuzz lint smoke screenshots clean install
+.PHONY: run test browser bench bench-peers fuzz lint docs docs-serve dist smoke screenshots clean install
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "make: $(PYTHON) not found (set PYTHON=...)"; exit 1; }
@@ -33,20 +37,35 @@ test: lint browser
 browser:
 	@.ci/browser
 
-# The architecture's contracts (pyproject.toml), mypy --strict, ruff's lint and format, hadolint on the Dockerfile.
+# The architecture's contracts (pyproject.toml), mypy --strict, ruff's lint and format, hadolint on the
+# Dockerfile, and the documentation site built strictly (a broken link or a missing page fails).
 lint: $(STAMP)
 	$(BIN)/lint-imports --no-cache
 	$(BIN)/mypy
 	$(BIN)/ruff check mockserver tests bench docs
 	$(BIN)/ruff format --check mockserver tests bench docs
 	$(BIN)/hadolint Dockerfile
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site-check
+
+# The documentation site, offline, into site/ (open site/index.html); docs-serve rebuilds it as pages change.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+docs-serve: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs serve
+
+# The sdist and the wheel in dist/, checked as PyPI would.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
 
 # Build the image with docker (or podman), run it, check health, the non-root user and a clean stop
 # (.ci/container-smoke's header lists its settings, e.g. CONTAINER_ENGINE and SMOKE_RUN_ARGS).
 smoke:
-	.ci/container-smoke
+	SMOKE_IMAGE=mockserver:$(VERSION) SMOKE_BUILD_ARGS="--build-arg VERSION=$(VERSION) --build-arg SOURCE=$(SOURCE) $(SMOKE_BUILD_ARGS)" .ci/container-smoke
 
-# The README's pictures of the dashboard, from the distribution's Chromium (apt-get install chromium).
+# The docs' pictures of the dashboard, from the distribution's Chromium (apt-get install chromium).
 screenshots: $(STAMP)
 	$(BIN)/python docs/screenshots.py
 
@@ -62,4 +81,4 @@ bench-peers: $(STAMP)
 	$(BIN)/python bench/peers.py
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build dist site *.egg-info

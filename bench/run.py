@@ -82,6 +82,7 @@ import concurrent.futures as cf
 import http.client
 import json
 import os
+import platform
 import shlex
 import subprocess
 import sys
@@ -125,6 +126,40 @@ class Report:
             result = "" if r["pass"] is None else ("pass" if r["pass"] else "FAIL")
             table.append([r["metric"], value, r["target"] or "", result])
         bl.print_table(["metric", "value", "target", "result"], table)
+
+    def markdown(self, meta):
+        """The same table as a page of the documentation, with when and where it was measured."""
+        lines = [
+            "<!-- Written by `make bench` (bench/run.py): run it again rather than edit this file. -->",
+            "",
+            f"Measured on {meta['finished']} by `make bench`, on {meta['machine']}: mockserver "
+            f"{meta.get('server_version')}, wrk {meta['duration']:g} s per run, {meta['wall_s']:.0f} s in all.",
+            "",
+            "| metric | value | target | result |",
+            "| --- | --- | --- | --- |",
+        ]
+        for r in self.rows:
+            value = bl.fmt_num(r["value"], r["unit"])
+            if r["note"]:
+                value += f" ({r['note']})"
+            result = "" if r["pass"] is None else ("pass" if r["pass"] else "**not met**")
+            cells = [r["metric"], value, r["target"] or "", result]
+            lines.append("| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |")
+        return "\n".join(lines) + "\n"
+
+
+def machine():
+    """One line naming this machine: its processor, cores, system and Python."""
+    model = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    system = f"{platform.system()} {platform.release()}"
+    return f"{model}, {os.cpu_count()} cores, {system}, Python {platform.python_version()}"
 
 
 def le(value, limit):
@@ -408,6 +443,11 @@ def main(argv=None):
         help='server command (default: "<this python> -m mockserver serve --port 0 --seed 42")',
     )
     ap.add_argument("--out", default=str(bl.BENCH_DIR / "results.json"))
+    ap.add_argument(
+        "--page",
+        default=str(bl.BENCH_DIR.parent / "docs" / "measured" / "bench.md"),
+        help="the documentation's page of figures, written after a full run (not with --quick)",
+    )
     ap.add_argument("--duration", type=float, default=None, help="seconds per wrk run (default 5; 2 with --quick)")
     ap.add_argument("--quick", action="store_true", help="a short smoke run")
     ap.add_argument(
@@ -625,6 +665,11 @@ def main(argv=None):
     rep.print()
     bl.write_json(args.out, {"meta": meta, "metrics": rep.rows, "details": details})
     print(f"\nJSON written to {args.out}")
+    if not q:
+        meta["machine"], meta["duration"] = machine(), duration
+        Path(args.page).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.page).write_text(rep.markdown(meta))
+        print(f"the documentation's page written to {args.page}")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The `mockserver` command: `mockserver serve` with every option of the README."""
+"""The `mockserver` command: `mockserver serve` and its options (the docs' reference is made from this table)."""
 
 from __future__ import annotations
 

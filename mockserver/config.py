@@ -28,7 +28,7 @@ def shipped_fixtures() -> Path:
 
 # Each numeric option's range, inclusive: the CLI, the environment and a snapshot's options all
 # apply these (tooling.md gives seed-count, insigner-async-seconds and max-tenants; the rest are
-# the mock's own, listed in the README's table of mock-defined behaviour).
+# the mock's own, listed in the table of mock-defined behaviour, docs/reference/mock-defined.md).
 RANGES: dict[str, tuple[float, float]] = {
     "port": (0, 65535),
     "seed": (-(2**63), 2**63 - 1),
@@ -56,7 +56,7 @@ SNAPSHOT_MAX_BYTES = 64 * 1024 * 1024
 
 @dataclass(frozen=True)
 class Settings:
-    """Every option of the server; see `mockserver serve --help` and the README."""
+    """Every option of the server; see `mockserver serve --help` and docs/reference/cli.md."""
 
     host: str = "127.0.0.1"
     port: int = 8080

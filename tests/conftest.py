@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from browser import INSTALL, find_chromium, launch_args, missing_message
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer
+from playwright.sync_api import Browser, sync_playwright
 
 from mockserver.app import create_app
 from mockserver.testing.server import ServerThread
@@ -79,3 +81,21 @@ def freeze(client: FlaskClient):
         assert response.status_code == 200, response.get_data(as_text=True)
 
     return _freeze
+
+
+# The distribution's Chromium for the tests of pages (the dashboard, the documentation site).
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = find_chromium()
+    if executable is None:
+        pytest.fail(missing_message(), pytrace=False)
+    try:
+        playwright = sync_playwright().start()
+    except Exception as exc:  # noqa: BLE001 - its driver's own error says what is missing
+        pytest.fail(f"Playwright's driver did not start ({exc}); `{INSTALL}` installs what it needs", pytrace=False)
+    try:
+        launched = playwright.chromium.launch(executable_path=executable, args=launch_args())
+        yield launched
+        launched.close()
+    finally:
+        playwright.stop()

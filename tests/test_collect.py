@@ -29,7 +29,7 @@ def test_send_multiple_requests__vendor_example(client, collect_auth, freeze):
     assert response.status_code == 200
     assert response.mimetype == "application/json"
     expected = vendor_example_response()
-    # The vendor's example contradicts its own request in two fields (see the README):
+    # The vendor's example contradicts its own request in two fields (docs/reference/collect.md):
     # the first request shows sendCompletionMessage although the call did not set it, and
     # Elon's contact shows company "Tesla" although the call sent no company.
     del expected["requests"][0]["sendCompletionMessage"]

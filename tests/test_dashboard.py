@@ -15,31 +15,14 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
-from browser import INSTALL, find_chromium, launch_args, missing_message
+from browser import INSTALL
 from helpers import BULK_SEND_EXAMPLE, COLLECT_KEY, INSIGNER_KEY, SEND_EXAMPLE, basic, bearer, start_serve, web
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 CREATE = "/api/v1/bulk-sends"
 EXAMPLE = BULK_SEND_EXAMPLE
 COLLECT_BODY = SEND_EXAMPLE
 HTTP_ERROR = re.compile(r"Failed to load resource: the server responded with a status of (\d{3})")
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = find_chromium()
-    if executable is None:
-        pytest.fail(missing_message(), pytrace=False)
-    try:
-        playwright = sync_playwright().start()
-    except Exception as exc:  # noqa: BLE001 - its driver's own error says what is missing
-        pytest.fail(f"Playwright's driver did not start ({exc}); `{INSTALL}` installs what it needs", pytrace=False)
-    try:
-        launched = playwright.chromium.launch(executable_path=executable, args=launch_args())
-        yield launched
-        launched.close()
-    finally:
-        playwright.stop()
 
 
 @pytest.fixture(scope="module")

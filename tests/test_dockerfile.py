@@ -1,4 +1,4 @@
-"""The Dockerfile: hadolint finds nothing, and the image keeps the promises of the README."""
+"""The Dockerfile: hadolint finds nothing, and the image keeps the promises of docs/how-to/docker-and-ci.md."""
 
 from __future__ import annotations
 

@@ -413,7 +413,7 @@ def test_add_fault__the_size_of_a_rule_is_bounded(client, rule, field):
 
 def test_fault_delay__a_real_bulk_send_429_keeps_the_keys_window_in_its_headers(client):
     # A delayed request is not an injected answer: its 429 is the organization's window's, whose
-    # Retry-After differs from the key's RateLimit-Reset (README, headers of the bulk-send 429).
+    # Retry-After differs from the key's RateLimit-Reset (docs/reference/insigner.md, headers of the bulk-send 429).
     client.post("/__mock/clock", json={"freeze": "2026-06-01T12:00:00Z"})
     add(client, api="insigner", method="POST", kind="delay", delayMs=1)
     assert client.post("/api/v1/bulk-sends", json=BULK_SEND, headers=bearer(INSIGNER_KEY)).status_code == 201

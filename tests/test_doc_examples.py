@@ -1,4 +1,7 @@
-"""The README's worked examples run as shown: "Did my client do the right thing?"."""
+"""The worked examples of the documentation run as shown (a client that retries, the coverage gate, the snapshot job).
+
+An example is the code block after `<!-- example: NAME -->` in a page under docs/ (or the README).
+"""
 
 from __future__ import annotations
 
@@ -9,13 +12,21 @@ from pathlib import Path
 
 import pytest
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
+PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+
+
+def page_of(name: str) -> str:
+    """Return the text of the one page that holds example `name`."""
+    marker = f"<!-- example: {name} -->"
+    [found] = [page.read_text() for page in PAGES if marker in page.read_text()]
+    return found
 
 
 def example(name: str) -> str:
-    """Return the code block that follows `<!-- readme-example: NAME -->` in the README."""
-    found = re.search(rf"<!-- readme-example: {re.escape(name)} -->\n```[a-z]*\n(.*?)```", README.read_text(), re.S)
-    assert found, f"no README example {name!r}"
+    """Return the code block that follows `<!-- example: NAME -->`."""
+    found = re.search(rf"<!-- example: {re.escape(name)} -->\n```[a-z]*\n(.*?)```", page_of(name), re.S)
+    assert found, f"no example {name!r}"
     return found.group(1)
 
 
@@ -28,7 +39,7 @@ def inner(pytester, monkeypatch):
     return pytester
 
 
-def test_readme__the_retry_example_passes_and_the_broken_client_fails_with_the_message_shown(inner):
+def test_docs_example__the_retry_example_passes_and_the_broken_client_fails_with_the_message_shown(inner):
     result = inner.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1, failed=1)
     shown = example("verify-output").splitlines()
@@ -37,7 +48,7 @@ def test_readme__the_retry_example_passes_and_the_broken_client_fails_with_the_m
     assert lines[start : start + len(shown)] == shown
 
 
-def test_readme__the_ci_job_writes_the_junit_coverage_and_fails_under_its_threshold(inner):
+def test_docs_example__the_ci_job_writes_the_junit_coverage_and_fails_under_its_threshold(inner):
     [command] = [line.split("- run: ", 1)[1] for line in example("coverage-ci").splitlines() if "run: pytest" in line]
     arguments = shlex.split(command)[1:]
     result = inner.runpytest("-p", "no:cacheprovider", *arguments)
@@ -45,11 +56,11 @@ def test_readme__the_ci_job_writes_the_junit_coverage_and_fails_under_its_thresh
     result.assert_outcomes(passed=1, failed=1)
     report = inner.path / "reports" / "mockserver-coverage.xml"
     assert report.read_text().startswith("<?xml")
-    said = re.search(r"`(FAIL: [^`]+)`", README.read_text().split("<!-- readme-example: coverage-ci -->")[1])
+    said = re.search(r"`(FAIL: [^`]+)`", page_of("coverage-ci").split("<!-- example: coverage-ci -->")[1])
     assert said and said.group(1) in result.stdout.lines
 
 
-def test_readme__the_snapshot_job_keeps_a_snapshot_of_the_failed_test(inner):
+def test_docs_example__the_snapshot_job_keeps_a_snapshot_of_the_failed_test(inner):
     [command] = [line.split("- run: ", 1)[1] for line in example("snapshot-ci").splitlines() if "run: pytest" in line]
     result = inner.runpytest("-p", "no:cacheprovider", *shlex.split(command)[1:])
     result.assert_outcomes(passed=1, failed=1)

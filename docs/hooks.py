@@ -1,0 +1,137 @@
+"""MkDocs hooks: the reference pages' generated parts, made from the code at build time.
+
+A page asks for a part with a marker on a line of its own; the hook puts the part in its place:
+
+- `<!-- generated: cli-options -->`: every option of `mockserver serve`, from the CLI's own parser,
+  with its environment variable and its default from `Settings`;
+- `<!-- generated: operations PREFIX -->`: every operation of the OpenAPI document the server
+  serves whose path starts with PREFIX, with its parameters and its documented answers;
+- `<!-- generated: fixtures -->`: the shipped fixture files, their records and fields.
+
+Nothing here is written by hand: a new option, call or fixture field shows up on the next build.
+"""
+
+from __future__ import annotations
+
+import argparse
+import html
+import json
+import re
+from dataclasses import fields
+from functools import cache
+from typing import Any
+
+MARKER = re.compile(r"^<!-- generated: ([a-z-]+)(?: (\S+))? -->$", re.M)
+METHODS = ("get", "put", "post", "patch", "delete")
+
+
+def cell(text: Any) -> str:
+    """Return `text` fit for one cell of a Markdown table."""
+    return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def code(text: str) -> str:
+    return f"`{text}`"
+
+
+def cli_options() -> str:
+    from mockserver.cli import build_parser
+    from mockserver.config import Settings
+
+    parser = build_parser()
+    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    serve = commands.choices["serve"]
+    defaults = {spec.name: spec.default for spec in fields(Settings)}
+    rows = ["| option | environment | default | meaning |", "| --- | --- | --- | --- |"]
+    for action in serve._actions:
+        if not action.option_strings or action.dest == "help":
+            continue
+        flag = action.option_strings[0]
+        env = f"MOCKSERVER_{action.dest.upper()}"
+        default = defaults.get(action.dest)
+        shown = (
+            "none"
+            if default in (None, "")
+            else code(str(default).lower() if isinstance(default, bool) else str(default))
+        )
+        rows.append(f"| {code(flag)} | {code(env)} | {shown} | {cell(action.help or '')} |")
+    return "\n".join(rows)
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    from mockserver.app import create_app
+    from mockserver.openapi.document import document
+
+    app = create_app({"store": "memory", "seed": 42})
+    with app.app_context():
+        return document(app)
+
+
+def operations(prefix: str) -> str:
+    doc = openapi_document()
+    out: list[str] = []
+    for path, item in doc["paths"].items():
+        if not path.startswith(prefix):
+            continue
+        for method in METHODS:
+            operation = item.get(method)
+            if operation is None:
+                continue
+            out.append(f"### `{method.upper()} {path}`\n")
+            summary = operation.get("summary") or operation.get("description") or ""
+            if summary:
+                out.append(summary.strip() + "\n")
+            parameters = [*item.get("parameters", []), *operation.get("parameters", [])]
+            if parameters:
+                out.append("| parameter | in | required | description |\n| --- | --- | --- | --- |")
+                for parameter in parameters:
+                    description = parameter.get("description") or parameter.get("schema", {}).get("description", "")
+                    required = "yes" if parameter.get("required") else "no"
+                    out.append(f"| {code(parameter['name'])} | {parameter['in']} | {required} | {cell(description)} |")
+                out.append("")
+            body = operation.get("requestBody")
+            if body is not None:
+                kinds = ", ".join(code(kind) for kind in body.get("content", {}))
+                required = "required" if body.get("required") else "optional"
+                out.append(f"Request body: {kinds} ({required}).\n")
+            out.append("| status | answer |\n| --- | --- |")
+            for status, answer in operation.get("responses", {}).items():
+                out.append(f"| {status} | {cell(answer.get('description', ''))} |")
+            out.append("")
+    if not out:
+        raise ValueError(f"the OpenAPI document has no path under {prefix!r}")
+    return "\n".join(out)
+
+
+def fixtures() -> str:
+    from mockserver.config import shipped_fixtures
+
+    root = shipped_fixtures()
+    out: list[str] = []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        out.append(f"### `{folder.name}/`\n")
+        out.append("| file | records | fields of its first record |\n| --- | --- | --- |")
+        for path in sorted(folder.glob("*.json")):
+            data = json.loads(path.read_text())
+            records = data if isinstance(data, list) else [data]
+            first = records[0] if records and isinstance(records[0], dict) else {}
+            names = ", ".join(code(name) for name in first)
+            out.append(f"| {code(path.name)} | {len(records)} | {names} |")
+        out.append("")
+    return "\n".join(out)
+
+
+PARTS = {"cli-options": lambda arg: cli_options(), "operations": operations, "fixtures": lambda arg: fixtures()}
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
+    """Put each generated part in place of its marker."""
+
+    def part(found: re.Match[str]) -> str:
+        name, arg = found.group(1), found.group(2)
+        if name not in PARTS:
+            raise ValueError(f"{page.file.src_uri}: no generated part {name!r}")
+        return PARTS[name](arg)
+
+    return MARKER.sub(part, markdown)
