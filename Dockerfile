@@ -6,6 +6,8 @@
 # Build stage: turn the source into an installed virtual environment. Nothing of this stage
 # but /opt/venv reaches the final image (no sources, no wheels, no pip caches, no setuptools).
 FROM python:3.11-slim AS build
+# The package's version (`make smoke` passes mockserver/__init__.py's); given, the build checks it.
+ARG VERSION=""
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_NO_CACHE_DIR=1
 WORKDIR /src
@@ -15,11 +17,20 @@ COPY mockserver ./mockserver
 RUN python -m venv /opt/venv \
     && /opt/venv/bin/pip install --no-cache-dir . \
     && /opt/venv/bin/pip uninstall --yes pip setuptools \
-    && /opt/venv/bin/mockserver --version
+    && /opt/venv/bin/mockserver --version \
+    && if [ -n "$VERSION" ]; then [ "$(/opt/venv/bin/mockserver --version)" = "mockserver $VERSION" ]; fi
 
 # Final stage: the slim base, the venv and a non-root user. Mount a folder and point
 # MOCKSERVER_FIXTURES at it to seed from your own data.
 FROM python:3.11-slim
+# The labels' version and source (`make smoke` passes the package's version and the checkout's remote).
+ARG VERSION=""
+ARG SOURCE=""
+LABEL org.opencontainers.image.title="mockserver" \
+      org.opencontainers.image.description="A local mock of Collect's and inSigner's APIs for contract testing" \
+      org.opencontainers.image.version="$VERSION" \
+      org.opencontainers.image.source="$SOURCE" \
+      org.opencontainers.image.licenses="MIT"
 ENV PATH=/opt/venv/bin:$PATH \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \

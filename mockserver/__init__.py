@@ -1,3 +1,3 @@
 """A local mock server of Collect's and inSigner's APIs for contract testing."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
