@@ -1,13 +1,17 @@
-"""Write the README's pictures of the dashboard (`make screenshots`), from the browser the tests use.
+"""Write the docs' pictures (`make screenshots`), from the browser the tests use.
 
 Starts `mockserver serve` as users do, sends a few requests to both APIs (one answered by a
 fault rule), opens GET /__mock/ui in the distribution's Chromium at 1280x800 and 375x800, and
-writes docs/dashboard-1280.png and docs/dashboard-375.png.
+writes docs/dashboard-1280.png and docs/dashboard-375.png. Then builds the documentation site
+and writes three of its pages, opened from file:// at 1280 px, to docs/pictures/ (left out of
+the site itself).
 """
 
 from __future__ import annotations
 
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import requests
@@ -68,7 +72,32 @@ def main() -> int:
             browser.close()
     finally:
         server.stop()
+    site_pictures(executable)
     return 0
+
+
+SITE_PAGES = {
+    "getting-started": "getting-started.html",
+    "reference-cli": "reference/cli.html",
+    "reference-control-plane": "reference/control-plane.html",
+}
+
+
+def site_pictures(executable: str) -> None:
+    with tempfile.TemporaryDirectory() as built:
+        mkdocs = Path(sys.executable).with_name("mkdocs")
+        subprocess.run([str(mkdocs), "build", "--strict", "--quiet", "--site-dir", built], cwd=ROOT, check=True)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=executable, args=launch_args())
+            page = browser.new_page(viewport={"width": 1280, "height": 900})
+            for name, path in SITE_PAGES.items():
+                page.goto((Path(built) / path).as_uri())
+                expect(page.locator("h1")).to_be_visible()
+                target = ROOT / "docs" / "pictures" / f"site-{name}.png"
+                target.parent.mkdir(exist_ok=True)
+                page.screenshot(path=str(target))
+                print(f"wrote {target.relative_to(ROOT)}")
+            browser.close()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ import shlex
 from pathlib import Path
 
 import pytest
+import requests
+from helpers import BULK_SEND_EXAMPLE, INSIGNER_KEY, bearer, start_serve, web
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
@@ -68,3 +70,70 @@ def test_docs_example__the_snapshot_job_keeps_a_snapshot_of_the_failed_test(inne
     [kept] = list((inner.path / uploaded).iterdir())  # the folder the job uploads
     assert kept.name == "test_example.py_test_the_retry_keeps_the_key.json"
     assert json.loads(kept.read_text())["format"] == "mockserver-snapshot/1"
+
+
+def curl_commands(block: str) -> list[list[str]]:
+    """The curl commands of a shell example, each split as the shell would (comments and `make run &` left out)."""
+    joined = block.replace("\\\n", " ")
+    return [shlex.split(line) for line in joined.splitlines() if line.strip().startswith("curl ")]
+
+
+def run_curl(words: list[str], base: str) -> requests.Response:
+    """Send what `curl WORDS` would send, to `base` in place of the example's address."""
+    method, url, data, auth, headers = None, None, None, None, {}
+    rest = iter(words[1:])
+    for word in rest:
+        if word == "-s":
+            continue
+        if word == "-X":
+            method = next(rest)
+        elif word == "-d":
+            data = next(rest)
+        elif word == "-u":
+            auth = tuple(next(rest).split(":", 1))
+        elif word == "-H":
+            name, value = next(rest).split(":", 1)
+            headers[name.strip()] = value.strip()
+        elif word.startswith("http://"):
+            url = word.replace("http://127.0.0.1:8080", base)
+        else:
+            raise AssertionError(f"an option the test does not know: {word}")
+    if data is not None:
+        headers.setdefault("Content-Type", "application/x-www-form-urlencoded")  # as curl -d sends
+    assert url, words
+    return web.request(method or ("POST" if data is not None else "GET"), url, data=data, auth=auth, headers=headers)
+
+
+@pytest.fixture
+def served():
+    server = start_serve()
+    yield server.url
+    server.stop()
+
+
+def test_docs_example__the_readme_quick_start_runs_as_shown(served):
+    answers = [run_curl(words, served) for words in curl_commands(example("quick-start"))]
+    got = [(answer.request.method, answer.request.path_url, answer.status_code) for answer in answers]
+    assert got == [
+        ("POST", "/v1/requests", 200),
+        ("POST", "/__mock/faults", 201),
+        ("POST", "/api/v1/bulk-sends", 503),  # the fault rule's answer, once
+        ("GET", "/api/v1/bulk-sends?status=completed&limit=5", 200),
+        ("POST", "/__mock/verify", 200),  # it got the 503
+        ("POST", "/__mock/clock", 200),
+        ("POST", "/__mock/reset", 200),
+    ], [answer.text for answer in answers]
+
+
+def test_docs_example__getting_started_first_calls_fault_and_verification_run_as_shown(served):
+    for words in curl_commands(example("first-calls")):
+        answer = run_curl(words, served)
+        assert answer.status_code < 300, (words, answer.text)
+    [fault] = curl_commands(example("first-fault"))
+    assert run_curl(fault, served).status_code == 201
+    # A client that retries once: the fault answers the first bulk send, the retry succeeds.
+    sent = [web.post(served + "/api/v1/bulk-sends", json=BULK_SEND_EXAMPLE, headers=bearer(INSIGNER_KEY)) for _ in "12"]
+    assert [answer.status_code for answer in sent] == [503, 201]
+    [verification] = curl_commands(example("first-verification"))
+    answer = run_curl(verification, served)
+    assert answer.status_code == 200, answer.text
