@@ -2,7 +2,7 @@
 
 A page asks for a part with a marker on a line of its own; the hook puts the part in its place:
 
-- `<!-- generated: cli-options -->`: every option of `mockserver serve`, from the CLI's own parser,
+- `<!-- generated: cli-options -->`: every option of `mockserver serve`, from the CLI's own table,
   with its environment variable and its default from `Settings`;
 - `<!-- generated: operations PREFIX -->`: every operation of the OpenAPI document the server
   serves whose path starts with PREFIX, with its parameters and its documented answers;
@@ -13,7 +13,6 @@ Nothing here is written by hand: a new option, call or fixture field shows up on
 
 from __future__ import annotations
 
-import argparse
 import html
 import json
 import re
@@ -35,26 +34,18 @@ def code(text: str) -> str:
 
 
 def cli_options() -> str:
-    from mockserver.cli import build_parser
+    from mockserver.cli import serve_options
     from mockserver.config import Settings
 
-    parser = build_parser()
-    commands = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    serve = commands.choices["serve"]
     defaults = {spec.name: spec.default for spec in fields(Settings)}
     rows = ["| option | environment | default | meaning |", "| --- | --- | --- | --- |"]
-    for action in serve._actions:
-        if not action.option_strings or action.dest == "help":
-            continue
-        flag = action.option_strings[0]
-        env = f"MOCKSERVER_{action.dest.upper()}"
-        default = defaults.get(action.dest)
-        shown = (
-            "none"
-            if default in (None, "")
-            else code(str(default).lower() if isinstance(default, bool) else str(default))
-        )
-        rows.append(f"| {code(flag)} | {code(env)} | {shown} | {cell(action.help or '')} |")
+    for flag, dest, text in serve_options():
+        default = defaults.get(dest)
+        if default in (None, ""):
+            shown = "none"
+        else:
+            shown = code(str(default).lower() if isinstance(default, bool) else str(default))
+        rows.append(f"| {code(flag)} | {code('MOCKSERVER_' + dest.upper())} | {shown} | {cell(text)} |")
     return "\n".join(rows)
 
 

@@ -43,6 +43,15 @@ OPTIONS = (
 )
 
 
+# A flag that takes no value: on when given.
+STRICT_AUTH = ("--strict-auth", "strict_auth", "accept fixture keys only (MOCKSERVER_STRICT_AUTH=1)")
+
+
+def serve_options() -> list[tuple[str, str, str]]:
+    """Every option of `mockserver serve`: flag, setting (MOCKSERVER_<SETTING>), help. The docs' reference reads it."""
+    return [*OPTIONS, STRICT_AUTH]
+
+
 class Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:  # one line, no usage dump
         self.exit(2, f"mockserver: error: {message}\n")
@@ -60,14 +69,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for flag, dest, text in OPTIONS:
         serve.add_argument(flag, dest=dest, default=None, help=text)
-    serve.add_argument(
-        "--strict-auth",
-        dest="strict_auth",
-        action="store_const",
-        const=True,
-        default=None,
-        help="accept fixture keys only (MOCKSERVER_STRICT_AUTH=1)",
-    )
+    flag, dest, text = STRICT_AUTH
+    serve.add_argument(flag, dest=dest, action="store_const", const=True, default=None, help=text)
     return parser
 
 

@@ -37,8 +37,9 @@ def coverage() -> Response:
     except ValidationError as exc:
         raise ControlError(400, "invalid-filter", describe_problems(exc.messages)) from None
     tenant = values.get("tenant")
-    since = iso_millis(from_timestamp(state.part(Coverage).since))
-    doc = state.part(Coverage).document(
+    counted = state.part(Coverage)
+    since = iso_millis(from_timestamp(counted.since))
+    doc = counted.document(
         {name: api.operations for name, api in state.apis.items()},
         since,
         state.tenant_ids(tenant) if tenant is not None else None,

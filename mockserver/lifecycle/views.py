@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
-from marshmallow import EXCLUDE, ValidationError
+from flask import Blueprint, Response
+from marshmallow import ValidationError
 
 from .. import __version__, entities
 from ..clock import change_clock
 from ..control.body import control_body, reject_unknown
 from ..control.calls import ControlCall
+from ..control.query import tenant_asked
 from ..control.schemas import ClockSchema, TenantQuerySchema
 from ..errors import ControlError
 from ..responses import json_response
@@ -31,12 +32,6 @@ ADD_ENTITY = ControlCall(
 )
 RESET_BODY = ResetBodySchema()
 CLOCK_CHANGE = ClockChangeSchema()
-TENANT = TenantQuerySchema(unknown=EXCLUDE)
-
-
-def tenant_asked() -> str | None:
-    """The `tenant` query parameter of a state call (none when empty)."""
-    return TENANT.load(request.args).get("tenant") or None
 
 
 @blueprint.get("/health")

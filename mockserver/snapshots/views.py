@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, request
-from marshmallow import EXCLUDE
 
 from ..config import SNAPSHOT_MAX_BYTES
 from ..control.body import control_body
 from ..control.calls import ControlCall
+from ..control.query import tenant_asked
 from ..control.schemas import TenantQuerySchema
 from ..responses import json_response
 from ..state import mock_state
 from .model import MAX_DEPTH, restore, take
 
 blueprint = Blueprint("snapshots", __name__, url_prefix="/__mock")
-TENANT = TenantQuerySchema(unknown=EXCLUDE)
 # A snapshot is checked member by member (snapshots/schemas.py); as a whole it is a free-form document.
 SNAPSHOT = {"type": "object"}
 
@@ -23,8 +22,7 @@ SNAPSHOT = {"type": "object"}
 @ControlCall(answer=SNAPSHOT, query=TenantQuerySchema)
 def snapshot() -> Response:
     """The whole mutable state (?tenant= for one tenant) as a document PUT /__mock/snapshot takes."""
-    tenant = TENANT.load(request.args).get("tenant") or None
-    return json_response(take(mock_state(), tenant))
+    return json_response(take(mock_state(), tenant_asked()))
 
 
 @blueprint.put("/snapshot")
