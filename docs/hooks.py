@@ -6,7 +6,9 @@ A page asks for a part with a marker on a line of its own; the hook puts the par
   with its environment variable and its default from `Settings`;
 - `<!-- generated: operations PREFIX -->`: every operation of the OpenAPI document the server
   serves whose path starts with PREFIX, with its parameters and its documented answers;
-- `<!-- generated: fixtures -->`: the shipped fixture files, their records and fields.
+- `<!-- generated: fixtures -->`: the shipped fixture files, their records and fields;
+- `<!-- generated: mock-defined -->`: the table of mock-defined behaviour, from
+  `docs/reference/mock-defined.toml`, each choice beside the vendor's words it stands by.
 
 Nothing here is written by hand: a new option, call or fixture field shows up on the next build.
 """
@@ -16,8 +18,10 @@ from __future__ import annotations
 import html
 import json
 import re
+import tomllib
 from dataclasses import fields
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 MARKER = re.compile(r"^<!-- generated: ([a-z-]+)(?: (\S+))? -->$", re.M)
@@ -27,6 +31,11 @@ METHODS = ("get", "put", "post", "patch", "delete")
 def cell(text: Any) -> str:
     """Return `text` fit for one cell of a Markdown table."""
     return html.escape(str(text), quote=False).replace("|", "\\|").replace("\n", " ")
+
+
+def literal(text: str) -> str:
+    """Return `text` fit for one cell, shown as written: no character of it is read as Markdown."""
+    return cell(re.sub(r"([\\`*_{}\[\]()#+!])", r"\\\1", text))
 
 
 def code(text: str) -> str:
@@ -113,7 +122,44 @@ def fixtures() -> str:
     return "\n".join(out)
 
 
-PARTS = {"cli-options": lambda arg: cli_options(), "operations": operations, "fixtures": lambda arg: fixtures()}
+MOCK_DEFINED = Path(__file__).parent / "reference" / "mock-defined.toml"
+# Where a quote comes from: a vendor's page beside the project, or a section of the fact sheet.
+PAGES = {"collect": "Collect, *Send multiple requests*", "insigner": "inSigner, *Bulk Send*"}
+VENDORS = {"A": "Collect", "B": "inSigner"}
+
+
+def quoted_from(where: str) -> str:
+    """Name the place a quote of the table of mock-defined behaviour comes from."""
+    if where in PAGES:
+        return PAGES[where]
+    return f"{VENDORS[where[0]]}'s docs, fact sheet §{where}"
+
+
+def mock_defined_choices() -> list[dict[str, Any]]:
+    """The rows of the table of mock-defined behaviour, as `mock-defined.toml` holds them."""
+    with MOCK_DEFINED.open("rb") as file:
+        return list(tomllib.load(file)["choice"])
+
+
+def mock_defined() -> str:
+    rows = ["| API | behaviour | the vendor's words | choice |", "| --- | --- | --- | --- |"]
+    for row in mock_defined_choices():
+        if "said" in row:
+            words = "<br>".join(f"“{literal(text)}” ({quoted_from(where)})" for where, text in row["said"])
+        else:
+            words = f"*none*: {cell(row['silent'])}"
+        # The behaviour and the choice are Markdown already (code spans, emphasis): only a pipe is escaped.
+        api, behaviour, choice = (row[key].replace("|", "\\|") for key in ("api", "behaviour", "choice"))
+        rows.append(f"| {api} | {behaviour} | {words} | {choice} |")
+    return "\n".join(rows)
+
+
+PARTS = {
+    "cli-options": lambda arg: cli_options(),
+    "operations": operations,
+    "fixtures": lambda arg: fixtures(),
+    "mock-defined": lambda arg: mock_defined(),
+}
 
 
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:

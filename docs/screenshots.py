@@ -80,6 +80,7 @@ SITE_PAGES = {
     "getting-started": "getting-started.html",
     "reference-cli": "reference/cli.html",
     "reference-control-plane": "reference/control-plane.html",
+    "reference-mock-defined": "reference/mock-defined.html",
 }
 
 

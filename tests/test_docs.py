@@ -14,6 +14,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -111,6 +112,17 @@ def test_docs__the_python_client_and_the_plugin_are_documented_from_their_docstr
     for name in ("MockServerClient", "add_fault", "verify", "snapshot", "restore"):
         assert name in client, name
     assert "mockserver" in text_of(site / "reference" / "pytest-plugin.html")
+
+
+def test_docs__the_mock_defined_table_shows_each_choice_beside_the_vendors_words(site):
+    rows = tomllib.loads((ROOT / "docs" / "reference" / "mock-defined.toml").read_text())["choice"]
+    built = text_of(site / "reference" / "mock-defined.html")
+    assert built.count("\n") > len(rows)
+    for row in rows:
+        for _, quote in row.get("said", []):
+            assert f"“{quote}”" in built, quote
+        if "silent" in row:
+            assert row["silent"].replace("`", "") in built, row["silent"]
 
 
 def test_docs__a_broken_link_fails_the_build(tmp_path):
