@@ -95,10 +95,10 @@ CALLS = [
     },
 ]
 
-# The floor: a call that does no work of ours (no auth, store, journal), so its req/s is what the
-# HTTP server, the bridge and Flask allow on this machine. Each documented call is judged against it.
+# mockserver's health: no credentials, store or journal. Measured beside the floor of the design
+# (bench/floor_app.py: bare Flask on granian's WSGI interface), as is every documented call.
 FLOOR_CALL = {
-    "name": "floor: GET /__mock/health",
+    "name": "GET /__mock/health",
     "key": "floor_health",
     "method": "GET",
     "path": "/__mock/health",
@@ -341,6 +341,44 @@ def server_cmd_from_arg(arg: str | None) -> list[str]:
     return shlex.split(arg) if arg else default_server_cmd()
 
 
+def start_floor(cmd, timeout=60.0):
+    """Start bench/floor_app.py (bare Flask) on granian's WSGI interface, from the server's environment.
+
+    `cmd` is the mockserver command; granian is taken from beside its Python.
+    """
+    granian = Path(cmd[0]).with_name("granian")
+    if not granian.exists():
+        granian = Path(shutil.which("granian") or "granian")
+    port = free_port()
+    args = [str(granian), "--interface", "wsgi", "--workers", "1", "--blocking-threads", "1"]
+    args += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "error", "floor_app:app"]
+    return ServerProcess(
+        args, "/__mock/health", url=f"http://127.0.0.1:{port}", cwd=str(BENCH_DIR), timeout=timeout, name="floor"
+    )
+
+
+def sequential_ms(url: str, method: str, path: str, n: int, body: bytes | None = None, headers=None) -> dict:
+    """n sequential calls over one keep-alive http.client connection (as a CI job's client sends
+    them; requests would add its own ~0.5 ms a call): their latencies in ms and statuses."""
+    import http.client
+    import urllib.parse
+
+    u = urllib.parse.urlsplit(url)
+    conn = http.client.HTTPConnection(u.hostname, u.port, timeout=30)
+    lat, statuses = [], {}
+    try:
+        for _ in range(n):
+            t0 = time.perf_counter()
+            conn.request(method, path, body=body, headers=headers or {})
+            answer = conn.getresponse()
+            answer.read()
+            lat.append((time.perf_counter() - t0) * 1000.0)
+            statuses[answer.status] = statuses.get(answer.status, 0) + 1
+    finally:
+        conn.close()
+    return {"latencies_ms": lat, "statuses": statuses}
+
+
 def start_mockserver(cmd, extra_args=(), env=None, timeout=60.0):
     return ServerProcess(
         list(cmd) + list(extra_args), "/__mock/health", env=env, cwd=str(REPO_DIR), timeout=timeout, name="mockserver"
@@ -536,6 +574,41 @@ def run_wrk(url: str, lua: str, threads: int, conns: int, duration: float, timeo
         # plain GETs), so a missing BENCH line or anything on stderr is fatal.
         raise RuntimeError(f"wrk run invalid: {shlex.join(cmd)}\n{p.stdout}\n{p.stderr}")
     return res
+
+
+def bench_against_floor(url: str, floor_url: str, duration: float, warmup: float, rounds: int, before_each=None):
+    """wrk the floor (bare Flask), then each call of mockserver, at each concurrency, `rounds` times.
+
+    Rounds alternate which server goes first at each concurrency, so a machine's drift over
+    minutes falls on both. Returns {"floor": {key: [run per round]}, "calls": {key: [run per round]}}.
+    """
+    floor_runs, call_runs = collections.defaultdict(list), collections.defaultdict(list)
+    with tempfile.TemporaryDirectory(prefix="bench-lua-") as d:
+        by_key = {call["key"]: call for call in [FLOOR_CALL, *CALLS]}
+        luas = {key: write_lua(call, d) for key, call in by_key.items()}
+        for n in range(rounds):
+            for threads, conns in CONCURRENCY:
+                floor_first = n % 2 == 0
+                order = ["floor", *by_key]
+                if not floor_first:
+                    order = [*order[1:], "floor"]
+                for key in order:
+                    call = by_key.get(key, FLOOR_CALL)
+                    target = floor_url if key == "floor" else url
+                    if key != "floor" and before_each:
+                        before_each(call)
+                    lua = luas[call["key"]]
+                    if warmup > 0:
+                        run_wrk(target + call["path"], lua, threads, conns, warmup)
+                    r = run_wrk(target + call["path"], lua, threads, conns, duration)
+                    r = dict(r, call=call["name"], conns=conns, threads=threads)
+                    (floor_runs if key == "floor" else call_runs)[f"{call['key']}@c{conns}"].append(r)
+                    who = "bare Flask on granian" if key == "floor" else "mockserver"
+                    log(
+                        f"round {n + 1}: {who} {call['name']} c={conns}: {r['rps']:.0f} req/s "
+                        f"p50 {r['p50_ms']:.2f} ms p99 {r['p99_ms']:.2f} ms non-2xx {r['non2xx']}"
+                    )
+    return {"floor": dict(floor_runs), "calls": dict(call_runs)}
 
 
 def bench_calls(url: str, duration: float, warmup: float, before_each=None, label: str = "", calls=None) -> dict:
