@@ -86,6 +86,19 @@ def wait_healthy(host: str, port: int, timeout: float, stop: threading.Event) ->
     return False
 
 
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """The event loop granian's embedded server and the bridge run on: uvloop's.
+
+    Each request crosses the loop twice (granian hands it over; a view thread hands its answer
+    back with call_soon_threadsafe). Measured with wrk on GET /__mock/health through the bridge,
+    uvloop with granian's Rust task gave 0.64x bare Flask on granian's WSGI at one connection and
+    0.50x at 16, against 0.50x and 0.40x with asyncio's own loop and task.
+    """
+    import uvloop
+
+    return uvloop.new_event_loop()
+
+
 def embedded_server(app: Flask, settings: Settings, port: int, *, log: bool = True) -> tuple[Server, WsgiBridge]:
     """Return granian's embedded server for `app` on `port`, and the bridge it serves through.
 
@@ -171,7 +184,8 @@ def serve(
     watcher = threading.Thread(target=announce, name="mockserver-ready", daemon=True)
     watcher.start()
     try:
-        asyncio.run(run())
+        with asyncio.Runner(loop_factory=new_event_loop) as runner:
+            runner.run(run())
     finally:
         stop.set()
         bridge.close()

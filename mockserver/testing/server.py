@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import Flask
 
-from ..serving.server import check_bindable, embedded_server, url_for, wait_healthy
+from ..serving.server import check_bindable, embedded_server, new_event_loop, url_for, wait_healthy
 from ..state import mock_state
 
 
@@ -34,7 +34,7 @@ class ServerThread:
         return url_for(self.host, self.port)
 
     def _run(self) -> None:
-        loop = asyncio.new_event_loop()
+        loop = new_event_loop()
         self._loop = loop
         self._ready.set()
         try:
