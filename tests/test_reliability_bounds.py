@@ -88,12 +88,20 @@ HALF_BODY = (
 )
 
 
+# A snapshot may be 64 MiB (it has a bound of its own); one whose upload stalls holds no thread either.
+HALF_SNAPSHOT = (
+    b"PUT /__mock/snapshot HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+    b"Content-Length: 67108864\r\n\r\n{" + b" " * MIB
+)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "first_bytes",
     [
         pytest.param(HALF_HEADERS, id="half-the-headers"),
         pytest.param(HALF_BODY, id="half-the-body"),
+        pytest.param(HALF_SNAPSHOT, id="the-first-mib-of-a-64-mib-snapshot"),
         pytest.param(b"", id="nothing"),
     ],
 )
