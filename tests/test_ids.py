@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from mockserver.ids import METEOR_ALPHABET, IdFactory
+from mockserver.ids import CUID_ALPHABET, METEOR_ALPHABET, URLSAFE_ALPHABET, IdFactory
 
 
 def test_meteor__17_characters_of_meteors_alphabet():
@@ -38,3 +38,15 @@ def test_prefixed__prefix_and_cuid_like_suffix():
 def test_same_seed__same_ids():
     a, b = IdFactory(random.Random("s")), IdFactory(random.Random("s"))
     assert [a.meteor("contacts") for _ in range(5)] == [b.meteor("contacts") for _ in range(5)]
+
+
+def test_draws__the_characters_random_choices_draws_from_the_same_state():
+    # IDs drawn before and after the draw was written without random.choices are the same, so
+    # a seed, or a snapshot's random state, gives the same IDs as it always did.
+    for seed in (0, 42, 2**63 - 1):
+        ids = IdFactory(random.Random(seed))
+        reference = random.Random(seed)
+        for _ in range(20):
+            assert ids.meteor("contacts") == "".join(reference.choices(METEOR_ALPHABET, k=17))
+            assert ids.prefixed("bs_", "bulkSends", 24) == "bs_" + "".join(reference.choices(CUID_ALPHABET, k=24))
+            assert ids.token(44) == "".join(reference.choices(URLSAFE_ALPHABET, k=44))
