@@ -104,6 +104,7 @@ def serve(args: argparse.Namespace) -> int:
     except ServeError as exc:
         return fail(str(exc))
     from .app import create_app
+    from .pipeline import never_waits
     from .seeding import FixtureError
     from .store import StoreError
 
@@ -117,7 +118,7 @@ def serve(args: argparse.Namespace) -> int:
         print(f"mockserver {__version__} serving {url} (store {settings.store}, seed {settings.seed})", flush=True)
 
     try:
-        run(app, settings, port, ready, state.stop, warm_up=state.build_seed_data)
+        run(app, settings, port, ready, state.stop, warm_up=state.build_seed_data, never_waits=never_waits(state))
     except ServeError as exc:
         return fail(str(exc))
     finally:

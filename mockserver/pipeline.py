@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Response, request
 
@@ -21,7 +21,7 @@ from .context import RequestContext, close_context, context_or_none, open_contex
 from .coverage.stage import count_answer
 from .credentials import read_credentials
 from .emulated import Caller
-from .faults.stage import decide_fault
+from .faults.stage import decide_fault, may_delay
 from .journal.stage import capture_body, write_journal
 from .ratelimits.stage import count_request
 
@@ -64,6 +64,38 @@ AFTER_VIEW: tuple[AfterStage, ...] = (
     write_journal,  # the journal entry: request, answer, fault, duration
     count_answer,  # coverage: the answer under its operation and status
 )
+
+
+# Control calls answered from memory that never wait: the bridge may run them on its event loop
+# (see never_waits). The others (a verification that waits, a snapshot, the dashboard's files,
+# entities, the journal) always get a view thread.
+QUICK_CONTROL_PATHS = frozenset({"/__mock/health", "/__mock/reset", "/__mock/rate-limits", "/__mock/clock"})
+# A body larger than this is not read on the event loop's turn: a view thread parses it.
+QUICK_BODY_BYTES = 64 * 1024
+
+
+def never_waits(state: MockState) -> Callable[[str, Any], bool]:
+    """Return whether a request (its path and headers, before its body is read) can never wait.
+
+    Such a request does no I/O and never sleeps: an emulated API's call or a quick control call
+    on the memory store, with a small body, no `Prefer`, while no fault rule delays. The bridge
+    answers it on its event loop when no view thread is busy (so no other request holds a lock),
+    saving the hand-over to a thread and back. Anything else goes to a view thread, as before.
+    """
+    if state.settings.store != "memory":
+        return lambda path, headers: False
+
+    def check(path: str, headers: Any) -> bool:
+        if "transfer-encoding" in headers:
+            return False
+        length = headers.get("content-length")
+        if length is not None and not (length.isdigit() and int(length) <= QUICK_BODY_BYTES):
+            return False
+        if path not in QUICK_CONTROL_PATHS and state.api_for_path(path) is None:
+            return False
+        return not may_delay(state, headers.get("prefer"))
+
+    return check
 
 
 def open_contexts(app: Flask, state: MockState) -> None:

@@ -17,6 +17,10 @@ another layer: a fault rule names its tenant by key or id, and the fault stage r
 through the registry before it takes the engine's lock (faults/stage.py); a one-tenant snapshot
 filters the engine's rules after copying them out. Each order has a storm test in
 tests/test_locks.py.
+
+The event loop's thread (serving/bridge.py) takes these locks only for a request it answers
+itself, and only while no view thread is busy and no work runs beside the requests, so it never
+waits for one: every other thread that takes them is a view thread or that work.
 """
 
 from __future__ import annotations

@@ -21,9 +21,14 @@ if TYPE_CHECKING:
     from flask import Response
 
     from ..context import RequestContext
-    from ..emulated import Caller, EmulatedApi
+    from ..emulated import AppState, Caller, EmulatedApi
 
 PREFER_ID = "prefer"
+
+
+def may_delay(state: AppState, prefer: str | None) -> bool:
+    """Whether this stage may make a request wait: it says `Prefer` (a delay), or a rule has a `delayMs`."""
+    return prefer is not None or state.part(FaultEngine).delays
 
 
 def prefer_rule(values: list[str]) -> FaultRule | None:

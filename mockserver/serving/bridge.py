@@ -31,9 +31,17 @@ class WsgiBridge:
     """An RSGI application that serves a WSGI application on `threads` threads of its own."""
 
     def __init__(
-        self, app: Callable[..., Any], threads: int, max_body: int, body_timeout: float = BODY_TIMEOUT_SECONDS
+        self,
+        app: Callable[..., Any],
+        threads: int,
+        max_body: int,
+        body_timeout: float = BODY_TIMEOUT_SECONDS,
+        never_waits: Callable[[str, Any], bool] | None = None,
     ) -> None:
         self.app = app
+        # The app's word on whether a request (path, headers) can never wait: such a request is
+        # answered on the event loop's turn while no view thread is busy (see __rsgi__).
+        self.never_waits = never_waits or _always_waits
         self.max_body = max_body
         # Paths whose bodies may be larger than `max_body` (a snapshot: up to 64 MiB).
         self.limits = {SNAPSHOT_PATH: max(max_body, SNAPSHOT_MAX_BYTES)}
@@ -47,6 +55,12 @@ class WsgiBridge:
         # Run once after the next answer is handed over (see after_next_answer).
         self._after_next: Callable[[], None] | None = None
         self._after_next_lock = threading.Lock()
+        # Requests handed to view threads and not yet settled, counted on the event loop only.
+        self._in_threads = 0
+        # Work of the app running beside the requests (the warm-up): while any, every request
+        # takes a view thread, since that work may hold a lock a request needs.
+        self._beside = 0
+        self._beside_lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._work, name=f"mockserver-view-{n}", daemon=True) for n in range(threads)
         ]
@@ -69,10 +83,21 @@ class WsgiBridge:
             return
         except Exception:  # noqa: BLE001 - the client went away mid-body: nobody to answer
             return
-        loop = asyncio.get_running_loop()
-        done = loop.create_future()
-        self._jobs.put((wsgi_environ(scope, body), loop, done))
-        status, headers, data = await done
+        if self._in_threads == 0 and self._beside == 0 and self.never_waits(scope.path, scope.headers):
+            # Nothing else runs (no view thread is busy, and the loop runs nothing else meanwhile),
+            # so this request meets no held lock, and it never sleeps nor does I/O: answered here,
+            # it saves the hand-over to a thread and back (a third of a fast request's time).
+            status, headers, data = self.call(wsgi_environ(scope, body))
+            self._answered()
+        else:
+            loop = asyncio.get_running_loop()
+            done = loop.create_future()
+            self._in_threads += 1
+            self._jobs.put((wsgi_environ(scope, body), loop, done))
+            try:
+                status, headers, data = await done
+            finally:
+                self._in_threads -= 1
         if unread_body(scope.headers, len(body), limit):
             # The rest of the body was never read, so the connection cannot carry another request
             # and closes after this answer (a 413, or a 401 given before a large body): say so, or a
@@ -131,11 +156,29 @@ class WsgiBridge:
             if not self._wake_pending:
                 self._wake_pending = True
                 loop.call_soon_threadsafe(self._settle_ready)
-            if self._after_next is not None:
-                with self._after_next_lock:
-                    hook, self._after_next = self._after_next, None
-                if hook is not None:
-                    hook()
+            self._answered()
+
+    def _answered(self) -> None:
+        """Run the hook waiting for the next answer, if any (on the thread that answered)."""
+        if self._after_next is not None:
+            with self._after_next_lock:
+                hook, self._after_next = self._after_next, None
+            if hook is not None:
+                hook()
+
+    def run_beside(self, work: Callable[[], None], name: str) -> None:
+        """Run `work` on a thread of its own; until it ends, every request takes a view thread."""
+        with self._beside_lock:
+            self._beside += 1
+
+        def run() -> None:
+            try:
+                work()
+            finally:
+                with self._beside_lock:
+                    self._beside -= 1
+
+        threading.Thread(target=run, name=name, daemon=True).start()
 
     def _settle_ready(self) -> None:
         self._wake_pending = False
@@ -152,6 +195,10 @@ class WsgiBridge:
         """Let the view threads end once the requests already queued are answered."""
         for _ in self._threads:
             self._jobs.put(None)
+
+
+def _always_waits(path: str, headers: Any) -> bool:
+    return False
 
 
 def unread_body(headers: Any, read: int, limit: int) -> bool:

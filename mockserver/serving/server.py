@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
@@ -99,11 +99,20 @@ def new_event_loop() -> asyncio.AbstractEventLoop:
     return uvloop.new_event_loop()
 
 
-def embedded_server(app: Flask, settings: Settings, port: int, *, log: bool = True) -> tuple[Server, WsgiBridge]:
+def embedded_server(
+    app: Flask,
+    settings: Settings,
+    port: int,
+    *,
+    log: bool = True,
+    never_waits: Callable[[str, Any], bool] | None = None,
+) -> tuple[Server, WsgiBridge]:
     """Return granian's embedded server for `app` on `port`, and the bridge it serves through.
 
     `serve` runs it on the main thread; the tests and the pytest plugin run the same on a thread
     of their own (testing/server.py). `log`: granian's own error log (it reconfigures logging).
+    `never_waits`: the app's word on which requests the bridge may answer on its event loop
+    (pipeline.never_waits); without it, every request takes a view thread.
     """
     from granian.constants import Interfaces
     from granian.log import LogLevels
@@ -112,7 +121,7 @@ def embedded_server(app: Flask, settings: Settings, port: int, *, log: bool = Tr
     # RSGI, not granian's WSGI: the bridge reads bodies before a view thread is taken (see bridge.py).
     # MAX_WAITS threads more than --threads: verifications that wait never take the threads of
     # the requests they wait for.
-    bridge = WsgiBridge(app, settings.threads + MAX_WAITS, settings.max_body_bytes)
+    bridge = WsgiBridge(app, settings.threads + MAX_WAITS, settings.max_body_bytes, never_waits=never_waits)
     # granian admits `backpressure` connections at once (default 128, idle keep-alive ones included):
     # the views' threads bound the work, so only a file-descriptor budget should bound connections.
     server = Server(
@@ -136,6 +145,7 @@ def serve(
     on_ready: Callable[[str], None],
     on_stop: Callable[[], None],
     warm_up: Callable[[], None] | None = None,
+    never_waits: Callable[[str, Any], bool] | None = None,
 ) -> None:
     """Serve `app` until SIGINT or SIGTERM; `on_stop` runs first when a signal comes (it ends waits).
 
@@ -143,7 +153,7 @@ def serve(
     health check, say): work that need not delay that answer (the seed data), done while the
     client gets its tests going. A request that needs it sooner builds it, or waits for it.
     """
-    server, bridge = embedded_server(app, settings, port)
+    server, bridge = embedded_server(app, settings, port, never_waits=never_waits)
     # granian's constructor applies its own logging dictConfig, which closes existing handlers.
     logs.configure(settings.log_level, sys.stderr)
     stop = threading.Event()
@@ -153,9 +163,7 @@ def serve(
             on_ready(url_for(settings.host, port))
             if warm_up is not None:
                 # Not at once: the warm-up holds the GIL, and would delay that first answer itself.
-                bridge.after_next_answer(
-                    lambda: threading.Thread(target=run_warm_up, name="mockserver-warm-up", daemon=True).start()
-                )
+                bridge.after_next_answer(lambda: bridge.run_beside(run_warm_up, "mockserver-warm-up"))
 
     def run_warm_up() -> None:
         if warm_up is None:

@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Flask
 
+from ..pipeline import never_waits
 from ..serving.server import check_bindable, embedded_server, new_event_loop, url_for, wait_healthy
 from ..state import mock_state
 
@@ -21,9 +22,11 @@ class ServerThread:
         self.app = app
         self.host = host
         self.port = check_bindable(host, port)
-        settings = mock_state(app).settings.with_values(host=host)
+        state = mock_state(app)
+        settings = state.settings.with_values(host=host)
         # granian's own log stays off: its constructor would reconfigure the process's logging.
-        self._server, self._bridge = embedded_server(app, settings, self.port, log=False)
+        quick = never_waits(state)
+        self._server, self._bridge = embedded_server(app, settings, self.port, log=False, never_waits=quick)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ready = threading.Event()
         self._stopped = threading.Event()

@@ -1,0 +1,255 @@
+"""The bridge answers a request that can never wait on its event loop, and everything else on a view thread.
+
+A request is answered on the loop's turn only when the app says it never sleeps nor does I/O
+(pipeline.never_waits: an API call or a quick control call, memory store, small body, no
+`Prefer`, no delaying fault rule) and nothing else runs: no view thread is busy and no work of
+the app runs beside the requests (the warm-up). Then no lock it needs can be held by anyone.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from types import SimpleNamespace
+
+import pytest
+
+from mockserver.app import create_app
+from mockserver.faults.engine import FaultEngine
+from mockserver.faults.rules import FaultRule
+from mockserver.pipeline import QUICK_BODY_BYTES, never_waits
+from mockserver.serving.bridge import WsgiBridge
+from mockserver.state import mock_state
+
+LOOP_THREAD = threading.current_thread().name
+
+
+@pytest.fixture(scope="module")
+def app():
+    return create_app({"store": "memory", "seed": 42})
+
+
+@pytest.mark.parametrize(
+    "path, headers, expected",
+    [
+        ("/v1/requests", {"content-length": "120"}, True),
+        ("/api/v1/bulk-sends/bs_abc123", {}, True),
+        ("/api/v1/no-such-path", {}, True),  # inSigner's 404, from memory
+        ("/__mock/health", {}, True),
+        ("/__mock/reset", {"content-length": "0"}, True),
+        ("/__mock/rate-limits", {"content-length": "64"}, True),
+        ("/__mock/clock", {"content-length": "20"}, True),
+        ("/v1/requests", {"prefer": "code=503"}, False),  # a Prefer may ask for a delay
+        ("/v1/requests", {"content-length": str(QUICK_BODY_BYTES + 1)}, False),
+        ("/v1/requests", {"content-length": "12x"}, False),
+        ("/v1/requests", {"transfer-encoding": "chunked"}, False),
+        ("/__mock/verify", {"content-length": "40"}, False),  # a verification may wait
+        ("/__mock/snapshot", {}, False),
+        ("/__mock/requests", {}, False),
+        ("/__mock/ui", {}, False),
+        ("/elsewhere", {}, False),
+    ],
+)
+def test_never_waits__what_the_app_answers_from_memory_without_sleeping(app, path, headers, expected):
+    assert never_waits(mock_state(app))(path, headers) is expected
+
+
+def test_never_waits__not_while_a_fault_rule_delays_answers(app):
+    check = never_waits(mock_state(app))
+    faults = mock_state(app).part(FaultEngine)
+    assert check("/v1/requests", {})
+    error = faults.add(FaultRule(id="", kind="error", status=503))
+    assert check("/v1/requests", {})  # an error rule answers at once
+    delay = faults.add(FaultRule(id="", kind="delay", delay_ms=10))
+    assert not check("/v1/requests", {})
+    faults.remove(delay["id"])
+    assert check("/v1/requests", {})
+    faults.add(FaultRule(id="", kind="delay", delay_ms=10))
+    faults.clear()
+    assert check("/v1/requests", {})
+    faults.remove(error["id"])
+
+
+def test_never_waits__never_on_the_file_store(tmp_path):
+    app = create_app({"store": "tinydb", "db": str(tmp_path / "db.json"), "seed": 42})
+    try:
+        assert not never_waits(mock_state(app))("/__mock/health", {})
+    finally:
+        mock_state(app).close()
+
+
+class Proto:
+    """An RSGI protocol with no body, recording the answer."""
+
+    answer = None
+
+    async def __call__(self):
+        return b""
+
+    def response_bytes(self, status, headers, body):
+        self.answer = (status, body)
+
+
+def scope(path: str) -> SimpleNamespace:
+    return SimpleNamespace(
+        proto="http",
+        method="GET",
+        path=path,
+        query_string="",
+        headers={},
+        server="127.0.0.1:8080",
+        client="127.0.0.1:50000",
+        http_version="1.1",
+        scheme="http",
+    )
+
+
+class Recorder:
+    """A WSGI app answering with the name of the thread it ran on; /slow waits for /quick first."""
+
+    def __init__(self) -> None:
+        self.quick_ran = threading.Event()
+
+    def __call__(self, environ, start_response):
+        if environ["PATH_INFO"] == "/slow":
+            assert self.quick_ran.wait(5)
+        else:
+            self.quick_ran.set()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [threading.current_thread().name.encode()]
+
+
+def answer(bridge: WsgiBridge, path: str) -> str:
+    proto = Proto()
+    asyncio.run(bridge.__rsgi__(scope(path), proto))
+    assert proto.answer[0] == 200
+    return proto.answer[1].decode()
+
+
+def test_bridge__a_request_that_never_waits_runs_on_the_loop_and_one_that_may_on_a_view_thread():
+    bridge = WsgiBridge(Recorder(), threads=2, max_body=1024, never_waits=lambda path, headers: path == "/quick")
+    try:
+        assert answer(bridge, "/quick") == LOOP_THREAD
+        assert answer(bridge, "/other").startswith("mockserver-view-")
+        # Without the app's word, every request takes a view thread, as before.
+        plain = WsgiBridge(Recorder(), threads=1, max_body=1024)
+        try:
+            assert answer(plain, "/quick").startswith("mockserver-view-")
+        finally:
+            plain.close()
+    finally:
+        bridge.close()
+
+
+def test_bridge__while_a_view_thread_is_busy_a_quick_request_takes_a_thread_too():
+    # /slow holds its view thread until /quick has run: were /quick answered on the loop while
+    # /slow held a lock, the loop would wait for it; here it runs on the other view thread.
+    app = Recorder()
+    bridge = WsgiBridge(app, threads=2, max_body=1024, never_waits=lambda path, headers: path == "/quick")
+
+    async def both():
+        slow, quick = Proto(), Proto()
+        first = asyncio.ensure_future(bridge.__rsgi__(scope("/slow"), slow))
+        await asyncio.sleep(0)  # /slow is handed to a view thread first
+        await asyncio.wait_for(asyncio.gather(first, bridge.__rsgi__(scope("/quick"), quick)), 10)
+        return slow.answer[1].decode(), quick.answer[1].decode()
+
+    try:
+        slow_thread, quick_thread = asyncio.run(both())
+        assert slow_thread.startswith("mockserver-view-")
+        assert quick_thread.startswith("mockserver-view-") and quick_thread != slow_thread
+        # Once nothing is in flight, the quick one is answered on the loop again.
+        assert answer(bridge, "/quick") == LOOP_THREAD
+    finally:
+        bridge.close()
+
+
+def test_bridge__while_work_runs_beside_the_requests_every_request_takes_a_view_thread():
+    bridge = WsgiBridge(Recorder(), threads=1, max_body=1024, never_waits=lambda path, headers: True)
+    release, started, ended = threading.Event(), threading.Event(), threading.Event()
+
+    def warm_up():
+        started.set()
+        release.wait(5)
+
+    try:
+        bridge.run_beside(lambda: (warm_up(), ended.set()), "test-beside")
+        assert started.wait(5)
+        assert answer(bridge, "/quick").startswith("mockserver-view-")
+        release.set()
+        assert ended.wait(5)
+        for _ in range(100):  # the count drops just after the work returns
+            if answer(bridge, "/quick") == LOOP_THREAD:
+                break
+        else:
+            pytest.fail("requests never came back to the loop after the work ended")
+    finally:
+        bridge.close()
+
+
+def test_storm__loop_and_view_threads_mixed__no_hang_and_no_5xx():
+    # Through the server users run: requests the loop answers (API calls, health, resets,
+    # rate-limit changes, clock advances) mixed with ones that take view threads (Prefer
+    # delays, verification waits, journal reads, a delaying fault rule added and removed).
+    import http.client
+    import json
+
+    from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer
+
+    from mockserver.testing.server import start_server
+
+    body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
+    json_type = {"Content-Type": "application/json"}
+    calls = [
+        ("POST", "/v1/requests", body, {**basic(COLLECT_KEY), **json_type}),
+        ("GET", "/api/v1/bulk-sends/bs_abc123", None, bearer(INSIGNER_KEY)),
+        ("GET", "/api/v1/bulk-sends", None, {**bearer(INSIGNER_KEY), "Prefer": "delay=5"}),
+        ("GET", "/__mock/health", None, {}),
+        ("POST", "/__mock/reset", None, {}),
+        ("PUT", "/__mock/rate-limits", json.dumps({"collect": {"enabled": False}}), json_type),
+        ("POST", "/__mock/clock", json.dumps({"advance": 1}), json_type),
+        ("POST", "/__mock/verify", json.dumps({"path": "/v1/none", "withinMs": 20}), json_type),
+        ("GET", "/__mock/requests?limit=5", None, {}),
+        ("POST", "/__mock/faults", json.dumps({"kind": "delay", "delayMs": 5, "times": 3}), json_type),
+        ("DELETE", "/__mock/faults", None, {}),
+    ]
+    server = start_server({"store": "memory", "seed": 42})
+    failures: list[str] = []
+
+    def worker(n: int) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        try:
+            for i in range(60):
+                method, path, data, headers = calls[(n * 7 + i) % len(calls)]
+                conn.request(method, path, body=data, headers=headers)
+                response = conn.getresponse()
+                response.read()
+                if response.status >= 500:
+                    failures.append(f"{method} {path}: {response.status}")
+        except Exception as exc:  # noqa: BLE001 - reported below
+            failures.append(f"worker {n}: {exc!r}")
+        finally:
+            conn.close()
+
+    try:
+        threads = [threading.Thread(target=worker, args=(n,), daemon=True) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        assert not any(thread.is_alive() for thread in threads), "a client hung"
+        assert failures == []
+        assert answer_status(server.port, "/__mock/health") == 200
+    finally:
+        server.stop()
+
+
+def answer_status(port: int, path: str) -> int:
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    finally:
+        conn.close()
