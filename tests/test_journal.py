@@ -201,3 +201,21 @@ def test_reset__empties_the_journal_and_ids_start_again(client):
     assert journal(client)["total"] == 0
     client.post("/v1/requests", json=SEND)
     assert journal(client)["requests"][0]["id"] == 1
+
+
+@pytest.mark.parametrize(
+    "environ",
+    [
+        {"HTTP_HOST": "127.0.0.1", "HTTP_X_MOCK_TOKEN": "t", "wsgi.input": None, "REQUEST_METHOD": "GET"},
+        {"CONTENT_TYPE": "application/json", "CONTENT_LENGTH": "12", "HTTP_AUTHORIZATION": "Bearer x"},
+        {"CONTENT_TYPE": "", "CONTENT_LENGTH": "", "HTTP_CONTENT_MD5": "", "HTTP_ACCEPT": ""},
+        {"HTTP_CONTENT_TYPE": "text/plain", "HTTP_CONTENT_LENGTH": "3", "HTTP_X_A_B_C": "1,2", "PATH_INFO": "/"},
+    ],
+)
+def test_journal__request_headers_are_read_as_werkzeug_lists_them(environ):
+    from werkzeug.datastructures import EnvironHeaders
+
+    from mockserver.journal.stage import request_headers
+
+    assert request_headers(environ) == list(EnvironHeaders(environ).items())
+    assert request_headers(environ) == list(EnvironHeaders(environ).items())  # from the names met
