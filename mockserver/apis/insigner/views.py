@@ -19,6 +19,7 @@ from ..routing import blueprint_for
 from .backend import BODY_DETAIL, QUERY_DETAIL, InsignerBackend, has_scope, is_well_formed_key
 from .errors import KEY_REFUSED
 from .operations import OPERATIONS
+from .zod import compile_loader
 
 if TYPE_CHECKING:
     from ...emulated import AnsweredRequest, AppState, Caller
@@ -92,8 +93,16 @@ def decorate(ctx: AnsweredRequest, response: Response) -> Response:
     return response
 
 
+# The create's body, the call's own work that profiled dearest, also has a compiled loader.
+FAST_LOADERS = {id(CREATE_ARGS): compile_loader(CREATE_ARGS)}
+
+
 def load(schema: Schema, data: Any, detail: str) -> dict[str, Any]:
     """Load `data` with `schema`, or raise ValidationFailed (422) with dot-path field errors."""
+    fast = FAST_LOADERS.get(id(schema))
+    loaded = fast(data) if fast is not None else None
+    if loaded is not None:
+        return loaded
     try:
         return schema.load(data)
     except ValidationError as exc:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields
+from marshmallow import Schema, ValidationError, fields, missing
 
 # Zod's e-mail pattern (zod 3.22+), which the documented "Invalid email" message comes with.
 ZOD_EMAIL = re.compile(
@@ -191,3 +192,83 @@ class Choice(ZodField):
             expected = " | ".join(f"'{c}'" for c in self.choices)
             raise ValidationError(f"Invalid enum value. Expected {expected}, received '{value}'")
         return value
+
+
+class _Refused(Exception):
+    """Raised inside a compiled loader: the schema may refuse this data, so its own load decides."""
+
+
+Loader = Callable[[Any], "dict[str, Any] | None"]
+
+
+def compile_loader(schema: Schema) -> Loader:
+    """Return a loader giving `schema.load(data)` for data the schema accepts, and None otherwise.
+
+    A body that a schema of these fields (Text, Items of Obj, Obj) accepts loads as the same dict:
+    the declared fields present in it, in the schema's order, each checked by the field's own
+    `_deserialize`. Anything that may be refused (a missing required field, a null, a wrong type,
+    a length, an unknown field kind) gives None, and the caller then loads with marshmallow,
+    which words every problem. For the vendor's example, marshmallow's load took 45 us of
+    inSigner's 320 us create in-process; this takes a fifth of that.
+    """
+    steps = []
+    for name, field in schema.load_fields.items():
+        plain = field.data_key in (None, name) and field.attribute in (None, name)
+        if not plain or field.validators or field.allow_none or field.load_default is not missing:
+            return _marshmallow_decides
+        read = _reader(field)
+        if read is None:
+            return _marshmallow_decides
+        steps.append((name, field.required, read))
+
+    def load(data: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            raise _Refused
+        out = {}
+        for name, required, read in steps:
+            if name in data:
+                value = data[name]
+                if value is None:
+                    raise _Refused  # Zod's "Expected string, received null": marshmallow says it
+                out[name] = read(value)
+            elif required:
+                raise _Refused
+        return out
+
+    def loader(data: Any) -> dict[str, Any] | None:
+        try:
+            return load(data)
+        except (_Refused, ValidationError):
+            return None
+
+    loader.load = load  # type: ignore[attr-defined]  # an Obj inside another schema unwinds through it
+    return loader
+
+
+def _marshmallow_decides(data: Any) -> None:
+    return None
+
+
+def _reader(field: fields.Field[Any]) -> Callable[[Any], Any] | None:
+    """The check and value of one field for a compiled loader (raising to refuse), or None if it has none."""
+    if isinstance(field, Text):
+        return lambda value: field._deserialize(value, None, None)
+    if isinstance(field, Obj):
+        inner = compile_loader(field.schema())
+        nested = getattr(inner, "load", None)
+        if nested is None:
+            return None
+        return nested
+    if isinstance(field, Items):
+        each = _reader(field.inner) if isinstance(field.inner, (Text, Obj)) else None
+        if each is None:
+            return None
+        low, high = field.min_items, field.max_items
+
+        def items(value: Any) -> list[Any]:
+            if not isinstance(value, list) or len(value) < low or (high is not None and len(value) > high):
+                raise _Refused
+            return [each(item) for item in value]
+
+        return items
+    return None
