@@ -82,10 +82,10 @@ def never_waits(state: MockState) -> Callable[[str, Any], bool]:
     answers it on its event loop when no view thread is busy (so no other request holds a lock),
     saving the hand-over to a thread and back. Anything else goes to a view thread, as before.
     """
-    if state.settings.store != "memory":
-        return lambda path, headers: False
 
     def check(path: str, headers: Any) -> bool:
+        if state.settings.store != "memory":
+            return False  # the file store writes to disk on every change
         if "transfer-encoding" in headers:
             return False
         length = headers.get("content-length")

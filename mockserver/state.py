@@ -20,7 +20,9 @@ tests/test_locks.py.
 
 The event loop's thread (serving/bridge.py) takes these locks only for a request it answers
 itself, and only while no view thread is busy and no work runs beside the requests, so it never
-waits for one: every other thread that takes them is a view thread or that work.
+waits for one: every other thread that takes them is a view thread or that work. The bridge's own
+two locks (the hook run after the next answer, the count of work beside the requests) are leaves
+below all of these: each is held for a swap or a count, and the hook is called after it is let go.
 """
 
 from __future__ import annotations

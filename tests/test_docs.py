@@ -161,3 +161,20 @@ def test_docs__offline_from_file_no_other_host_asked_and_search_finds_pages(site
     foreign = [url for url in asked if not url.startswith(("file://", "data:", "blob:", "about:"))]
     assert foreign == []
     assert errors == []
+
+
+def test_docs__the_mock_defined_table_reads_in_chromium_each_row_beside_its_words(site, browser: Browser):
+    rows = tomllib.loads((ROOT / "docs" / "reference" / "mock-defined.toml").read_text())["choice"]
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto((site / "reference" / "mock-defined.html").as_uri())
+    table = page.locator("article table")
+    expect(table.locator("thead th")).to_have_text(["API", "behaviour", "the vendor's words", "choice"])
+    expect(table.locator("tbody tr")).to_have_count(len(rows))
+    first = table.locator("tbody tr").first.locator("td")
+    expect(first.nth(2)).to_contain_text(rows[0]["said"][0][1])
+    expect(first.nth(3)).to_contain_text("a username, if sent, is ignored")
+    assert table.locator("tbody tr").nth(len(rows) - 1).locator("td").nth(2).inner_text().startswith("none:")
+    page.close()
+    assert errors == []

@@ -51,7 +51,6 @@ class FaultEngine:
             self._rules: list[LiveRule] = []
             self._counter = 0
             self._random = random.Random(f"{seed}/faults")
-            self._delays = False
 
     def add(self, rule: FaultRule) -> dict[str, Any]:
         """Add a rule (it gets the next id) and return how it is listed; past MAX_RULES, ControlError 409."""
@@ -61,7 +60,6 @@ class FaultEngine:
             self._counter += 1
             live = LiveRule(replace(rule, id=f"flt_{self._counter}"))
             self._rules.append(live)
-            self._delays = self._delays or bool(rule.delay_ms)
             return live.describe()
 
     def list(self) -> list[dict[str, Any]]:
@@ -75,14 +73,12 @@ class FaultEngine:
             kept = [live for live in self._rules if live.rule.id != rule_id]
             found = len(kept) != len(self._rules)
             self._rules = kept
-            self._note_delays()
             return found
 
     def clear(self) -> None:
         """Remove every rule (ids keep counting until a reset)."""
         with self._lock:
             self._rules = []
-            self._delays = False
 
     def export(self) -> tuple[builtins.list[dict[str, Any]], dict[str, Any]]:
         """The rules (as listed, with `seen`), and the id counter and random state.
@@ -107,7 +103,6 @@ class FaultEngine:
             set_random_state(self._random, state)
             self._rules = [LiveRule(rule, seen, hits) for rule, seen, hits in rules]
             self._counter = counter
-            self._note_delays()
 
     def replace_scoped(self, tenants: set[str], rules: builtins.list[tuple[FaultRule, int, int]]) -> None:
         """Take a one-tenant snapshot's rules: drop the live rules whose `tenant` is one of `tenants`
@@ -118,16 +113,15 @@ class FaultEngine:
             for rule, seen, hits in rules:
                 self._counter += 1
                 self._rules.append(LiveRule(replace(rule, id=f"flt_{self._counter}"), seen, hits))
-            self._note_delays()
-
-    def _note_delays(self) -> None:
-        """Under the lock, after the rules changed: whether one of them delays its answers."""
-        self._delays = any(live.rule.delay_ms for live in self._rules)
 
     @property
     def delays(self) -> bool:
-        """Whether a rule may make a request wait (a `delayMs`), expired ones included: read without the lock."""
-        return self._delays
+        """Whether a rule may make a request wait (a `delayMs`), expired ones included.
+
+        Read without the lock, as `active` is: the list is replaced or appended to, never changed in
+        place, and without rules this costs nothing; with rules, `decide` walks them all anyway.
+        """
+        return any(live.rule.delay_ms for live in self._rules)
 
     @property
     def active(self) -> bool:
