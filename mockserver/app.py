@@ -31,6 +31,7 @@ from .snapshots.model import StartupSnapshot
 from .snapshots.views import blueprint as snapshot_calls
 from .state import MockState, mock_state
 from .verification.views import blueprint as verification_calls
+from .webhooks.views import blueprint as webhook_calls
 
 if TYPE_CHECKING:
     from .emulated import EmulatedApi
@@ -45,6 +46,7 @@ CONTROL_BLUEPRINTS = (
     snapshot_calls,
     rate_limit_calls,
     scenario_calls,
+    webhook_calls,
     openapi_calls,
     dashboard_page,
 )

@@ -40,16 +40,28 @@ OPTIONS = (
         "allowed_hosts",
         "Host names (comma-separated) a server bound to a loopback address also answers; others get 403",
     ),
+    (
+        "--webhook-allow",
+        "webhook_allow",
+        "where webhooks may go besides loopback: host names, *.suffix, addresses, CIDR ranges or * (comma-separated)",
+    ),
 )
 
 
-# A flag that takes no value: on when given.
-STRICT_AUTH = ("--strict-auth", "strict_auth", "accept fixture keys only (MOCKSERVER_STRICT_AUTH=1)")
+# Flags that take no value: on when given.
+FLAGS = (
+    ("--strict-auth", "strict_auth", "accept fixture keys only (MOCKSERVER_STRICT_AUTH=1)"),
+    (
+        "--webhook-strict-urls",
+        "webhook_strict_urls",
+        "refuse at registration the webhook URLs the vendors refuse: plain HTTP; on inSigner, private addresses",
+    ),
+)
 
 
 def serve_options() -> list[tuple[str, str, str]]:
     """Every option of `mockserver serve`: flag, setting (MOCKSERVER_<SETTING>), help. The docs' reference reads it."""
-    return [*OPTIONS, STRICT_AUTH]
+    return [*OPTIONS, *FLAGS]
 
 
 class Parser(argparse.ArgumentParser):
@@ -69,8 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for flag, dest, text in OPTIONS:
         serve.add_argument(flag, dest=dest, default=None, help=text)
-    flag, dest, text = STRICT_AUTH
-    serve.add_argument(flag, dest=dest, action="store_const", const=True, default=None, help=text)
+    for flag, dest, text in FLAGS:
+        serve.add_argument(flag, dest=dest, action="store_const", const=True, default=None, help=text)
     return parser
 
 
@@ -89,8 +101,9 @@ def fail(message: str) -> int:
 def serve(args: argparse.Namespace) -> int:
     """Start the server; exit 0 on SIGTERM/SIGINT, non-zero with one line on a bad start."""
     explicit = {dest: getattr(args, dest) for _, dest, _ in OPTIONS if getattr(args, dest) is not None}
-    if args.strict_auth:
-        explicit["strict_auth"] = True
+    for _, dest, _ in FLAGS:
+        if getattr(args, dest):
+            explicit[dest] = True
     try:
         settings = Settings.load(os.environ, **explicit)
     except ConfigError as exc:
@@ -115,7 +128,11 @@ def serve(args: argparse.Namespace) -> int:
     state = app.extensions["mockserver"]
 
     def ready(url: str) -> None:
-        print(f"mockserver {__version__} serving {url} (store {settings.store}, seed {settings.seed})", flush=True)
+        print(
+            f"mockserver {__version__} serving {url} (store {settings.store}, seed {settings.seed}; "
+            f"{state.egress.describe()})",
+            flush=True,
+        )
 
     try:
         run(app, settings, port, ready, state.stop, warm_up=state.build_seed_data, never_waits=never_waits(state))

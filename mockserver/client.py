@@ -268,6 +268,10 @@ class MockServerClient:
         """Empty the request journal."""
         self._call("DELETE", "/requests")
 
+    def webhooks(self, **filters: Any) -> list[dict[str, Any]]:
+        """Return every registered webhook of both APIs (by API, then oldest first) matching `api` and `tenant`."""
+        return self._list("/webhooks", "webhooks", params=filters)
+
     def clock(self) -> dict[str, Any]:
         """Return the mock clock as `{"now": ..., "frozen": ...}`."""
         return self._object("GET", "/clock")

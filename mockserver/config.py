@@ -79,6 +79,10 @@ class Settings:
     allowed_hosts: str | None = None
     # A snapshot to start from (GET /__mock/snapshot); a reset returns to it.
     snapshot: str | None = None
+    # Webhooks' egress (webhooks.md, section 6): what besides loopback a delivery may reach
+    # (comma-separated names, *.suffix, addresses, CIDR ranges or *), and the vendor's URL rules.
+    webhook_allow: str | None = None
+    webhook_strict_urls: bool = False
 
     @property
     def allowed_host_names(self) -> frozenset[str]:

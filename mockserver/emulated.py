@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from .clock import Clock
     from .config import Settings
     from .credentials import Credentials
+    from .egress import EgressPolicy
     from .errors import ApiError
     from .ports import Decision, RequestLimits
     from .seeding import Snapshot
@@ -37,6 +38,10 @@ class Backend(Protocol):
 
     def add_entity(self, tenant: Tenant, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Validate and store an entity sent through the control plane; return it as stored."""
+        ...
+
+    def registered_webhooks(self, tenant: Tenant) -> list[dict[str, Any]]:
+        """The tenant's live webhooks, oldest first, as GET /__mock/webhooks shows them (without api and tenant)."""
         ...
 
     def reset(self, seed: int) -> None:
@@ -127,6 +132,8 @@ class BuildInputs:
     rate_limits: RequestLimits
     # The app's one Faker, made when seed data is first built (not at start-up).
     faker: Callable[[], Faker]
+    # Where webhooks may be delivered: what registration checks a URL against.
+    egress: EgressPolicy
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -43,3 +44,14 @@ class FieldErrorSchema(Schema):
 
     field = fields.String(required=True)
     message = fields.String(required=True)
+
+
+class JsonEncoded(fields.String):
+    """A value shown as its compact JSON text: a string in the answer (inSigner's webhook `events`)."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            return value
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -68,6 +68,10 @@ class IdFactory:
             if taken is None or not taken(candidate):
                 return candidate
 
+    def hex(self, length: int) -> str:
+        """Return lowercase hexadecimal random characters (for webhook secrets)."""
+        return self._draw("0123456789abcdef", length)
+
     def token(self, length: int) -> str:
         """Return URL-safe random characters (for keys and request IDs)."""
         return self._draw(URLSAFE_ALPHABET, length)

@@ -37,6 +37,10 @@ class RequestLimits(Protocol):
         """Return what the window of `key` says now, without counting (None: the API has no such limit)."""
         ...
 
+    def enabled(self, api: str) -> bool:
+        """Tell whether `api`'s limits are on (`enabled` of /__mock/rate-limits): its other rates follow it."""
+        ...
+
     def check_bulk_send(self, tenant_id: str, now: float) -> None:
         """Raise RateLimited (with Retry-After) if the organization's bulk-send window is full."""
         ...

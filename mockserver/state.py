@@ -37,6 +37,7 @@ from .clock import Clock, parse_instant
 from .config import Settings
 from .context import EXTENSION
 from .coverage.model import Coverage
+from .egress import EgressPolicy
 from .emulated import BuildInputs
 from .faults.engine import FaultEngine
 from .journal.model import Journal
@@ -74,6 +75,9 @@ class MockState:
         self.tenants: dict[str, Tenants] = {}
         self.backends: dict[str, Backend] = {}
         self.rate_limits = RateLimits()
+        self.egress = EgressPolicy(
+            settings.webhook_allow, strict=settings.webhook_strict_urls, host=settings.host, port=settings.port
+        )
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
         # With --snapshot: restores that snapshot, the start-up state a reset returns to.
@@ -108,7 +112,7 @@ class MockState:
 
     def build_inputs(self) -> BuildInputs:
         """What each API's `build` stands on, as the state is now (the seed and options may change)."""
-        return BuildInputs(self.settings, self.seed, self.clock, self.rate_limits, lambda: self.faker)
+        return BuildInputs(self.settings, self.seed, self.clock, self.rate_limits, lambda: self.faker, self.egress)
 
     def rebuild(self, name: str) -> None:
         """Build API `name`'s backend and seed data again (a new seed or new options); keep its tenants."""

@@ -49,6 +49,19 @@ class Tenant:
     unfilled: set[str] = field(default_factory=set)
     fill: Callable[[str], None] | None = None
     seed_sizes: Callable[[], dict[str, int]] | None = None
+    # Sequences of the tenant's own beside `ids` (webhooks' ids and secrets, ...): drawing from one
+    # moves no ID of the bulk sends, requests or contacts. `sequence_source` seeds a new one by name.
+    sequences: dict[str, IdFactory] = field(default_factory=dict)
+    sequence_source: Callable[[str], IdFactory] | None = None
+
+    def sequence(self, name: str) -> IdFactory:
+        """Return the tenant's own ID sequence `name`, seeded on first use (call it in a store transaction)."""
+        found = self.sequences.get(name)
+        if found is None:
+            source = self.sequence_source
+            found = source(name) if source is not None else IdFactory(tenant_random(0, self.api, f"{self.id}/{name}"))
+            self.sequences[name] = found
+        return found
 
     def collection(self, name: str) -> Collection:
         """Return this tenant's collection `name` (its seed documents stored first, on first use)."""
@@ -124,7 +137,15 @@ class Tenants:
     def _new(self, tenant_id: str, fixture: bool) -> Tenant:
         rng = tenant_random(self.seed, self.api, tenant_id)
         ids = IdFactory(rng, self.snapshot.first_ids)
-        return Tenant(tenant_id, self.api, self.store, self.schema, ids, fixture)
+        return Tenant(
+            tenant_id, self.api, self.store, self.schema, ids, fixture, sequence_source=self._sequences(tenant_id)
+        )
+
+    def _sequences(self, tenant_id: str) -> Callable[[str], IdFactory]:
+        """What seeds a tenant's own sequences: the seed, the API, the tenant and the sequence's name."""
+        seed, api = self.seed, self.api
+        # The fixtures' first IDs of each kind come first here too (the examples' `wh_abc123`).
+        return lambda name: IdFactory(tenant_random(seed, api, f"{tenant_id}/{name}"), self.snapshot.first_ids)
 
     def _seed(self, tenant: Tenant, own_key: str | None) -> None:
         """Give `tenant` its keys at once and its seed documents collection by collection, on first use.
@@ -197,6 +218,7 @@ class Tenants:
                     "id": tenant.id,
                     "fixture": tenant.fixture,
                     "ids": tenant.ids.export(),
+                    "sequences": {name: ids.export() for name, ids in tenant.sequences.items()},
                     "collections": {name: tenant.collection(name).all() for name in self.schema},
                 }
                 for tenant in self._tenants.values()
@@ -216,7 +238,14 @@ class Tenants:
                 self._keys.clear()
             for row in data["tenants"]:
                 tenant = Tenant(
-                    row["id"], self.api, self.store, self.schema, IdFactory.restored(row["ids"]), row["fixture"]
+                    row["id"],
+                    self.api,
+                    self.store,
+                    self.schema,
+                    IdFactory.restored(row["ids"]),
+                    row["fixture"],
+                    sequences={name: IdFactory.restored(ids) for name, ids in (row.get("sequences") or {}).items()},
+                    sequence_source=self._sequences(row["id"]),
                 )
                 for name, docs in row["collections"].items():
                     if docs:

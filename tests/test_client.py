@@ -198,6 +198,22 @@ def test_requests__journal_filters_and_clear(mock):
     assert mock.requests() == []
 
 
+def test_webhooks__every_registered_one_with_filters(mock, server):
+    auth = "Basic " + base64.b64encode(f":{KEY}".encode()).decode()
+    added = requests.post(
+        f"{server.url}/v1/webhooks",
+        json={"targetUrl": "http://127.0.0.1:9/h"},
+        headers={"Authorization": auth},
+        timeout=5,
+    ).json()
+    declared = mock.add_entity(
+        "insigner", "webhooks", {"url": "http://localhost:9/h", "events": ["bulk_send.completed"]}
+    )
+    assert [(h["api"], h["id"]) for h in mock.webhooks()] == [("collect", added["_id"]), ("insigner", declared["id"])]
+    assert [h["id"] for h in mock.webhooks(api="insigner")] == [declared["id"]]
+    assert [h["id"] for h in mock.webhooks(tenant=KEY)] == [added["_id"]]
+
+
 def test_rate_limits__read_and_change(mock):
     limits = mock.rate_limits()
     assert set(limits) >= {"collect", "insigner"}
@@ -279,7 +295,7 @@ def test_coverage__json_markdown_junit_and_clear(mock, server):
     mock.clear_coverage()
     collect_request(server.url, campaignId="xvr69EYLKXvTkfYuk", contacts=["WmTjsFknzHdmfs3Ra"])
     assert mock.coverage()["summary"]["covered"] == 1
-    assert mock.coverage(format="markdown").endswith("Covered 1 of 42 documented answers (2.4%).\n")
+    assert mock.coverage(format="markdown").endswith("Covered 1 of 99 documented answers (1.0%).\n")
     assert mock.coverage(format="junit").startswith("<?xml")
     assert mock.coverage(tenant="nobody-uses-this-key")["summary"]["covered"] == 0
     mock.clear_coverage()

@@ -41,7 +41,7 @@ def test_organizations__fresh_one_has_the_seed_data(client):
 
 def test_state__insigner_counts_and_collections(client):
     counts = client.get("/__mock/state").get_json()["apis"]["insigner"]["org_abc123"]
-    assert counts == {"organizations": 1, "apiKeys": 9, "templates": 21, "bulkSends": 21, "documents": 0}
+    assert counts == {"organizations": 1, "apiKeys": 9, "templates": 21, "bulkSends": 21, "documents": 0, "webhooks": 0}
     for collection in COLLECTIONS:
         response = client.get(f"/__mock/state/insigner/{collection}")
         assert response.status_code == 200

@@ -464,7 +464,7 @@ def test_coverage__table_in_the_terminal_summary(pytester, in_process):
             "| API | Operation | Status | Count | Injected | Covered |",
             "| collect | POST /v1/requests | 200 | 3 | 0 | yes |",
             "| collect | POST /v1/requests | 503 | 1 | 1 | yes |",
-            "Covered 2 of 42 documented answers (4.8%).",
+            "Covered 2 of 99 documented answers (2.0%).",
         ]
     )
 
@@ -484,8 +484,8 @@ def test_coverage__report_written_by_suffix(pytester, in_process, name, starts):
     text = (pytester.path / name).read_text()
     assert text.startswith(starts)
     if name.endswith(".json"):
-        assert json.loads(text)["summary"] == {"documented": 42, "covered": 2, "percent": 4.8}
-    result.stdout.fnmatch_lines(["Covered 2 of 42 documented answers (4.8%).", f"coverage report written to {name}"])
+        assert json.loads(text)["summary"] == {"documented": 99, "covered": 2, "percent": 2.0}
+    result.stdout.fnmatch_lines(["Covered 2 of 99 documented answers (2.0%).", f"coverage report written to {name}"])
 
 
 def test_coverage__a_report_of_another_suffix_is_a_usage_error(pytester, in_process):
@@ -500,8 +500,8 @@ def test_coverage__fail_under_fails_the_session_not_the_tests(pytester, in_proce
     failed = pytester.runpytest("--mockserver-coverage-fail-under=50")
     failed.assert_outcomes(passed=4)
     assert failed.ret == pytest.ExitCode.TESTS_FAILED
-    failed.stdout.fnmatch_lines(["FAIL: 4.8% of the documented answers were met, under *fail-under 50%"])
-    passed = pytester.runpytest("--mockserver-coverage-fail-under=4.8")
+    failed.stdout.fnmatch_lines(["FAIL: 2.0% of the documented answers were met, under *fail-under 50%"])
+    passed = pytester.runpytest("--mockserver-coverage-fail-under=2.0")
     assert passed.ret == pytest.ExitCode.OK
 
 

@@ -146,7 +146,7 @@ def test_snapshot__holds_what_shapes_later_answers():
         document["counters"]
     )
     org = next(t for t in document["tenants"]["insigner"]["tenants"] if t["id"] == "org_abc123")
-    assert set(org) == {"id", "fixture", "ids", "collections"} and org["fixture"] is True
+    assert set(org) == {"id", "fixture", "ids", "sequences", "collections"} and org["fixture"] is True
     # Stored documents as stored: the key entities keep their keys (the control plane never shows them).
     assert any(doc["key"] == INSIGNER_KEY for doc in org["collections"]["apiKeys"])
     assert document["tenants"]["insigner"]["keys"][INSIGNER_KEY] == "org_abc123"

@@ -186,6 +186,12 @@ class RateLimits:
                 count < limit, limit, max(0, limit - count), seconds_left(start + REQUEST_WINDOW_SECONDS, now)
             )
 
+    def enabled(self, api: str) -> bool:
+        """Tell whether `api`'s limits are on (inSigner's webhook creations follow its switch too)."""
+        with self._lock:
+            config = self.settings.get(api)
+            return bool(config and config.get("enabled"))
+
     # -- inSigner's bulk sends per organization -----------------------------------------------------
     def check_bulk_send(self, tenant_id: str, now: float) -> None:
         """Raise RateLimited (Retry-After = seconds left) if the organization's bulk-send window is full."""

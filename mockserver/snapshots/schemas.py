@@ -171,6 +171,11 @@ def document_schema(
                                     "id": fields.String(required=True),
                                     "fixture": StrictBoolean(required=True),
                                     "ids": fields.Nested(IdsSchema, required=True),
+                                    # The tenant's own sequences (webhooks); a snapshot from before has none.
+                                    "sequences": fields.Dict(
+                                        keys=fields.String(validate=validate.Length(min=1, max=100)),
+                                        values=fields.Nested(IdsSchema),
+                                    ),
                                     "collections": fields.Dict(
                                         required=True,
                                         keys=fields.String(validate=validate.OneOf(list(names))),

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import ValidationError
 
 from ...clock import iso_seconds, parse_instant, to_utc
-from ...errors import NotFound, ValidationFailed, flatten_messages
+from ...egress import EgressPolicy
+from ...errors import BadRequest, NotFound, ValidationFailed, flatten_messages
 from ...ids import IdFactory
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
-from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS
+from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -33,7 +34,13 @@ COLLECTIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "contacts": ("_id", ("email",)),
     "requests": ("_id", ()),
     "apiKeys": ("key", ()),
+    "webhooks": ("_id", ()),
 }
+# At most this many webhooks per team, paused ones included (mock-defined: the vendor states none).
+WEBHOOKS_PER_TEAM = 50
+# The members of a stored webhook that the answers show, in the create answer's order; then
+# `failureCount`, which only the control plane shows.
+WEBHOOK_MEMBERS = ("_id", "types", "status", "createdAt", "targetUrl", "campaignId", "secretToken")
 
 
 def team_zone(team: dict[str, Any]) -> ZoneInfo:
@@ -65,9 +72,10 @@ def resolve_due_date(value: date | datetime | None, created: datetime, zone: Zon
 class CollectBackend:
     """State and rules of Collect's API, per tenant (team)."""
 
-    def __init__(self, clock: Clock, team_id: str) -> None:
+    def __init__(self, clock: Clock, team_id: str, egress: EgressPolicy | None = None) -> None:
         self.clock = clock
         self.team_id = team_id
+        self.egress = egress or EgressPolicy()
 
     # -- a reset and a snapshot: Collect's backend keeps no sequences of its own ------------------
     def reset(self, seed: int) -> None:
@@ -182,6 +190,84 @@ class CollectBackend:
             created.append(request)
         return {"errors": errors, "contacts": echoed, "requests": created}
 
+    # -- webhooks ---------------------------------------------------------------------------------
+    def _checked_target(self, url: str) -> str:
+        """Return `url` if the egress policy lets the mock deliver there, else raise a 400 on `targetUrl`."""
+        try:
+            self.egress.check_registration(url)
+        except ValueError as exc:
+            raise ValidationFailed(
+                "Invalid fields.", field_errors=[{"field": "targetUrl", "message": str(exc)}]
+            ) from None
+        return url
+
+    @staticmethod
+    def _check_campaign(tenant: Tenant, campaign_id: str) -> None:
+        if tenant.collection("campaigns").get(campaign_id) is None:
+            raise NotFound(
+                f"No campaign {campaign_id!r}.", field_errors=[{"field": "campaignId", "message": "Campaign not found"}]
+            )
+
+    def add_webhook(self, tenant: Tenant, payload: dict[str, Any]) -> dict[str, Any]:
+        """Register a webhook for the team (every type when `types` is absent)."""
+        url = self._checked_target(payload["targetUrl"])
+        if "campaignId" in payload:
+            self._check_campaign(tenant, payload["campaignId"])
+        webhooks = tenant.collection("webhooks")
+        if len(webhooks) >= WEBHOOKS_PER_TEAM:
+            problem = f"At most {WEBHOOKS_PER_TEAM} webhooks per team."
+            raise BadRequest(problem, field_errors=[{"field": "targetUrl", "message": problem}])
+        doc = self._webhook(tenant, webhooks, {**payload, "targetUrl": url}, self.clock.now())
+        webhooks.insert(doc)
+        return doc
+
+    @staticmethod
+    def _webhook(tenant: Tenant, webhooks: Collection, fields: dict[str, Any], created: datetime) -> dict[str, Any]:
+        """A stored webhook in the answer's order; its `_id` comes from the tenant's own webhook sequence."""
+        doc: dict[str, Any] = {
+            "_id": fields.get("_id") or tenant.sequence("webhooks").meteor("webhooks", taken=webhooks.__contains__),
+            "types": list(dict.fromkeys(fields.get("types") or WEBHOOK_TYPES)),
+            "status": fields.get("status", "active"),
+            "createdAt": iso_seconds(created),
+            "targetUrl": fields["targetUrl"],
+        }
+        for name in ("campaignId", "secretToken"):
+            if fields.get(name) is not None:
+                doc[name] = fields[name]
+        doc["failureCount"] = int(fields.get("failureCount", 0))
+        return doc
+
+    def registered_webhooks(self, tenant: Tenant) -> list[dict[str, Any]]:
+        """The team's webhooks, oldest first, in the control plane's shape (`events`: its types)."""
+        docs = sorted(tenant.collection("webhooks").all(), key=lambda doc: doc["createdAt"])
+        return [
+            {
+                "id": doc["_id"],
+                "url": doc["targetUrl"],
+                "events": list(doc["types"]),
+                "campaignId": doc.get("campaignId"),
+                "status": doc["status"],
+                "failureCount": doc.get("failureCount", 0),
+                "secretToken": doc.get("secretToken"),
+                "createdAt": doc["createdAt"],
+            }
+            for doc in docs
+        ]
+
+    def modify_webhook(self, tenant: Tenant, webhook_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change what the body names ("Modify a webhook"); a new URL is checked as at registration."""
+        webhooks = tenant.collection("webhooks")
+        if webhooks.get(webhook_id) is None:
+            raise NotFound(f"No webhook {webhook_id!r}.")
+        if "targetUrl" in changes:
+            self._checked_target(changes["targetUrl"])
+        if "campaignId" in changes:
+            self._check_campaign(tenant, changes["campaignId"])
+        update = {name: value for name, value in changes.items() if name in WEBHOOK_MEMBERS}
+        if "types" in update:
+            update["types"] = list(dict.fromkeys(update["types"]))
+        return webhooks.update(webhook_id, update) if update else webhooks.get(webhook_id) or {}
+
     @staticmethod
     def _new_contact(ids: IdFactory, contacts: Collection, fields: dict[str, Any], now_text: str) -> dict[str, Any]:
         # Key order of the reference example: _id, email, company, lastName, createdAt, firstName.
@@ -208,6 +294,17 @@ class CollectBackend:
             first = flatten_messages(exc.messages)[0]
             raise ValueError(f"{first['field']}: {first['message']}") from None
         coll = tenant.collection(collection)
+        if collection == "webhooks":
+            try:
+                self.egress.check_registration(doc["targetUrl"])
+            except ValueError as exc:
+                raise ValueError(f"targetUrl: {exc}") from None
+            if "campaignId" in doc and tenant.collection("campaigns").get(doc["campaignId"]) is None:
+                raise ValueError(f"campaignId: no campaign {doc['campaignId']!r} in this team")
+            created = _as_utc(doc["createdAt"]) if "createdAt" in doc else self.clock.now()
+            webhook = self._webhook(tenant, coll, doc, created)
+            coll.insert(webhook)
+            return webhook
         if collection == "apiKeys":
             expires = doc.get("expiresAt")
             doc["expiresAt"] = iso_seconds(_as_utc(expires)) if expires else None

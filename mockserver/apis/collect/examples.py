@@ -68,3 +68,19 @@ SEND_MULTIPLE_REQUESTS: dict[str, Any] = {
         },
     ],
 }
+
+# "Add a webhook" (the fact sheet, A.9): its request and answer examples, verbatim.
+ADD_WEBHOOK_REQUEST: dict[str, Any] = {
+    "types": ["created", "statusChanged", "dueDateChanged"],
+    "targetUrl": "https://yourserver.com/collect-hook",
+    "campaignId": "sGyGrNPDxQDy6ZRAm",
+}
+ADD_WEBHOOK: dict[str, Any] = {
+    "_id": "eqQkPdnqwN7J38QEx",
+    "types": ["created", "statusChanged", "dueDateChanged"],
+    "status": "active",
+    "createdAt": "2024-07-13T15:01:38Z",
+    "targetUrl": "https://yourserver.com/collect-hook",
+}
+# "Modify a webhook": the page's example body.
+MODIFY_WEBHOOK_REQUEST: dict[str, Any] = {"status": "paused"}

@@ -9,9 +9,39 @@ from typing import Any
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ...clock import to_utc
+from ...egress import parse_url
 from ...fields import FieldErrorSchema, StrictBoolean
 
 DOCUMENTED_MAX_CONTACTS = 50
+# The webhook types of "Add a webhook", in the page's order and spellings (webhooks.md, section 1).
+WEBHOOK_TYPES = (
+    "created",
+    "statusChanged",
+    "portalSubmited",
+    "dueDateChanged",
+    "portalViewed",
+    "docUploaded",
+    "docDeleted",
+    "docParsed",
+    "itemApproved",
+    "itemRejected",
+    "itemReopened",
+    "itemCancelValidation",
+    "formSubmited",
+    "emailSent",
+    "emailClicked",
+    "emailBounced",
+    "emailOpened",
+    "emailMarkedAsSpam",
+    "emailBlocked",
+    "emailUnsub",
+    "smsSent",
+    "smsDelivered",
+    "smsClicked",
+    "smsFailed",
+    "smsUndelivered",
+)
+WEBHOOK_STATUSES = ("active", "paused")
 
 
 class IsoDate(fields.Field[Any]):
@@ -112,6 +142,52 @@ class SendMultipleRequestsSchema(Schema):
         contacts = data.get("contacts")
         if contacts is not None and not 1 <= len(contacts) <= self.max_contacts:
             raise ValidationError(f"Between 1 and {self.max_contacts} contacts per call.", field_name="contacts")
+
+
+class TargetUrl(fields.String):
+    """An http or https URL of at most 2,048 characters (marshmallow's URL message)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            parse_url(text)
+        except ValueError:
+            raise ValidationError("Not a valid URL.") from None
+        return text
+
+
+class WebhookSchema(Schema):
+    """Body of POST /v1/webhooks (unknown keys are ignored)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    targetUrl = TargetUrl(required=True)
+    types = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_TYPES)),
+        validate=validate.Length(min=1, error="At least one type."),
+    )
+    campaignId = fields.String(validate=validate.Length(min=1))
+    secretToken = fields.String(validate=validate.Length(max=256))
+
+
+class WebhookChangeSchema(WebhookSchema):
+    """Body of POST /v1/webhooks/{webhookId}: the same fields and `status`, none required."""
+
+    targetUrl = TargetUrl()
+    status = fields.String(validate=validate.OneOf(WEBHOOK_STATUSES))
+
+
+class WebhookOutSchema(Schema):
+    """A webhook as the "Add a webhook" example shows it, then the members "Modify a webhook" lists."""
+
+    _id = fields.String(required=True)
+    types = fields.List(fields.String(), required=True)
+    status = fields.String(required=True)
+    createdAt = fields.String(required=True)
+    targetUrl = fields.String(required=True)
+    campaignId = fields.String()
+    secretToken = fields.String()
 
 
 MESSAGE_FLAGS = ("sendMessage", "sendCompletionMessage", "sendRejectionMessage", "sendReopenMessage")
@@ -250,10 +326,31 @@ class ApiKeyInSchema(Schema):
     expiresAt = IsoDate(allow_none=True, load_default=None)
 
 
+class WebhookInSchema(Schema):
+    """A webhook declared ahead (registered in the vendor's dashboard rather than through the API)."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    _id = fields.String(validate=validate.Length(min=1, max=200))
+    targetUrl = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    types = fields.List(
+        fields.String(validate=validate.OneOf(WEBHOOK_TYPES)),
+        load_default=lambda: list(WEBHOOK_TYPES),
+        validate=validate.Length(min=1),
+    )
+    status = fields.String(load_default="active", validate=validate.OneOf(WEBHOOK_STATUSES))
+    campaignId = fields.String(validate=validate.Length(min=1))
+    secretToken = fields.String(validate=validate.Length(max=256))
+    failureCount = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    createdAt = IsoDate()
+
+
 ENTITY_SCHEMAS: dict[str, type[Schema]] = {
     "teams": TeamInSchema,
     "members": MemberInSchema,
     "campaigns": CampaignInSchema,
     "contacts": ContactInSchema,
     "apiKeys": ApiKeyInSchema,
+    "webhooks": WebhookInSchema,
 }

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Response
-from marshmallow import ValidationError
+from marshmallow import Schema, ValidationError
 
 from ...context import current_context
 from ...credentials import Credentials
@@ -25,8 +25,11 @@ if TYPE_CHECKING:
     from ...emulated import AppState
     from ...tenants import Tenant
 
-(SEND,) = OPERATIONS
+SEND, ADD_WEBHOOK, MODIFY_WEBHOOK = OPERATIONS
 dump_result = compile_dumper(instance(SEND.answer))
+WEBHOOK_ARGS = instance(ADD_WEBHOOK.body)
+WEBHOOK_CHANGE_ARGS = instance(MODIFY_WEBHOOK.body)
+dump_webhook = compile_dumper(instance(ADD_WEBHOOK.answer))
 
 
 def authenticate(state: AppState, credentials: Credentials | None) -> tuple[Tenant, Credentials]:
@@ -56,6 +59,32 @@ def send_multiple_requests() -> Response:
             raise BadRequest("Invalid fields.", field_errors=flatten_messages(exc.messages)) from None
         result = backend.send_multiple_requests(tenant, data)
     return json_response(dump_result(result))
+
+
+def _load(schema: Schema, payload: Any) -> dict[str, Any]:
+    try:
+        loaded: dict[str, Any] = schema.load(payload)
+    except ValidationError as exc:
+        raise BadRequest("Invalid fields.", field_errors=flatten_messages(exc.messages)) from None
+    return loaded
+
+
+def add_webhook() -> Response:
+    """Load the body, register the webhook, dump it."""
+    ctx = current_context()
+    data = _load(WEBHOOK_ARGS, read_body(ctx))
+    with ctx.transaction() as tenant:
+        created = ctx.state.backend("collect", CollectBackend).add_webhook(tenant, data)
+    return json_response(dump_webhook(created))
+
+
+def modify_webhook(id: str) -> Response:
+    """Load the partial body, change the webhook, dump it."""
+    ctx = current_context()
+    data = _load(WEBHOOK_CHANGE_ARGS, read_body(ctx))
+    with ctx.transaction() as tenant:
+        changed = ctx.state.backend("collect", CollectBackend).modify_webhook(tenant, id, data)
+    return json_response(dump_webhook(changed))
 
 
 blueprint = blueprint_for("collect", OPERATIONS, globals())

@@ -32,7 +32,13 @@ def build(given: BuildInputs) -> Built:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
     org_id = fixtures["organization"]["id"]
     backend = InsignerBackend(
-        given.clock, org_id, given.rate_limits, given.settings.insigner_async_seconds, suffix, given.seed
+        given.clock,
+        org_id,
+        given.rate_limits,
+        given.settings.insigner_async_seconds,
+        suffix,
+        given.seed,
+        given.egress,
     )
     return Built(backend, snapshot, org_id, keys, default_key=default_key, accepts=is_well_formed_key)
 

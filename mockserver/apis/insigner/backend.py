@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import math
 import random
 import threading
 from collections import OrderedDict
@@ -12,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import ValidationError
 
 from ...clock import iso_millis, parse_instant
-from ...errors import Conflict, NotFound, ValidationFailed, flatten_messages
+from ...egress import EgressPolicy
+from ...errors import Conflict, NotFound, RateLimited, ValidationFailed, flatten_messages
 from ...ids import IdFactory
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
 from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES
@@ -35,6 +38,7 @@ COLLECTIONS: dict[str, tuple[Any, ...]] = {
     "templates": ("id", ()),
     "bulkSends": ("id", (), ("createdAt", "id")),
     "documents": ("id", ()),
+    "webhooks": ("id", (), ("createdAt", "id")),
 }
 BODY_DETAIL = "The request body contains invalid fields"
 QUERY_DETAIL = "The query parameters contain invalid values"
@@ -47,6 +51,19 @@ DOCUMENT_ID_LENGTH = 23
 # Fields of a stored bulk send that only the mock uses: the counts an asynchronous one ends with,
 # and the ids of its documents (so a delete touches them without scanning every document).
 INTERNAL_FIELDS = ("outcome", "documentIds")
+# Webhooks (webhooks.md, section 1): the documented limits, the secret's length, and the fields of a
+# stored webhook that only the mock uses (who created it, for the creation rate; when it changed).
+WEBHOOKS_PER_ORGANIZATION = 10
+WEBHOOK_CREATIONS_PER_HOUR = 10
+WEBHOOK_CREATION_WINDOW_SECONDS = 3600
+SECRET_LENGTH = 64
+WEBHOOK_INTERNAL_FIELDS = ("creator", "updatedAt", "deleted", "deletedAt")
+WEBHOOK_FIELDS = ("id", "url", "events", "status", "failureCount", "description", "secret", "createdAt")
+
+
+def key_tag(key: str) -> str:
+    """Name a key in stored data without showing it (the creation rate counts per key)."""
+    return hashlib.sha256(key.encode()).hexdigest()[:16]
 
 
 def is_well_formed_key(key: str) -> bool:
@@ -73,6 +90,10 @@ def delivery_fails(email: str, suffix: str = FAILING_SUFFIX) -> bool:
 
 def describe_entity(collection: str, doc: dict[str, Any]) -> dict[str, Any]:
     """Show a stored entity in inSigner's shape for the control plane (with a `deleted` flag)."""
+    if collection == "webhooks":
+        shown = {name: doc.get(name) for name in WEBHOOK_FIELDS}
+        shown["deleted"] = bool(doc.get("deleted"))
+        return shown
     if collection in ("bulkSends", "documents"):
         shown = {k: v for k, v in doc.items() if k not in INTERNAL_FIELDS and k not in ("deleted", "deletedAt")}
         shown["deleted"] = bool(doc.get("deleted"))
@@ -80,6 +101,12 @@ def describe_entity(collection: str, doc: dict[str, Any]) -> dict[str, Any]:
             shown["deletedAt"] = doc.get("deletedAt")
         return shown
     return doc
+
+
+def page_of(items: list[dict[str, Any]], limit: int) -> dict[str, Any]:
+    """One page of a list answer from up to `limit` + 1 items, newest first: the extra one says there are more."""
+    page, more = items[:limit], len(items) > limit
+    return {"data": page, "meta": {"count": len(page), "hasMore": more, "nextCursor": page[-1]["id"] if more else None}}
 
 
 class InsignerBackend:
@@ -93,8 +120,10 @@ class InsignerBackend:
         async_seconds: float = 0.0,
         failing_suffix: str = FAILING_SUFFIX,
         seed: int = 0,
+        egress: EgressPolicy | None = None,
     ) -> None:
         self.clock = clock
+        self.egress = egress or EgressPolicy()
         self.limits = limits
         self.async_seconds = async_seconds
         self.failing_suffix = failing_suffix
@@ -167,12 +196,7 @@ class InsignerBackend:
             after = tenant.collection("bulkSends").get(cursor)
             if after is None:
                 raise ValidationFailed(QUERY_DETAIL, field_errors=[{"field": "cursor", "message": "Invalid cursor"}])
-        items = self.newest_first(tenant, limit + 1, status=status, after=after)
-        page, more = items[:limit], len(items) > limit
-        return {
-            "data": page,
-            "meta": {"count": len(page), "hasMore": more, "nextCursor": page[-1]["id"] if more else None},
-        }
+        return page_of(self.newest_first(tenant, limit + 1, status=status, after=after), limit)
 
     def get_bulk_send(self, tenant: Tenant, bulk_send_id: str) -> dict[str, Any]:
         """Return one live bulk send of the organization, or raise NotFound."""
@@ -285,6 +309,142 @@ class InsignerBackend:
             if found is not None and not found.get("deleted"):
                 documents.update(document_id, {"deleted": True, "deletedAt": stamp})
 
+    # -- webhooks ---------------------------------------------------------------------------------
+    def _checked_url(self, url: str) -> str:
+        """Return `url` if the egress policy lets the mock deliver there, else raise ValidationFailed on `url`."""
+        try:
+            self.egress.check_registration(url, vendor_private=True)
+        except ValueError as exc:  # Refused included: the message names the address and --webhook-allow
+            raise ValidationFailed(BODY_DETAIL, field_errors=[{"field": "url", "message": str(exc)}]) from None
+        return url
+
+    def _live_webhook(self, tenant: Tenant, webhook_id: str) -> dict[str, Any]:
+        doc = tenant.collection("webhooks").get(webhook_id)
+        if doc is None or doc.get("deleted"):
+            raise NotFound("Webhook not found")
+        return doc
+
+    def _check_creation_rate(self, webhooks: Collection, creator: str, now: float) -> None:
+        """Raise RateLimited if `creator`'s key made 10 webhooks in the last hour of mock time."""
+        if not self.limits.enabled("insigner"):
+            return
+        window = WEBHOOK_CREATION_WINDOW_SECONDS
+        recent = []
+        for doc in webhooks.all():
+            if doc.get("creator") == creator:
+                at = parse_instant(doc["createdAt"]).timestamp()
+                if now - at < window:  # a creation exactly an hour old has left the hour
+                    recent.append(at)
+        if len(recent) >= WEBHOOK_CREATIONS_PER_HOUR:
+            retry = max(1, math.ceil(min(recent) + window - now))
+            raise RateLimited(headers={"Retry-After": str(retry)})
+
+    def create_webhook(self, tenant: Tenant, payload: dict[str, Any], key: str) -> dict[str, Any]:
+        """Register a webhook: the URL checked, then the creation rate, then the organization's count."""
+        url = self._checked_url(payload["url"])
+        now = self.clock.now()
+        webhooks = tenant.collection("webhooks")
+        creator = key_tag(key)
+        self._check_creation_rate(webhooks, creator, now.timestamp())
+        if sum(1 for doc in webhooks.all() if not doc.get("deleted")) >= WEBHOOKS_PER_ORGANIZATION:
+            raise Conflict(f"Maximum {WEBHOOKS_PER_ORGANIZATION} webhooks per organization")
+        doc = self._webhook(tenant, webhooks, url, payload["events"], payload.get("description"), now)
+        doc["creator"] = creator
+        webhooks.insert(doc)
+        return doc
+
+    @staticmethod
+    def _webhook(
+        tenant: Tenant,
+        webhooks: Collection,
+        url: str,
+        events: list[str],
+        description: str | None,
+        created: datetime,
+        *,
+        webhook_id: str | None = None,
+        secret: str | None = None,
+        status: str = "active",
+        failures: int = 0,
+    ) -> dict[str, Any]:
+        """A stored webhook; its id and secret come from the tenant's own webhook sequence."""
+        sequence = tenant.sequence("webhooks")
+        stamp = iso_millis(created)
+        return {
+            "id": webhook_id or sequence.prefixed("wh_", "webhooks", PREFIXED_ID_LENGTH, taken=webhooks.__contains__),
+            "url": url,
+            # A name given twice is stored once, in first-seen order.
+            "events": list(dict.fromkeys(events)),
+            "status": status,
+            "failureCount": failures,
+            "description": description,
+            "secret": secret or sequence.hex(SECRET_LENGTH),
+            "createdAt": stamp,
+            "updatedAt": stamp,
+            "deleted": False,
+        }
+
+    def registered_webhooks(self, tenant: Tenant) -> list[dict[str, Any]]:
+        """The organization's live webhooks, oldest first, in the control plane's shape."""
+        docs = [doc for doc in tenant.collection("webhooks").all() if not doc.get("deleted")]
+        docs.sort(key=lambda doc: doc["createdAt"])
+        return [
+            {
+                "id": doc["id"],
+                "url": doc["url"],
+                "events": list(doc["events"]),
+                "campaignId": None,
+                "status": doc["status"],
+                "failureCount": doc.get("failureCount", 0),
+                "secret": doc["secret"],
+                "createdAt": doc["createdAt"],
+            }
+            for doc in docs
+        ]
+
+    def list_webhooks(self, tenant: Tenant, limit: int, cursor: str | None = None) -> dict[str, Any]:
+        """Return one page of the organization's webhooks, newest first, as the bulk sends' list pages."""
+        webhooks = tenant.collection("webhooks")
+        after = None
+        if cursor is not None:
+            after = webhooks.get(cursor)
+            if after is None:
+                raise ValidationFailed(QUERY_DETAIL, field_errors=[{"field": "cursor", "message": "Invalid cursor"}])
+        items: list[dict[str, Any]] = []
+        for doc in webhooks.descending(below=after):
+            if not doc.get("deleted"):
+                items.append(doc)
+                if len(items) > limit:
+                    break
+        return page_of(items, limit)
+
+    def get_webhook(self, tenant: Tenant, webhook_id: str) -> dict[str, Any]:
+        """Return one live webhook of the organization, or raise NotFound."""
+        return self._live_webhook(tenant, webhook_id)
+
+    def update_webhook(self, tenant: Tenant, webhook_id: str, changes: dict[str, Any]) -> dict[str, Any]:
+        """Change what the body names (a new URL checked as at registration); `{}` changes nothing."""
+        doc = self._live_webhook(tenant, webhook_id)
+        if not changes:
+            return doc
+        update: dict[str, Any] = {}
+        if "url" in changes:
+            update["url"] = self._checked_url(changes["url"])
+        if "events" in changes:
+            update["events"] = list(dict.fromkeys(changes["events"]))
+        for name in ("status", "description"):
+            if name in changes:
+                update[name] = changes[name]
+        # Reactivating keeps failureCount (it returns to 0 only on a successful delivery).
+        update["updatedAt"] = iso_millis(self.clock.now())
+        return tenant.collection("webhooks").update(webhook_id, update)
+
+    def delete_webhook(self, tenant: Tenant, webhook_id: str) -> None:
+        """Delete a webhook (kept as deleted: its creation still counts in its key's hour)."""
+        self._live_webhook(tenant, webhook_id)
+        stamp = iso_millis(self.clock.now())
+        tenant.collection("webhooks").update(webhook_id, {"deleted": True, "deletedAt": stamp, "updatedAt": stamp})
+
     # -- the control plane ------------------------------------------------------------------------
     def add_entity(self, tenant: Tenant, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Validate and store an entity sent through the control plane."""
@@ -304,10 +464,32 @@ class InsignerBackend:
             doc = self._template_entity(tenant, coll, loaded, now)
         elif collection == "bulkSends":
             doc = self._bulk_send_entity(tenant, coll, loaded, now)
+        elif collection == "webhooks":
+            doc = self._webhook_entity(tenant, coll, loaded, now)
         else:
             doc = self._document_entity(tenant, coll, loaded, now)
         coll.insert(doc)
         return doc
+
+    def _webhook_entity(
+        self, tenant: Tenant, coll: Collection, loaded: dict[str, Any], now: datetime
+    ) -> dict[str, Any]:
+        try:
+            self.egress.check_registration(loaded["url"], vendor_private=True)
+        except ValueError as exc:
+            raise ValueError(f"url: {exc}") from None
+        return self._webhook(
+            tenant,
+            coll,
+            loaded["url"],
+            loaded["events"],
+            loaded["description"],
+            loaded.get("createdAt") or now,
+            webhook_id=loaded.get("id"),
+            secret=loaded.get("secret"),
+            status=loaded["status"],
+            failures=loaded["failureCount"],
+        )
 
     @staticmethod
     def _key_entity(tenant: Tenant, coll: Collection, loaded: dict[str, Any]) -> dict[str, Any]:

@@ -48,3 +48,23 @@ CREATED = {
     }
 }
 GOT = {"data": BULK_SEND}
+
+# Webhooks (the fact sheet, B.8): the 201 example of POST /api/v1/webhooks, verbatim (its secret is the
+# page's placeholder; the mock's are 64 lowercase hex characters).
+WEBHOOK_CREATED: dict[str, Any] = {
+    "data": {
+        "id": "wh_abc123",
+        "url": "https://api.yourapp.com/webhooks/insigner",
+        "events": '["document.completed","document.declined","signer.completed"]',
+        "status": "active",
+        "description": "Production webhook for document events",
+        "secret": "a1b2c3d4e5f6...64_char_hex_string",
+        "createdAt": "2026-05-28T12:00:00.000Z",
+    }
+}
+# The request that answer stands for: its url, events (a list, as the request sends them) and description.
+WEBHOOK_CREATE_REQUEST: dict[str, Any] = {
+    "url": "https://api.yourapp.com/webhooks/insigner",
+    "events": ["document.completed", "document.declined", "signer.completed"],
+    "description": "Production webhook for document events",
+}

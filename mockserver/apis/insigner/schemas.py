@@ -13,7 +13,8 @@ from typing import Any
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate
 
 from ...clock import parse_instant
-from ...fields import FieldErrorSchema, StrictBoolean
+from ...egress import parse_url
+from ...fields import FieldErrorSchema, JsonEncoded, StrictBoolean
 from .zod import Choice, Items, Obj, QueryInt, Text
 
 BULK_SEND_STATUSES = ("processing", "completed", "failed")
@@ -46,6 +47,18 @@ SCOPES = (
 )
 # Anchored, as marshmallow's Regexp validator only matches a prefix.
 KEY_PATTERN = re.compile(r"\Aisk_[A-Za-z0-9_-]{44}\Z")
+# Webhooks (webhooks.md, section 1): an event name is `resource.action` in lower case.
+EVENT_PATTERN = re.compile(r"[a-z][a-z_]*\.[a-z][a-z_]*")
+WEBHOOK_STATUSES = ("active", "inactive")
+# The names the vendor's pages show; any other of the same form is accepted (mock-defined).
+DOCUMENTED_EVENTS = (
+    "bulk_send.completed",
+    "bulk_send.failed",
+    "document.completed",
+    "document.declined",
+    "signer.completed",
+)
+SECRET_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
 # -- requests ------------------------------------------------------------------------------------
@@ -70,6 +83,45 @@ class BulkSendCreateSchema(Schema):
     name = Text(required=True, min_length=1, max_length=200)
     emailMessage = Text(max_length=1000)
     signers = Items(Obj(SignerSchema), required=True, min_items=1, max_items=500)
+
+
+class WebhookCreateSchema(Schema):
+    """Body of POST /api/v1/webhooks (unknown keys are dropped)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    url = Text(required=True, max_length=2048, url=parse_url)
+    events = Items(Text(max_length=100, pattern=EVENT_PATTERN), required=True, min_items=1, max_items=50)
+    description = Text(max_length=500)
+
+
+class WebhookUpdateSchema(Schema):
+    """Body of PATCH /api/v1/webhooks/{id}: every field may be left out (`{}` changes nothing)."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    url = Text(max_length=2048, url=parse_url)
+    events = Items(Text(max_length=100, pattern=EVENT_PATTERN), min_items=1, max_items=50)
+    status = Choice(WEBHOOK_STATUSES)
+    description = Text(max_length=500)
+
+
+class WebhookListArgsSchema(Schema):
+    """Query of GET /api/v1/webhooks, as the bulk sends' list reads its own."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+    limit = QueryInt(minimum=1, maximum=100, load_default=25)
+    cursor = Text(max_length=500)
+
+    @pre_load
+    def _empty_cursor_is_none(self, data: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+        if not isinstance(data, dict):
+            return data
+        return {k: v for k, v in data.items() if not (k == "cursor" and v == "")}
 
 
 class BulkSendListArgsSchema(Schema):
@@ -148,6 +200,50 @@ class BulkSendCreatedAnswerSchema(Schema):
     data = fields.Nested(BulkSendCreatedSchema, required=True)
 
 
+class WebhookCreatedSchema(Schema):
+    """The `data` of the 201 answer to POST /api/v1/webhooks, in the example's order (the only one with `secret`)."""
+
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    # The vendor's quirk, kept: `events` is a JSON-encoded string of the list.
+    events = JsonEncoded(required=True)
+    status = fields.String(required=True)
+    description = fields.String(allow_none=True, required=True)
+    secret = fields.String(required=True)
+    createdAt = fields.String(required=True)
+
+
+class WebhookSchema(Schema):
+    """A webhook as GET /api/v1/webhooks/{id} shows it: no `secret` ("never included after creation")."""
+
+    id = fields.String(required=True)
+    url = fields.String(required=True)
+    events = JsonEncoded(required=True)
+    status = fields.String(required=True)
+    failureCount = fields.Integer(required=True)
+    description = fields.String(allow_none=True, required=True)
+    createdAt = fields.String(required=True)
+
+
+class WebhookCreatedAnswerSchema(Schema):
+    """The 201 answer to POST /api/v1/webhooks."""
+
+    data = fields.Nested(WebhookCreatedSchema, required=True)
+
+
+class WebhookAnswerSchema(Schema):
+    """The answer to GET and PATCH /api/v1/webhooks/{id}."""
+
+    data = fields.Nested(WebhookSchema, required=True)
+
+
+class WebhookListSchema(Schema):
+    """The answer to GET /api/v1/webhooks."""
+
+    data = fields.List(fields.Nested(WebhookSchema), required=True)
+    meta = fields.Nested(PageMetaSchema, required=True)
+
+
 class ProblemSchema(Schema):
     """An RFC 9457 problem, as inSigner sends every error (`errors` only on 422)."""
 
@@ -220,9 +316,31 @@ class DocumentInSchema(Schema):
     createdAt = Instant()
 
 
+class WebhookInSchema(Schema):
+    """A webhook declared ahead (an app that registers its webhook in the vendor's dashboard)."""
+
+    id = fields.String(validate=validate.Regexp(re.compile(r"\Awh_[A-Za-z0-9_-]{1,64}\Z")))
+    url = fields.String(required=True, validate=validate.Length(min=1, max=2048))
+    events = fields.List(
+        fields.String(
+            validate=[validate.Length(max=100), validate.Regexp(re.compile(rf"\A{EVENT_PATTERN.pattern}\Z"))]
+        ),
+        required=True,
+        validate=validate.Length(min=1, max=50),
+    )
+    status = fields.String(load_default="active", validate=validate.OneOf(WEBHOOK_STATUSES))
+    description = fields.String(allow_none=True, load_default=None, validate=validate.Length(max=500))
+    secret = fields.String(
+        validate=validate.Regexp(re.compile(rf"\A{SECRET_PATTERN.pattern}\Z"), error="must be 64 lowercase hex")
+    )
+    failureCount = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    createdAt = Instant()
+
+
 ENTITY_SCHEMAS: dict[str, type[Schema]] = {
     "apiKeys": ApiKeyInSchema,
     "templates": TemplateInSchema,
     "bulkSends": BulkSendInSchema,
     "documents": DocumentInSchema,
+    "webhooks": WebhookInSchema,
 }

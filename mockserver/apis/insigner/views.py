@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Response, request
 from marshmallow import Schema, ValidationError
 
-from ...context import current_context
+from ...context import current_caller, current_context
 from ...credentials import Credentials
 from ...dumping import compile_dumper
 from ...errors import Forbidden, Unauthorized, ValidationFailed, flatten_messages
@@ -25,10 +25,16 @@ if TYPE_CHECKING:
     from ...emulated import AnsweredRequest, AppState, Caller
     from ...tenants import Tenant
 
-LIST, CREATE, GET, DELETE = OPERATIONS
+LIST, CREATE, GET, DELETE, LIST_WEBHOOKS, CREATE_WEBHOOK, GET_WEBHOOK, UPDATE_WEBHOOK, DELETE_WEBHOOK = OPERATIONS
 # Schemas hold no per-call state: one instance of each serves every request.
 LIST_ARGS = instance(LIST.query)
 CREATE_ARGS = instance(CREATE.body)
+WEBHOOK_LIST_ARGS = instance(LIST_WEBHOOKS.query)
+WEBHOOK_CREATE_ARGS = instance(CREATE_WEBHOOK.body)
+WEBHOOK_UPDATE_ARGS = instance(UPDATE_WEBHOOK.body)
+dump_webhooks = compile_dumper(instance(LIST_WEBHOOKS.answer))
+dump_webhook_created = compile_dumper(instance(CREATE_WEBHOOK.answer))
+dump_webhook = compile_dumper(instance(GET_WEBHOOK.answer))
 # The answers' schemas as compiled dumpers: the same output as their dump(), without marshmallow's
 # per-field dispatch (py-spy: Schema.dump was ~8% of an inSigner GET's samples under load).
 dump_listed = compile_dumper(instance(LIST.answer))
@@ -145,6 +151,49 @@ def delete_bulk_send(id: str) -> Response:
     ctx = current_context()
     with ctx.transaction() as tenant:
         ctx.state.backend("insigner", InsignerBackend).delete_bulk_send(tenant, id)
+    return no_content()
+
+
+def list_webhooks() -> Response:
+    """Load the query, read one page of the organization's webhooks, dump it."""
+    ctx = current_context()
+    args = load(WEBHOOK_LIST_ARGS, request.args.to_dict(), QUERY_DETAIL)
+    with ctx.transaction() as tenant:
+        page = ctx.state.backend("insigner", InsignerBackend).list_webhooks(tenant, args["limit"], args.get("cursor"))
+    return json_response(dump_webhooks(page))
+
+
+def create_webhook() -> Response:
+    """Load the body, register the webhook, dump it with its secret (201)."""
+    ctx = current_context()
+    data = load(WEBHOOK_CREATE_ARGS, read_body(ctx, reject_lone_surrogates=False), BODY_DETAIL)
+    with ctx.transaction() as tenant:
+        created = ctx.state.backend("insigner", InsignerBackend).create_webhook(tenant, data, current_caller().key)
+    return json_response(dump_webhook_created({"data": created}), status=CREATE_WEBHOOK.success)
+
+
+def get_webhook(id: str) -> Response:
+    """Read one webhook, dump it without its secret."""
+    ctx = current_context()
+    with ctx.transaction() as tenant:
+        found = ctx.state.backend("insigner", InsignerBackend).get_webhook(tenant, id)
+    return json_response(dump_webhook({"data": found}))
+
+
+def update_webhook(id: str) -> Response:
+    """Load the partial body, change the webhook, dump it as GET shows it."""
+    ctx = current_context()
+    data = load(WEBHOOK_UPDATE_ARGS, read_body(ctx, reject_lone_surrogates=False), BODY_DETAIL)
+    with ctx.transaction() as tenant:
+        changed = ctx.state.backend("insigner", InsignerBackend).update_webhook(tenant, id, data)
+    return json_response(dump_webhook({"data": changed}))
+
+
+def delete_webhook(id: str) -> Response:
+    """Delete the webhook (204)."""
+    ctx = current_context()
+    with ctx.transaction() as tenant:
+        ctx.state.backend("insigner", InsignerBackend).delete_webhook(tenant, id)
     return no_content()
 
 

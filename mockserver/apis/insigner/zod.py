@@ -81,13 +81,22 @@ class ZodField(fields.Field[Any]):
 
 
 class Text(ZodField):
-    """A string with optional length limits (in UTF-16 units) and an optional e-mail check."""
+    """A string with optional length limits (in UTF-16 units) and an optional e-mail, URL or pattern check."""
 
     def __init__(
-        self, *, min_length: int | None = None, max_length: int | None = None, email: bool = False, **kwargs: Any
+        self,
+        *,
+        min_length: int | None = None,
+        max_length: int | None = None,
+        email: bool = False,
+        url: Callable[[str], object] | None = None,
+        pattern: re.Pattern[str] | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.min_length, self.max_length, self.email = min_length, max_length, email
+        # `url` parses the text, raising ValueError for what is not a URL (Zod's "Invalid url").
+        self.url, self.pattern = url, pattern
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if not isinstance(value, str):
@@ -98,6 +107,10 @@ class Text(ZodField):
         length = js_length(value)
         if self.email and not ZOD_EMAIL.fullmatch(value):  # JavaScript's $ never matches before a newline
             problems.append("Invalid email")
+        if self.url is not None and not self._is_url(value):
+            problems.append("Invalid url")
+        if self.pattern is not None and not self.pattern.fullmatch(value):
+            problems.append("Invalid")  # Zod's default message of .regex()
         if self.min_length is not None and length < self.min_length:
             problems.append(f"String must contain at least {self.min_length} character(s)")
         if self.max_length is not None and length > self.max_length:
@@ -105,6 +118,13 @@ class Text(ZodField):
         if problems:
             raise ValidationError(problems)
         return value
+
+    def _is_url(self, value: str) -> bool:
+        try:
+            self.url(value)  # type: ignore[misc]
+        except ValueError:
+            return False
+        return True
 
 
 class Items(ZodField):

@@ -341,7 +341,7 @@ async function refreshCoverage() {
   }
   $("coverage-table").tBodies[0].replaceChildren(...rows);
   const summary = doc.summary;
-  show("coverage-summary", `Covered ${summary.covered} of ${summary.documented} documented answers (${summary.percent}%) since ${doc.since}.`);
+  show("coverage-summary", `Covered ${summary.covered} of ${summary.documented} documented answers (${summary.percent.toFixed(1)}%) since ${doc.since}.`);
 }
 
 async function refreshState() {
