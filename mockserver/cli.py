@@ -40,6 +40,18 @@ OPTIONS = (
         "allowed_hosts",
         "Host names (comma-separated) a server bound to a loopback address also answers; others get 403",
     ),
+    ("--webhooks", "webhooks", "on (default): deliver webhooks; off: log each attempt as suppressed, send nothing"),
+    (
+        "--webhook-timeout",
+        "webhook_timeout",
+        "seconds an attempt may take, connection to last byte, 0.1-60 (default 10)",
+    ),
+    ("--deliveries-size", "deliveries_size", "ended delivery attempts the log keeps, 1-100,000 (default 1000)"),
+    (
+        "--collect-token-header",
+        "collect_token_header",
+        "the header that carries a Collect webhook's secretToken (default X-Collect-Secret-Token)",
+    ),
     (
         "--webhook-allow",
         "webhook_allow",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -14,6 +15,8 @@ API_NAMES = ("collect", "insigner")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 STORES = ("memory", "tinydb")
 TRUE = {"1", "true", "yes", "on"}
+# An HTTP header name (RFC 9110's token).
+HEADER_NAME = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,100}")
 FALSE = {"0", "false", "no", "off", ""}
 
 
@@ -38,6 +41,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "max_body_bytes": (1, 64 * 1024 * 1024),
     "insigner_async_seconds": (0, 31_536_000),
     "threads": (1, 1_024),
+    "webhook_timeout": (0.1, 60),
+    "deliveries_size": (1, 100_000),
 }
 
 
@@ -83,6 +88,12 @@ class Settings:
     # (comma-separated names, *.suffix, addresses, CIDR ranges or *), and the vendor's URL rules.
     webhook_allow: str | None = None
     webhook_strict_urls: bool = False
+    # Deliveries: sent (on) or logged as suppressed (off); each attempt's time in real seconds; the
+    # ended attempts the log keeps; the header that carries a Collect webhook's secretToken.
+    webhooks: str = "on"
+    webhook_timeout: float = 10.0
+    deliveries_size: int = 1000
+    collect_token_header: str = "X-Collect-Secret-Token"  # noqa: S105 - a header's name, not a secret
 
     @property
     def allowed_host_names(self) -> frozenset[str]:
@@ -144,6 +155,10 @@ class Settings:
                 raise ConfigError(reason)
         if self.store not in STORES:
             raise ConfigError(f"store: {self.store!r} is not one of {', '.join(STORES)}")
+        if self.webhooks not in ("on", "off"):
+            raise ConfigError(f"webhooks: {self.webhooks!r} is not on or off")
+        if not HEADER_NAME.fullmatch(self.collect_token_header):
+            raise ConfigError(f"collect-token-header: {self.collect_token_header!r} is not a header name")
         if self.log_level.lower() not in LOG_LEVELS:
             raise ConfigError(f"log-level: {self.log_level!r} is not one of {', '.join(LOG_LEVELS)}")
         if self.freeze_at:

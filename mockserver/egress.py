@@ -132,8 +132,13 @@ class EgressPolicy:
             self.check_address(ipaddress.ip_address("127.0.0.1"), target.port, target.host)
         return target
 
-    def check_address(self, address: IpAddress, port: int, shown: str | None = None) -> None:
-        """Raise Refused unless the mock may connect to `address`:`port` (what an attempt checks)."""
+    def check_address(
+        self, address: IpAddress, port: int, shown: str | None = None, *, listed_name: bool = False
+    ) -> None:
+        """Raise Refused unless the mock may connect to `address`:`port` (what an attempt checks).
+
+        `listed_name`: the address is one that a name --webhook-allow lists resolved to.
+        """
         name = shown or str(address)
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
             address = address.ipv4_mapped
@@ -141,7 +146,7 @@ class EgressPolicy:
             raise Refused(f"The address {name} is link-local, unspecified or multicast: always refused")
         if port == self.own_port and self._is_own_host(address):
             raise Refused(f"The address {name}:{port} is the mock itself: a delivery never reaches /__mock")
-        if address.is_loopback or self.any_host or any(address in net for net in self.networks):
+        if address.is_loopback or listed_name or self.any_host or any(address in net for net in self.networks):
             return
         raise Refused(
             f"The address {name} is not loopback: the mock delivers to loopback only unless --webhook-allow "

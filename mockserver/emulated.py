@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .credentials import Credentials
     from .egress import EgressPolicy
     from .errors import ApiError
-    from .ports import Decision, RequestLimits
+    from .ports import Decision, RequestLimits, WebhookEvents
     from .seeding import Snapshot
     from .store import Store
     from .tenants import Tenant, Tenants
@@ -42,6 +42,13 @@ class Backend(Protocol):
 
     def registered_webhooks(self, tenant: Tenant) -> list[dict[str, Any]]:
         """The tenant's live webhooks, oldest first, as GET /__mock/webhooks shows them (without api and tenant)."""
+        ...
+
+    def record_delivery(self, tenant: Tenant, webhook_id: str, ok: bool, last: bool) -> str | None:
+        """Count an attempt's outcome in the webhook (`failureCount`, and the status it leads to); return the status.
+
+        `last`: the failed attempt was its delivery's last. None: the webhook is gone.
+        """
         ...
 
     def reset(self, seed: int) -> None:
@@ -134,6 +141,8 @@ class BuildInputs:
     faker: Callable[[], Faker]
     # Where webhooks may be delivered: what registration checks a URL against.
     egress: EgressPolicy
+    # Where the API's events go (the webhooks concern's deliveries).
+    events: WebhookEvents
 
 
 @dataclass(frozen=True)

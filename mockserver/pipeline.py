@@ -93,6 +93,8 @@ def never_waits(state: MockState) -> Callable[[str, Any], bool]:
             return False
         if path not in QUICK_CONTROL_PATHS and state.api_for_path(path) is None:
             return False
+        if path == "/__mock/clock" and not state.deliveries.idle:
+            return False  # an advance waits for the deliveries that fall due
         return not may_delay(state, headers.get("prefer"))
 
     return check

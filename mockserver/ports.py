@@ -9,7 +9,7 @@ is what fills it, and `Decision` is the answer both sides speak.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True)
@@ -47,4 +47,36 @@ class RequestLimits(Protocol):
 
     def record_bulk_send(self, tenant_id: str, now: float) -> None:
         """Count one successful bulk send of the organization."""
+        ...
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """A webhook an event goes to, as its API stores it: where, and what signs the delivery."""
+
+    webhook_id: str
+    url: str
+    # inSigner's signing secret; Collect's `secretToken` (None: none set).
+    secret: str | None = None
+    token: str | None = None
+
+
+class WebhookEvents(Protocol):
+    """What an emulated API tells the webhooks concern (`webhooks.model.Deliveries` fills it)."""
+
+    def emit(
+        self,
+        api: str,
+        tenant: str,
+        name: str,
+        payload: dict[str, Any],
+        at: float,
+        targets: list[WebhookTarget],
+        event_id: str | None = None,
+    ) -> list[str]:
+        """Queue the event's delivery to each target, due at `at` (mock time); return the delivery ids."""
+        ...
+
+    def retarget(self, api: str, tenant: str, webhook_id: str, url: str | None, active: bool) -> None:
+        """A webhook changed: its pending attempts go to `url`, or are abandoned when it is no longer active."""
         ...

@@ -9,14 +9,20 @@ Lock order, outermost first; a thread that holds one may take only those below i
 1. the store's transaction (`Store.transaction()`, one re-entrant lock for every table);
 2. a `Tenants` registry's lock (one per API);
 3. leaf locks, which call out to nothing while held: the clock's, the rate limits', the fault
-   engine's, the journal's, the coverage's, the verifier's, inSigner's request-id sequence's, and the
-   seed data's build lock (seeding.py; it calls only Faker).
+   engine's, the journal's, the coverage's, the verifier's, inSigner's request-id sequence's, the
+   deliveries' (webhooks/model.py; an API queues an event under it from inside the store's
+   transaction) and the seed data's build lock (seeding.py; it calls only Faker).
 A reset takes the store's transaction first, so it never waits for a registry lock while a
 request that holds that lock waits for the store. A leaf lock is never held while calling into
 another layer: a fault rule names its tenant by key or id, and the fault stage resolves those
 through the registry before it takes the engine's lock (faults/stage.py); a one-tenant snapshot
 filters the engine's rules after copying them out. Each order has a storm test in
-tests/test_locks.py.
+tests/test_locks.py (the deliveries': tests/test_webhooks_deliveries.py).
+
+Never a lock across a call out: a delivery attempt in flight holds no lock of the mock (its
+sender thread takes the deliveries' lock only to pick it up and to record its outcome, then
+reports that outcome to the API, taking the store's transaction, with nothing else held); an
+advance or a settle waits on the deliveries' condition, which lets the lock go while it waits.
 
 The event loop's thread (serving/bridge.py) takes these locks only for a request it answers
 itself, and only while no view thread is busy and no work runs beside the requests, so it never
@@ -46,6 +52,7 @@ from .seeding import fixture_files, fixtures_digest, new_faker
 from .store import Store
 from .tenants import Tenants
 from .verification.model import Verifier
+from .webhooks.model import Deliveries
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -78,6 +85,15 @@ class MockState:
         self.egress = EgressPolicy(
             settings.webhook_allow, strict=settings.webhook_strict_urls, host=settings.host, port=settings.port
         )
+        self.deliveries = Deliveries(
+            self.clock,
+            self.egress,
+            enabled=settings.webhooks == "on",
+            timeout=settings.webhook_timeout,
+            log_size=settings.deliveries_size,
+            token_header=settings.collect_token_header,
+        )
+        self.deliveries.report = self._report_delivery
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
         # With --snapshot: restores that snapshot, the start-up state a reset returns to.
@@ -89,7 +105,15 @@ class MockState:
         # What `part` answers: each concern's one model, by its class (the concerns name it, never MockState).
         self._parts: dict[type, object] = {
             type(part): part
-            for part in (self.rate_limits, self.faults, self.journal, self.verifier, self.coverage, self.scenarios)
+            for part in (
+                self.rate_limits,
+                self.faults,
+                self.journal,
+                self.verifier,
+                self.coverage,
+                self.scenarios,
+                self.deliveries,
+            )
         }
         for api in apis:
             built = api.build(self.build_inputs())
@@ -112,7 +136,9 @@ class MockState:
 
     def build_inputs(self) -> BuildInputs:
         """What each API's `build` stands on, as the state is now (the seed and options may change)."""
-        return BuildInputs(self.settings, self.seed, self.clock, self.rate_limits, lambda: self.faker, self.egress)
+        return BuildInputs(
+            self.settings, self.seed, self.clock, self.rate_limits, lambda: self.faker, self.egress, self.deliveries
+        )
 
     def rebuild(self, name: str) -> None:
         """Build API `name`'s backend and seed data again (a new seed or new options); keep its tenants."""
@@ -173,9 +199,26 @@ class MockState:
         """Return, per API, the id of the tenant that `value` (an API key or a tenant id) names; create none."""
         return {name: tenants.id_for(value) for name, tenants in self.tenants.items()}
 
+    def _report_delivery(
+        self, api: str, tenant_id: str, webhook_id: str, ok: bool, last: bool, generation: int
+    ) -> str | None:
+        """An attempt ended: the API counts it in its webhook (no lock of the deliveries is held here).
+
+        A reset or a restore bumps the deliveries' generation inside the store's transaction, so an
+        attempt of the state before is never counted in the state after.
+        """
+        with self.store.transaction():
+            if generation != self.deliveries.generation:
+                return None
+            tenant = self.tenants[api].get(tenant_id)
+            if tenant is None or tenant.dropped:
+                return None
+            return self.backends[api].record_delivery(tenant, webhook_id, ok, last)
+
     def stop(self) -> None:
-        """The server is stopping: end every verification's wait now."""
+        """The server is stopping: end every verification's wait and every delivery in flight now."""
         self.journal.stop()
+        self.deliveries.stop()
 
     def close(self) -> None:
         """End waits, flush and close the store."""

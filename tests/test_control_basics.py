@@ -37,7 +37,8 @@ def test_reset__bad_seed(client, body):
 
 def test_clock__freeze_advance_unfreeze(client):
     frozen = client.post("/__mock/clock", json={"freeze": "2030-01-01T00:00:00Z"}).get_json()
-    assert frozen == {"now": "2030-01-01T00:00:00.000Z", "frozen": True}
+    # A freeze at a later instant acts as an advance: it says what the deliveries due did.
+    assert frozen == {"now": "2030-01-01T00:00:00.000Z", "frozen": True, "deliveries": {"ran": 0, "running": 0}}
     assert client.post("/__mock/clock", json={"advance": 90.5}).get_json()["now"] == "2030-01-01T00:01:30.500Z"
     running = client.post("/__mock/clock", json={"unfreeze": True}).get_json()
     assert running["frozen"] is False and running["now"].startswith("2030-01-01T00:01")

@@ -11,6 +11,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..entities import add_entity
+from ..webhooks.model import ADVANCE_WAIT_SECONDS
 
 if TYPE_CHECKING:
     from ..state import MockState
@@ -41,6 +42,7 @@ def reset(state: MockState, seed: int | None = None) -> dict[str, Any]:
         state.rate_limits.reset()
         state.faults.reset(state.seed)
         state.journal.reset()
+        state.deliveries.reset()
         apply_startup_scenario(state)
         return state.summary()
 
@@ -49,3 +51,22 @@ def apply_startup_scenario(state: MockState) -> None:
     """Apply the scenario of --scenario, if any (the start-up state includes it)."""
     if state.settings.scenario:
         state.scenarios.apply(state, state.settings.scenario, partial(add_entity, state))
+
+
+def run_deliveries(state: MockState, start: float, end: float) -> dict[str, int]:
+    """The clock moved on from `start` to `end`: run the delivery attempts due in the span, waiting for them.
+
+    The wait is at most 30 s of real time and takes one of verification's wait slots; with none
+    free it does not wait, and what is due counts as running (webhooks.md, section 3).
+    """
+    deliveries = state.deliveries
+    deliveries.advanced(start, end)
+    if deliveries.idle:
+        return {"ran": 0, "running": 0}
+    if not state.verifier.begin_wait(refuse=False):
+        return {"ran": 0, "running": deliveries.settle(0)[2]}
+    try:
+        _, ran, running = deliveries.settle(ADVANCE_WAIT_SECONDS)
+    finally:
+        state.verifier.end_wait()
+    return {"ran": ran, "running": running}

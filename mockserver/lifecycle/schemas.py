@@ -37,6 +37,17 @@ class ClockChangeSchema(Schema):
     )
 
 
+class DeliveriesRanSchema(Schema):
+    ran = fields.Integer(metadata={"description": "Delivery attempts that ended while the clock's move waited."})
+    running = fields.Integer(metadata={"description": "Attempts still due or in flight when the wait ended."})
+
+
+class ClockChangedSchema(ClockSchema):
+    """The clock after a change; moved on, what the deliveries that fell due did."""
+
+    deliveries = fields.Nested(DeliveriesRanSchema)
+
+
 class ResetSchema(Schema):
     reset = fields.Boolean()
     seed = fields.Integer()

@@ -17,13 +17,21 @@ from ..errors import ControlError
 from ..responses import json_response
 from ..state import mock_state
 from . import model
-from .schemas import ClockChangeSchema, HealthSchema, ItemsSchema, ResetBodySchema, ResetSchema, StateSchema
+from .schemas import (
+    ClockChangedSchema,
+    ClockChangeSchema,
+    HealthSchema,
+    ItemsSchema,
+    ResetBodySchema,
+    ResetSchema,
+    StateSchema,
+)
 
 blueprint = Blueprint("control", __name__, url_prefix="/__mock")
 HEALTH = ControlCall(answer=HealthSchema, secured=False)
 RESET = ControlCall(answer=ResetSchema, body=ResetBodySchema, body_required=False, errors=(400,))
 CLOCK = ControlCall(answer=ClockSchema)
-SET_CLOCK = ControlCall(answer=ClockSchema, body=ClockChangeSchema, errors=(400,))
+SET_CLOCK = ControlCall(answer=ClockChangedSchema, body=ClockChangeSchema, errors=(400,))
 STATE = ControlCall(answer=StateSchema, query=TenantQuerySchema)
 COLLECTION = ControlCall(answer=ItemsSchema, query=TenantQuerySchema, errors=(404,))
 # An entity in its API's own shape: the API's schema of that collection checks it.
@@ -79,13 +87,21 @@ def clock() -> Response:
 @blueprint.post("/clock")
 @SET_CLOCK
 def set_clock() -> Response:
-    """Freeze, advance or unfreeze the mock's clock."""
-    clock = mock_state().clock
+    """Freeze, advance or unfreeze the mock's clock; moved on, it answers once the deliveries due have run."""
+    state = mock_state()
+    clock = state.clock
+    change = CLOCK_CHANGE.load(control_body(required=True))
+    start = clock.timestamp()
     try:
-        change_clock(clock, CLOCK_CHANGE.load(control_body(required=True)))
+        change_clock(clock, change)
     except ValueError as exc:
         raise ControlError(400, "invalid-clock", str(exc)) from None
-    return json_response(SET_CLOCK.dump(clock.describe()))
+    end = clock.timestamp()
+    answer: dict[str, Any] = clock.describe()
+    # An advance, or a freeze at a later instant (which acts as one), runs the deliveries due.
+    if "advance" in change or (isinstance(change.get("freeze"), str) and end > start):
+        answer["deliveries"] = model.run_deliveries(state, start, end) if end > start else {"ran": 0, "running": 0}
+    return json_response(SET_CLOCK.dump(answer))
 
 
 @blueprint.get("/state")

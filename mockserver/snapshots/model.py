@@ -331,6 +331,8 @@ def restore_whole(state: MockState, checked: Checked) -> None:
     state.rate_limits.restore(doc["rateLimits"])
     state.faults.restore(checked.rules, counters["faultNextId"], counters["faultRandom"])
     state.journal.restore(doc["journal"], counters["journalNextId"], counters["journalTruncated"])
+    # Deliveries are not in a snapshot yet: the restored state starts with none pending or logged.
+    state.deliveries.reset()
     for backend in state.backends.values():
         backend.restore_counters(counters)
 
@@ -353,3 +355,6 @@ def restore_scoped(state: MockState, checked: Checked) -> None:
     state.rate_limits.restore(doc["rateLimits"], tenants=wanted)
     state.faults.replace_scoped(scoped_rules, checked.rules)
     state.journal.replace_scoped(wanted, doc["journal"])
+    for name in state.tenants:
+        for tenant_id in wanted:
+            state.deliveries.drop_tenant(name, tenant_id)

@@ -24,6 +24,8 @@ class ServerThread:
         self.port = check_bindable(host, port)
         state = mock_state(app)
         settings = state.settings.with_values(host=host)
+        # Deliveries never reach the server itself: the policy learns the port it listens on.
+        state.egress.learn_port(self.port)
         # granian's own log stays off: its constructor would reconfigure the process's logging.
         quick = never_waits(state)
         self._server, self._bridge = embedded_server(app, settings, self.port, log=False, never_waits=quick)

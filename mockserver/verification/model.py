@@ -352,7 +352,7 @@ class Verifier:
         if outcome.holds or pattern.times.exceeded(outcome.count) or not pattern.within_ms:
             return outcome
         deadline = time.monotonic() + pattern.within_ms / 1000
-        self._begin_wait()
+        self.begin_wait()
         try:
             while (remaining := deadline - time.monotonic()) > 0:
                 if not self.journal.wait_for_change(outcome.version, remaining):
@@ -361,13 +361,18 @@ class Verifier:
                 if outcome.holds or pattern.times.exceeded(outcome.count):
                     break
         finally:
-            with self._lock:
-                self._waits -= 1
+            self.end_wait()
         return outcome
 
-    def _begin_wait(self) -> None:
+    def begin_wait(self, *, refuse: bool = True) -> bool:
+        """Take one of the MAX_WAITS slots (a verification's, an advance's or a settle's wait).
+
+        When all are taken: raise ControlError 429 `too-many-waits`, or return False if not `refuse`.
+        """
         with self._lock:
             if self._waits >= MAX_WAITS:
+                if not refuse:
+                    return False
                 raise ControlError(
                     429,
                     "too-many-waits",
@@ -375,6 +380,12 @@ class Verifier:
                     headers={"Retry-After": "1"},
                 )
             self._waits += 1
+            return True
+
+    def end_wait(self) -> None:
+        """Give back a slot that begin_wait took."""
+        with self._lock:
+            self._waits -= 1
 
     @property
     def waiting(self) -> int:

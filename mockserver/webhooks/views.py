@@ -1,4 +1,4 @@
-"""/__mock/webhooks: every webhook registered with either API, through its calls or declared ahead."""
+"""/__mock/webhooks and /__mock/deliveries: the webhooks of both APIs, and what was delivered to them."""
 
 from __future__ import annotations
 
@@ -7,15 +7,33 @@ from typing import Any
 from flask import Blueprint, Response, request
 from marshmallow import ValidationError
 
+from ..clock import from_timestamp, iso_millis
 from ..context import get_state
+from ..control.body import control_body, reject_unknown
 from ..control.calls import ControlCall
 from ..errors import ControlError, describe_problems
-from ..responses import json_response
-from .schemas import WebhooksQuerySchema, WebhooksSchema
+from ..responses import json_response, no_content
+from ..verification.model import Verifier
+from .model import AttemptFilter, Deliveries
+from .schemas import (
+    AttemptsSchema,
+    DeliveriesQuerySchema,
+    DeliverySchema,
+    SettleBodySchema,
+    SettledSchema,
+    WebhooksQuerySchema,
+    WebhooksSchema,
+)
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/__mock")
 QUERY = WebhooksQuerySchema()
 LIST = ControlCall(answer=WebhooksSchema, query=WebhooksQuerySchema, errors=(400,))
+ATTEMPTS_QUERY = DeliveriesQuerySchema()
+ATTEMPTS = ControlCall(answer=AttemptsSchema, query=DeliveriesQuerySchema, errors=(400,))
+ONE = ControlCall(answer=DeliverySchema, errors=(404,))
+SETTLE = ControlCall(answer=SettledSchema, body=SettleBodySchema, body_required=False, errors=(400, 409, 429))
+SETTLE_DEFAULT_MS = 10_000
+SETTLE_MAX_MS = 30_000
 
 
 @blueprint.get("/webhooks")
@@ -40,3 +58,66 @@ def list_webhooks() -> Response:
                         {"api": api, "tenant": tenant.id, **hook} for hook in backend.registered_webhooks(tenant)
                     )
     return json_response(LIST.dump({"webhooks": found}))
+
+
+@blueprint.get("/deliveries")
+@ATTEMPTS
+def list_deliveries() -> Response:
+    """List delivery attempts, oldest first: the log's ended ones and every pending or sending one."""
+    state = get_state()
+    try:
+        wanted = ATTEMPTS_QUERY.load(request.args.to_dict())
+    except ValidationError as exc:
+        raise ControlError(400, "invalid-filter", describe_problems(exc.messages)) from None
+    limit = wanted.pop("limit", None)
+    tenant = wanted.pop("tenant", None)
+    chosen = AttemptFilter(**wanted, tenants=state.tenant_ids(tenant) if tenant is not None else None)
+    return json_response(ATTEMPTS.dump(state.part(Deliveries).attempts(chosen, limit)))
+
+
+@blueprint.delete("/deliveries")
+@ControlCall(ok=204)
+def clear_deliveries() -> Response:
+    """Drop every ended attempt from the log (pending and sending ones stay listed)."""
+    get_state().part(Deliveries).clear()
+    return no_content()
+
+
+@blueprint.post("/deliveries/settle")
+@SETTLE
+def settle() -> Response:
+    """Wait until no attempt due by the mock's now is pending or in flight (real time, `withinMs`)."""
+    body = control_body()
+    reject_unknown(body, {"withinMs"}, "invalid-settle")
+    within = body.get("withinMs", SETTLE_DEFAULT_MS)
+    if isinstance(within, bool) or not isinstance(within, int) or not 0 <= within <= SETTLE_MAX_MS:
+        raise ControlError(400, "invalid-settle", f"withinMs: must be a whole number of 0-{SETTLE_MAX_MS:,}")
+    state = get_state()
+    deliveries = state.part(Deliveries)
+    verifier = state.part(Verifier)
+    verifier.begin_wait()
+    try:
+        settled, _, _ = deliveries.settle(within / 1000)
+    finally:
+        verifier.end_wait()
+    if not settled:
+        raise ControlError(409, "not-settled", f"deliveries were still due or in flight after {within} ms")
+    next_due = deliveries.next_due()
+    return json_response(
+        SETTLE.dump(
+            {
+                "pending": deliveries.pending_count(),
+                "nextDueAt": iso_millis(from_timestamp(next_due)) if next_due is not None else None,
+            }
+        )
+    )
+
+
+@blueprint.get("/deliveries/<delivery_id>")
+@ONE
+def one_delivery(delivery_id: str) -> Response:
+    """One delivery (one event to one webhook) with its attempts, oldest first."""
+    found = get_state().part(Deliveries).delivery(delivery_id)
+    if found is None:
+        raise ControlError(404, "not-found", f"no delivery {delivery_id!r}")
+    return json_response(ONE.dump(found))

@@ -20,7 +20,7 @@ def build(given: BuildInputs) -> Built:
         keys = fixtures.get("apiKeys", [])
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None
-    backend = CollectBackend(given.clock, fixtures["team"]["_id"], given.egress)
+    backend = CollectBackend(given.clock, fixtures["team"]["_id"], given.egress, given.events)
     return Built(backend, snapshot, backend.team_id, keys)
 
 

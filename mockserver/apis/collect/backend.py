@@ -9,11 +9,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from marshmallow import ValidationError
 
 from ...clock import iso_seconds, parse_instant, to_utc
+from ...dumping import compile_dumper
 from ...egress import EgressPolicy
 from ...errors import BadRequest, NotFound, ValidationFailed, flatten_messages
 from ...ids import IdFactory
+from ...ports import WebhookTarget
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
-from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES
+from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES, RequestOutSchema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -22,6 +24,7 @@ if TYPE_CHECKING:
     from faker import Faker
 
     from ...clock import Clock
+    from ...ports import WebhookEvents
     from ...store import Collection
     from ...tenants import Tenant
 
@@ -41,6 +44,8 @@ WEBHOOKS_PER_TEAM = 50
 # The members of a stored webhook that the answers show, in the create answer's order; then
 # `failureCount`, which only the control plane shows.
 WEBHOOK_MEMBERS = ("_id", "types", "status", "createdAt", "targetUrl", "campaignId", "secretToken")
+# A request in a `created` event's `data`, as the answer's requests[i] shows it.
+show_request = compile_dumper(RequestOutSchema())
 
 
 def team_zone(team: dict[str, Any]) -> ZoneInfo:
@@ -72,10 +77,13 @@ def resolve_due_date(value: date | datetime | None, created: datetime, zone: Zon
 class CollectBackend:
     """State and rules of Collect's API, per tenant (team)."""
 
-    def __init__(self, clock: Clock, team_id: str, egress: EgressPolicy | None = None) -> None:
+    def __init__(
+        self, clock: Clock, team_id: str, egress: EgressPolicy | None = None, events: WebhookEvents | None = None
+    ) -> None:
         self.clock = clock
         self.team_id = team_id
         self.egress = egress or EgressPolicy()
+        self.events = events
 
     # -- a reset and a snapshot: Collect's backend keeps no sequences of its own ------------------
     def reset(self, seed: int) -> None:
@@ -188,7 +196,41 @@ class CollectBackend:
                 stored["assignedTo"] = assignee["_id"]
             requests.insert(stored)
             created.append(request)
+        self._emit_created(tenant, campaign["_id"], created, now)
         return {"errors": errors, "contacts": echoed, "requests": created}
+
+    def _emit_created(self, tenant: Tenant, campaign_id: str, created: list[dict[str, Any]], now: datetime) -> None:
+        """One `created` event per new request, in `requests[]` order (the payload is mock-defined)."""
+        if self.events is None or not created:
+            return
+        targets = self._targets(tenant, "created", campaign_id)
+        if not targets:
+            return
+        events = tenant.sequence("events")
+        for request in created:
+            event_id = events.meteor("events")
+            payload = {"_id": event_id, "type": "created", "createdAt": iso_seconds(now), "data": show_request(request)}
+            self.events.emit("collect", tenant.id, "created", payload, now.timestamp(), targets, event_id=event_id)
+
+    @staticmethod
+    def _targets(tenant: Tenant, name: str, campaign_id: str | None) -> list[WebhookTarget]:
+        """The team's active webhooks whose types include `name`, for every campaign or this one."""
+        return [
+            WebhookTarget(doc["_id"], doc["targetUrl"], token=doc.get("secretToken"))
+            for doc in sorted(tenant.collection("webhooks").all(), key=lambda doc: doc["createdAt"])
+            if doc["status"] == "active" and name in doc["types"] and doc.get("campaignId") in (None, campaign_id)
+        ]
+
+    def record_delivery(self, tenant: Tenant, webhook_id: str, ok: bool, last: bool) -> str | None:
+        """`failureCount` as inSigner's; the last attempt of a delivery failing pauses the webhook."""
+        webhooks = tenant.collection("webhooks")
+        doc = webhooks.get(webhook_id)
+        if doc is None:
+            return None
+        update: dict[str, Any] = {"failureCount": 0 if ok else int(doc.get("failureCount", 0)) + 1}
+        if last and not ok:
+            update["status"] = "paused"
+        return str(webhooks.update(webhook_id, update)["status"])
 
     # -- webhooks ---------------------------------------------------------------------------------
     def _checked_target(self, url: str) -> str:
@@ -266,7 +308,12 @@ class CollectBackend:
         update = {name: value for name, value in changes.items() if name in WEBHOOK_MEMBERS}
         if "types" in update:
             update["types"] = list(dict.fromkeys(update["types"]))
-        return webhooks.update(webhook_id, update) if update else webhooks.get(webhook_id) or {}
+        if not update:
+            return webhooks.get(webhook_id) or {}
+        changed = webhooks.update(webhook_id, update)
+        if self.events is not None and ("targetUrl" in update or update.get("status") == "paused"):
+            self.events.retarget("collect", tenant.id, webhook_id, changed["targetUrl"], changed["status"] == "active")
+        return changed
 
     @staticmethod
     def _new_contact(ids: IdFactory, contacts: Collection, fields: dict[str, Any], now_text: str) -> dict[str, Any]:

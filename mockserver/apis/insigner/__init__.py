@@ -39,6 +39,7 @@ def build(given: BuildInputs) -> Built:
         suffix,
         given.seed,
         given.egress,
+        given.events,
     )
     return Built(backend, snapshot, org_id, keys, default_key=default_key, accepts=is_well_formed_key)
 

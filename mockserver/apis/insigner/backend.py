@@ -14,11 +14,13 @@ from typing import TYPE_CHECKING, Any
 from marshmallow import ValidationError
 
 from ...clock import iso_millis, parse_instant
+from ...dumping import compile_dumper
 from ...egress import EgressPolicy
 from ...errors import Conflict, NotFound, RateLimited, ValidationFailed, flatten_messages
 from ...ids import IdFactory
+from ...ports import WebhookTarget
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
-from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES
+from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES, BulkSendSchema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from faker import Faker
 
     from ...clock import Clock
-    from ...ports import RequestLimits
+    from ...ports import RequestLimits, WebhookEvents
     from ...store import Collection
     from ...tenants import Tenant
 
@@ -57,8 +59,12 @@ WEBHOOKS_PER_ORGANIZATION = 10
 WEBHOOK_CREATIONS_PER_HOUR = 10
 WEBHOOK_CREATION_WINDOW_SECONDS = 3600
 SECRET_LENGTH = 64
+# "After 20 consecutive failures the status becomes inactive".
+WEBHOOK_INACTIVE_AFTER = 20
 WEBHOOK_INTERNAL_FIELDS = ("creator", "updatedAt", "deleted", "deletedAt")
 WEBHOOK_FIELDS = ("id", "url", "events", "status", "failureCount", "description", "secret", "createdAt")
+# A bulk send in an event's `data`, as GET /api/v1/bulk-sends/{id} shows it.
+show_bulk_send = compile_dumper(BulkSendSchema())
 
 
 def key_tag(key: str) -> str:
@@ -121,9 +127,11 @@ class InsignerBackend:
         failing_suffix: str = FAILING_SUFFIX,
         seed: int = 0,
         egress: EgressPolicy | None = None,
+        events: WebhookEvents | None = None,
     ) -> None:
         self.clock = clock
         self.egress = egress or EgressPolicy()
+        self.events = events
         self.limits = limits
         self.async_seconds = async_seconds
         self.failing_suffix = failing_suffix
@@ -151,20 +159,42 @@ class InsignerBackend:
             self._request_ids = IdFactory.restored(counters["requestIds"])
 
     # -- reading --------------------------------------------------------------------------------
-    def _settle(self, bulk_sends: Collection, doc: dict[str, Any], now: datetime) -> dict[str, Any]:
+    def _settle(self, tenant: Tenant, bulk_sends: Collection, doc: dict[str, Any], now: datetime) -> dict[str, Any]:
         """Finish an asynchronous bulk send whose time has come (persisted the first time it is seen)."""
         if doc["status"] != "processing" or not doc.get("completesAt") or not doc.get("outcome"):
             return doc
         if parse_instant(doc["completesAt"]) > now:
             return doc
-        return bulk_sends.update(doc["id"], {**doc["outcome"], "updatedAt": doc["completesAt"], "outcome": None})
+        done = bulk_sends.update(doc["id"], {**doc["outcome"], "updatedAt": doc["completesAt"], "outcome": None})
+        self._emit_bulk_send(tenant, done, parse_instant(doc["completesAt"]).timestamp())
+        return done
+
+    def _emit_bulk_send(self, tenant: Tenant, doc: dict[str, Any], at: float) -> None:
+        """Emit `bulk_send.completed` or `bulk_send.failed` for a bulk send just stored so, at `at`."""
+        if self.events is None or doc["status"] not in ("completed", "failed"):
+            return
+        name = f"bulk_send.{doc['status']}"
+        targets = self._targets(tenant, name)
+        if targets:
+            self.events.emit("insigner", tenant.id, name, {"event": name, "data": show_bulk_send(doc)}, at, targets)
+
+    @staticmethod
+    def _targets(tenant: Tenant, name: str) -> list[WebhookTarget]:
+        """The organization's active webhooks that subscribe to event `name`, oldest first."""
+        found = [
+            doc
+            for doc in tenant.collection("webhooks").all()
+            if not doc.get("deleted") and doc["status"] == "active" and name in doc["events"]
+        ]
+        found.sort(key=lambda doc: doc["createdAt"])
+        return [WebhookTarget(doc["id"], doc["url"], secret=doc["secret"]) for doc in found]
 
     def _live(self, tenant: Tenant, bulk_send_id: str) -> dict[str, Any]:
         bulk_sends = tenant.collection("bulkSends")
         doc = bulk_sends.get(bulk_send_id)
         if doc is None or doc.get("deleted"):
             raise NotFound("Bulk send not found")
-        return self._settle(bulk_sends, doc, self.clock.now())
+        return self._settle(tenant, bulk_sends, doc, self.clock.now())
 
     def newest_first(
         self, tenant: Tenant, count: int, *, status: str | None = None, after: dict[str, Any] | None = None
@@ -179,7 +209,7 @@ class InsignerBackend:
         for doc in bulk_sends.descending(below=after):
             if doc.get("deleted"):
                 continue
-            doc = self._settle(bulk_sends, doc, now)
+            doc = self._settle(tenant, bulk_sends, doc, now)
             if status is None or doc["status"] == status:
                 page.append(doc)
                 if len(page) == count:
@@ -265,6 +295,7 @@ class InsignerBackend:
         bulk_sends.insert(bulk_send)
         templates.update(template["id"], {"usageCount": int(template.get("usageCount", 0)) + total})
         self.limits.record_bulk_send(tenant.id, now.timestamp())
+        self._emit_bulk_send(tenant, bulk_send, now.timestamp())
         return bulk_send
 
     @staticmethod
@@ -437,13 +468,30 @@ class InsignerBackend:
                 update[name] = changes[name]
         # Reactivating keeps failureCount (it returns to 0 only on a successful delivery).
         update["updatedAt"] = iso_millis(self.clock.now())
-        return tenant.collection("webhooks").update(webhook_id, update)
+        changed = tenant.collection("webhooks").update(webhook_id, update)
+        if self.events is not None and ("url" in update or update.get("status") == "inactive"):
+            self.events.retarget("insigner", tenant.id, webhook_id, changed["url"], changed["status"] == "active")
+        return changed
+
+    def record_delivery(self, tenant: Tenant, webhook_id: str, ok: bool, last: bool) -> str | None:
+        """`failureCount` back to 0 on a success, one more on a failure; inactive at 20 in a row."""
+        webhooks = tenant.collection("webhooks")
+        doc = webhooks.get(webhook_id)
+        if doc is None or doc.get("deleted"):
+            return None
+        failures = 0 if ok else int(doc.get("failureCount", 0)) + 1
+        update: dict[str, Any] = {"failureCount": failures}
+        if failures >= WEBHOOK_INACTIVE_AFTER and doc["status"] == "active":
+            update["status"] = "inactive"
+        return str(webhooks.update(webhook_id, update)["status"])
 
     def delete_webhook(self, tenant: Tenant, webhook_id: str) -> None:
         """Delete a webhook (kept as deleted: its creation still counts in its key's hour)."""
         self._live_webhook(tenant, webhook_id)
         stamp = iso_millis(self.clock.now())
         tenant.collection("webhooks").update(webhook_id, {"deleted": True, "deletedAt": stamp, "updatedAt": stamp})
+        if self.events is not None:
+            self.events.retarget("insigner", tenant.id, webhook_id, None, active=False)
 
     # -- the control plane ------------------------------------------------------------------------
     def add_entity(self, tenant: Tenant, collection: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,535 @@
+"""Deliveries: each event to each webhook that subscribes to it, attempted and retried on the mock's clock.
+
+An API emits an event when the change that causes it is stored (`emit`, through the
+`ports.WebhookEvents` it was built with); each target webhook gets a delivery, whose first
+attempt is due at once. A scheduler thread hands due attempts to sender threads: at most 4 in
+flight, 2 per tenant, one at a time per webhook, oldest due first. A failed attempt schedules
+the next on its vendor's schedule, due its interval after the failed one was due, so that a
+frozen clock runs retries only when a test moves it, and one advance runs three days of them.
+
+Locks: one, a leaf (`_lock`, with its condition). It is never held across a call out: a sender
+builds and sends with none held, and reports the outcome to the API (failureCount, status)
+after letting it go. A reset or a restore closes the connections in flight and bumps
+`generation`: an attempt that ends later is dropped, and its report too (the report checks the
+generation inside the store's transaction, which a reset holds while it bumps it).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+from .. import __version__
+from ..clock import from_timestamp, iso_millis
+from .signing import signed_headers
+from .transport import Connection, Outcome, post
+
+if TYPE_CHECKING:
+    from ..clock import Clock
+    from ..egress import EgressPolicy
+    from ..ports import WebhookTarget
+
+# Each vendor's retry schedule: seconds of mock time from one attempt's due time to the next's.
+RETRY_SECONDS = {
+    # Documented: "Up to 8 retries at ~1m, 5m, 30m, 2h, 5h, 10h, 18h, 24h".
+    "insigner": (60, 300, 1_800, 7_200, 18_000, 36_000, 64_800, 86_400),
+    # "for 24 hours with an exponential back off": these six, then a last attempt a day after the first.
+    "collect": (60, 300, 1_800, 7_200, 18_000, 36_000),
+}
+COLLECT_LAST_AFTER = 86_400
+COLLECT_LAST_GAP = 60
+MAX_IN_FLIGHT = 4
+PER_TENANT = 2
+MAX_PENDING = 10_000
+KEPT_ANSWER = 4 * 1024
+ADVANCE_WAIT_SECONDS = 30.0
+ENDED = frozenset({"delivered", "failed", "abandoned", "suppressed"})
+
+# What the API is told after an attempt ended: (api, tenant, webhook, ok, last of its delivery,
+# the generation it ran in) -> the webhook's status now (None: the webhook is gone).
+Report = Callable[[str, str, str, bool, bool, int], "str | None"]
+
+
+@dataclass
+class Delivery:
+    """One event to one webhook: the same bytes and headers on every attempt."""
+
+    id: str
+    event_id: str
+    api: str
+    tenant: str
+    webhook_id: str
+    event: str
+    url: str
+    body: bytes
+    headers: dict[str, str]
+    first_due: float
+    state: str = "pending"
+    attempts: list[Attempt] = field(default_factory=list)
+
+    def public(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "eventId": self.event_id,
+            "webhookId": self.webhook_id,
+            "event": self.event,
+            "state": self.state,
+            "attempts": [attempt.public() for attempt in self.attempts],
+        }
+
+
+@dataclass
+class Attempt:
+    """One try of a delivery (the control plane's attempt, webhooks.md section 4)."""
+
+    id: str
+    delivery: Delivery
+    number: int
+    trigger: str
+    due: float
+    order: int
+    state: str = "pending"
+    url: str = ""
+    sent_at: float | None = None
+    response: dict[str, Any] | None = None
+    error: str | None = None
+    duration_ms: float | None = None
+    next_at: float | None = None
+    fault_id: str | None = None
+    connection: Connection | None = None
+
+    def public(self) -> dict[str, Any]:
+        delivery = self.delivery
+        built = self.state not in ("pending", "abandoned") or self.sent_at is not None
+        return {
+            "id": self.id,
+            "deliveryId": delivery.id,
+            "eventId": delivery.event_id,
+            "api": delivery.api,
+            "tenant": delivery.tenant,
+            "webhookId": delivery.webhook_id,
+            "event": delivery.event,
+            "url": self.url or delivery.url,
+            "attempt": self.number,
+            "trigger": self.trigger,
+            "state": self.state,
+            "dueAt": iso_millis(from_timestamp(self.due)),
+            "sentAt": iso_millis(from_timestamp(self.sent_at)) if self.sent_at is not None else None,
+            "request": {
+                "headers": dict(delivery.headers),
+                "body": json.loads(delivery.body),
+                "bytes": len(delivery.body),
+            }
+            if built
+            else None,
+            "response": self.response,
+            "error": self.error,
+            "durationMs": self.duration_ms,
+            "signatureValid": True,
+            "faultId": self.fault_id,
+            "nextAttemptAt": iso_millis(from_timestamp(self.next_at)) if self.next_at is not None else None,
+        }
+
+
+@dataclass(frozen=True)
+class AttemptFilter:
+    """What GET /__mock/deliveries keeps (None: any); `tenants` per API as `AppState.tenant_ids` names them."""
+
+    api: str | None = None
+    tenants: dict[str, str | None] | None = None
+    webhook: str | None = None
+    event: str | None = None
+    state: str | None = None
+    status: int | None = None
+    delivery: str | None = None
+
+    def accepts(self, attempt: Attempt) -> bool:
+        delivery = attempt.delivery
+        if self.api is not None and delivery.api != self.api:
+            return False
+        if self.tenants is not None and self.tenants.get(delivery.api) != delivery.tenant:
+            return False
+        if self.webhook is not None and delivery.webhook_id != self.webhook:
+            return False
+        if self.event is not None and not fnmatchcase(delivery.event, self.event):
+            return False
+        if self.state is not None and attempt.state != self.state:
+            return False
+        if self.status is not None and (attempt.response or {}).get("status") != self.status:
+            return False
+        return self.delivery is None or delivery.id == self.delivery
+
+
+class Deliveries:
+    """The deliveries of both APIs: the queue of attempts, the senders, and the log of ended attempts."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        policy: EgressPolicy,
+        *,
+        enabled: bool = True,
+        timeout: float = 10.0,
+        log_size: int = 1000,
+        token_header: str = "X-Collect-Secret-Token",  # noqa: S107 - a header's name, not a secret
+    ) -> None:
+        self.clock = clock
+        self.policy = policy
+        self.enabled = enabled
+        self.timeout = timeout
+        self.log_size = log_size
+        self.token_header = token_header
+        self.user_agent = f"mockserver/{__version__}"
+        self.report: Report = lambda *args: None
+        self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
+        self.generation = 0
+        self._reset_state()
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        # The last advance's span of mock time: an attempt it runs was sent at its due time.
+        self._advanced: tuple[float, float] | None = None
+
+    def _reset_state(self) -> None:
+        self._deliveries: dict[str, Delivery] = {}
+        self._pending: list[Attempt] = []
+        self._sending: list[Attempt] = []
+        # Ended attempts, oldest first, and whether some were dropped to keep the bound.
+        self._log: list[Attempt] = []
+        self.truncated = False
+        self._next = {"event": 1, "delivery": 1, "attempt": 1, "order": 1}
+        self._ran = 0
+
+    # -- emitting ---------------------------------------------------------------------------------
+    def emit(
+        self,
+        api: str,
+        tenant: str,
+        name: str,
+        payload: dict[str, Any],
+        at: float,
+        targets: list[WebhookTarget],
+        event_id: str | None = None,
+    ) -> list[str]:
+        """Queue one delivery of the event per target webhook, due at `at`; return the delivery ids.
+
+        Called by an API when the change that causes the event is stored (inside the store's
+        transaction): it only queues, under this leaf lock, and wakes the scheduler.
+        """
+        if not targets:
+            return []
+        # Compact, member order kept, UTF-8: as JavaScript's JSON.stringify writes it.
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        created: list[str] = []
+        with self._changed:
+            if event_id is None:
+                event_id = f"evt_{self._take('event')}"
+            for target in targets:
+                headers = {"Content-Type": "application/json", "User-Agent": self.user_agent}
+                headers.update(signed_headers(api, body, at, target, self.token_header))
+                delivery = Delivery(
+                    f"dlv_{self._take('delivery')}",
+                    event_id,
+                    api,
+                    tenant,
+                    target.webhook_id,
+                    name,
+                    target.url,
+                    body,
+                    headers,
+                    at,
+                )
+                self._deliveries[delivery.id] = delivery
+                self._schedule(delivery, 1, "event", at)
+                created.append(delivery.id)
+            self._start()
+            self._changed.notify_all()
+        return created
+
+    def retarget(self, api: str, tenant: str, webhook_id: str, url: str | None, active: bool) -> None:
+        """A webhook changed: its pending attempts go to its new URL, or are abandoned if it no longer receives."""
+        with self._changed:
+            for attempt in list(self._pending):
+                delivery = attempt.delivery
+                if (delivery.api, delivery.tenant, delivery.webhook_id) != (api, tenant, webhook_id):
+                    continue
+                if not active:
+                    self._end(attempt, "abandoned")
+                elif url is not None:
+                    delivery.url = url
+            self._changed.notify_all()
+
+    # -- the schedule -----------------------------------------------------------------------------------
+    def _take(self, kind: str) -> int:
+        value = self._next[kind]
+        self._next[kind] = value + 1
+        return value
+
+    def _schedule(self, delivery: Delivery, number: int, trigger: str, due: float) -> Attempt:
+        attempt = Attempt(f"att_{self._take('attempt')}", delivery, number, trigger, due, self._take("order"))
+        delivery.attempts.append(attempt)
+        if len(self._pending) >= MAX_PENDING:
+            attempt.error = "queue-full"
+            self._end(attempt, "failed")
+            delivery.state = "failed"
+            return attempt
+        self._pending.append(attempt)
+        delivery.state = "pending"
+        return attempt
+
+    def _end(self, attempt: Attempt, state: str) -> None:
+        """Move an attempt to the log in `state` (the log keeps the newest `log_size`)."""
+        if attempt in self._pending:
+            self._pending.remove(attempt)
+        if attempt in self._sending:
+            self._sending.remove(attempt)
+        attempt.state = state
+        self._log.append(attempt)
+        if len(self._log) > self.log_size:
+            del self._log[: len(self._log) - self.log_size]
+            self.truncated = True
+        delivery = attempt.delivery
+        if state == "abandoned" and not any(a.state in ("pending", "sending") for a in delivery.attempts):
+            delivery.state = "abandoned"
+
+    def _next_due(self, delivery: Delivery, attempt: Attempt) -> float | None:
+        """When the retry after a failed `attempt` is due (None: it was the last)."""
+        intervals = RETRY_SECONDS[delivery.api]
+        number = attempt.number
+        if number <= len(intervals):
+            return attempt.due + intervals[number - 1]
+        if delivery.api == "collect" and number == len(intervals) + 1:
+            return max(delivery.first_due + COLLECT_LAST_AFTER, attempt.due + COLLECT_LAST_GAP)
+        return None
+
+    def _pick(self, now: float) -> list[Attempt]:
+        """The due attempts that may start now: oldest due first, within the bounds."""
+        busy = {(a.delivery.api, a.delivery.tenant, a.delivery.webhook_id) for a in self._sending}
+        per_tenant: dict[tuple[str, str], int] = {}
+        for attempt in self._sending:
+            key = (attempt.delivery.api, attempt.delivery.tenant)
+            per_tenant[key] = per_tenant.get(key, 0) + 1
+        picked: list[Attempt] = []
+        for attempt in sorted(self._pending, key=lambda a: (a.due, a.order)):
+            if len(self._sending) + len(picked) >= MAX_IN_FLIGHT:
+                break
+            if attempt.due > now:
+                break
+            delivery = attempt.delivery
+            hook = (delivery.api, delivery.tenant, delivery.webhook_id)
+            tenant = (delivery.api, delivery.tenant)
+            if hook in busy or per_tenant.get(tenant, 0) >= PER_TENANT:
+                continue
+            busy.add(hook)
+            per_tenant[tenant] = per_tenant.get(tenant, 0) + 1
+            picked.append(attempt)
+        return picked
+
+    # -- the scheduler and the senders ------------------------------------------------------------------
+    def _start(self) -> None:
+        if self._thread is None and not self._stopped:
+            self._thread = threading.Thread(target=self._run, name="mockserver-deliveries", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                if self._stopped:
+                    return
+                now = self.clock.timestamp()
+                picked = self._pick(now)
+                if not picked:
+                    self._changed.wait(self._sleep_for(now))
+                    continue
+                generation = self.generation
+                for attempt in picked:
+                    self._pending.remove(attempt)
+                    self._sending.append(attempt)
+                    attempt.state = "sending"
+                    attempt.url = attempt.delivery.url
+                    attempt.sent_at = self._sent_at(attempt, now)
+                    attempt.connection = Connection()
+            for attempt in picked:
+                threading.Thread(
+                    target=self._send, args=(attempt, generation), name="mockserver-delivery", daemon=True
+                ).start()
+
+    def _sleep_for(self, now: float) -> float:
+        """How long the scheduler may sleep: until the next due attempt on a running clock, at most 1 s."""
+        if not self._pending or self.clock.frozen:
+            return 1.0
+        soonest = min(attempt.due for attempt in self._pending)
+        return max(0.005, min(1.0, soonest - now))
+
+    def _sent_at(self, attempt: Attempt, now: float) -> float:
+        span = self._advanced
+        if self.clock.frozen or (span is not None and span[0] <= attempt.due <= span[1]):
+            return attempt.due
+        return now
+
+    def _send(self, attempt: Attempt, generation: int) -> None:
+        delivery = attempt.delivery
+        started = time.monotonic()
+        if self.enabled:
+            outcome = post(
+                attempt.url,
+                delivery.body,
+                delivery.headers,
+                policy=self.policy,
+                timeout=self.timeout,
+                connection=attempt.connection,
+            )
+        else:
+            outcome = Outcome()
+        elapsed = round((time.monotonic() - started) * 1000, 1)
+        last = False
+        with self._changed:
+            if generation != self.generation or attempt not in self._sending:
+                return  # a reset or a restore dropped it
+            attempt.duration_ms = elapsed
+            attempt.connection = None
+            if outcome.status is not None:
+                attempt.response = {
+                    "status": outcome.status,
+                    "headers": outcome.headers,
+                    "body": outcome.body[:KEPT_ANSWER].decode("utf-8", "replace"),
+                }
+            attempt.error = outcome.error
+            ok = outcome.ok or not self.enabled
+            if ok:
+                self._end(attempt, "delivered" if self.enabled else "suppressed")
+                delivery.state = "delivered"
+            else:
+                due = self._next_due(delivery, attempt)
+                self._end(attempt, "failed")
+                if due is None:
+                    delivery.state = "failed"
+                    last = True
+                else:
+                    attempt.next_at = due
+                    self._schedule(delivery, attempt.number + 1, "retry", due)
+            self._ran += 1
+            self._changed.notify_all()
+        status = self.report(delivery.api, delivery.tenant, delivery.webhook_id, ok, last, generation)
+        if status in ("inactive", "paused"):
+            self.retarget(delivery.api, delivery.tenant, delivery.webhook_id, None, active=False)
+
+    # -- waiting: an advance, settle ----------------------------------------------------------------------
+    def advanced(self, start: float, end: float) -> None:
+        """The clock moved from `start` to `end`: the attempts due in the span run now, sent at their due time."""
+        with self._changed:
+            self._advanced = (start, end)
+            self._changed.notify_all()
+
+    def settle(self, seconds: float) -> tuple[bool, int, int]:
+        """Wait until no attempt due by the mock's now is pending or sending, at most `seconds` of real time.
+
+        Return (settled, attempts that ended meanwhile, attempts still due or sending).
+        """
+        deadline = time.monotonic() + seconds
+        with self._changed:
+            ran_before = self._ran
+            while True:
+                due = self._due_count()
+                left = deadline - time.monotonic()
+                if due == 0 or left <= 0 or self._stopped:
+                    return due == 0, self._ran - ran_before, due
+                self._changed.wait(min(left, 0.25))
+
+    def _due_count(self) -> int:
+        now = self.clock.timestamp()
+        return len(self._sending) + sum(1 for attempt in self._pending if attempt.due <= now)
+
+    @property
+    def idle(self) -> bool:
+        """True when nothing is pending or sending (an advance then has nothing to wait for)."""
+        with self._lock:
+            return not self._pending and not self._sending
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def _all(self) -> Iterator[Attempt]:
+        """Every attempt listed: the log's, then the pending and sending ones, oldest first."""
+        listed = [*self._log, *self._sending, *self._pending]
+        return iter(sorted(listed, key=lambda a: int(a.id[4:])))
+
+    def attempts(self, wanted: AttemptFilter, limit: int | None = None) -> dict[str, Any]:
+        """The attempts matching `wanted`, oldest first (`limit` keeps the newest), with the counts."""
+        with self._lock:
+            matched = [attempt for attempt in self._all() if wanted.accepts(attempt)]
+            pending = sum(1 for attempt in matched if attempt.state in ("pending", "sending"))
+            shown = matched[-limit:] if limit else matched
+            return {
+                "attempts": [attempt.public() for attempt in shown],
+                "total": len(matched),
+                "pending": pending,
+                "truncated": self.truncated,
+            }
+
+    def delivery(self, delivery_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            found = self._deliveries.get(delivery_id)
+            return found.public() if found is not None else None
+
+    def next_due(self) -> float | None:
+        with self._lock:
+            return min((attempt.due for attempt in self._pending), default=None)
+
+    def pending_count(self) -> int:
+        with self._lock:
+            return len(self._pending)
+
+    # -- clearing -----------------------------------------------------------------------------------------
+    def clear(self) -> None:
+        """Drop every ended attempt from the log; pending and sending ones stay."""
+        with self._changed:
+            self._log = []
+            self.truncated = False
+            live = {attempt.delivery.id for attempt in (*self._pending, *self._sending)}
+            self._deliveries = {key: value for key, value in self._deliveries.items() if key in live}
+
+    def reset(self) -> None:
+        """Drop everything, closing the connections in flight (a reset or a restore never waits for them)."""
+        with self._changed:
+            sending = list(self._sending)
+            self.generation += 1
+            self._reset_state()
+            self._advanced = None
+            self._changed.notify_all()
+        for attempt in sending:
+            if attempt.connection is not None:
+                attempt.connection.close()
+
+    def drop_tenant(self, api: str, tenant: str) -> None:
+        """A tenant was replaced or evicted: its deliveries go with it, those in flight closed and dropped."""
+        with self._changed:
+
+            def mine(attempt: Attempt) -> bool:
+                return (attempt.delivery.api, attempt.delivery.tenant) == (api, tenant)
+
+            sending = [attempt for attempt in self._sending if mine(attempt)]
+            self._pending = [attempt for attempt in self._pending if not mine(attempt)]
+            self._sending = [attempt for attempt in self._sending if not mine(attempt)]
+            self._log = [attempt for attempt in self._log if not mine(attempt)]
+            self._deliveries = {
+                key: value for key, value in self._deliveries.items() if (value.api, value.tenant) != (api, tenant)
+            }
+            self._changed.notify_all()
+        for attempt in sending:
+            if attempt.connection is not None:
+                attempt.connection.close()
+
+    def stop(self) -> None:
+        """The server is stopping: the scheduler ends, waits end, connections in flight are closed."""
+        with self._changed:
+            self._stopped = True
+            sending = list(self._sending)
+            self.generation += 1
+            self._changed.notify_all()
+        for attempt in sending:
+            if attempt.connection is not None:
+                attempt.connection.close()
