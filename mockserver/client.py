@@ -272,6 +272,34 @@ class MockServerClient:
         """Return every registered webhook of both APIs (by API, then oldest first) matching `api` and `tenant`."""
         return self._list("/webhooks", "webhooks", params=filters)
 
+    def deliveries(self, **filters: Any) -> list[dict[str, Any]]:
+        """Return the delivery attempts, oldest first, matching `filters` (api, tenant, webhook, event, state, ...)."""
+        return self._list("/deliveries", "attempts", params=filters)
+
+    def delivery(self, delivery_id: str) -> dict[str, Any]:
+        """Return one delivery (one event to one webhook) with its attempts."""
+        return self._object("GET", f"/deliveries/{_segment(delivery_id)}")
+
+    def clear_deliveries(self) -> None:
+        """Drop the ended attempts from the log (pending ones stay)."""
+        self._call("DELETE", "/deliveries")
+
+    def settle(self, within: float = 10) -> dict[str, Any]:
+        """Wait up to `within` seconds until no attempt due by the mock's now is pending or sending.
+
+        Raise MockServerError (409 `not-settled`) when they are not done in time.
+        """
+        wait = max(0.0, float(within))
+        body = {"withinMs": round(wait * 1000)}
+        try:
+            response = self.session.post(f"{self.url}/__mock/deliveries/settle", json=body, timeout=self.timeout + wait)
+        except requests.RequestException as exc:
+            problem = f"POST /__mock/deliveries/settle: no answer from {self.url}: {exc}"
+            raise MockServerError(0, problem, "no-answer") from exc
+        if response.status_code != 200:
+            raise MockServerError.from_response(response)
+        return cast(dict[str, Any], response.json())
+
     def clock(self) -> dict[str, Any]:
         """Return the mock clock as `{"now": ..., "frozen": ...}`."""
         return self._object("GET", "/clock")

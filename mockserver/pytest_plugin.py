@@ -23,6 +23,7 @@ import pytest
 
 if TYPE_CHECKING:
     from .client import MockServerClient
+    from .testing.receiver import WebhookReceiver
     from .testing.server import ServerThread
 
 URL_VARIABLE = "MOCKSERVER_URL"
@@ -72,6 +73,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--mockserver-snapshot-on-failure",
         metavar="DIR",
         help="write the mock server's snapshot to DIR/<test id>.json for each failed test that used it",
+    )
+    group.addoption(
+        "--mockserver-receiver-host",
+        metavar="HOST",
+        default=None,
+        help="where mockserver_webhook_receiver listens (default 127.0.0.1); a server elsewhere needs "
+        "--webhook-allow for it",
     )
     group.addoption(
         "--mockserver-coverage-fail-under",
@@ -223,6 +231,24 @@ def mockserver_api_keys(request: pytest.FixtureRequest) -> ApiKeys:
     token = base64.urlsafe_b64encode(digest).decode("ascii")
     # inSigner keys are `isk_` plus 44 URL-safe characters; Collect documents no format.
     return ApiKeys(collect=f"collect-{worker}-{digest.hex()[:16]}", insigner="isk_" + token[:44])
+
+
+@pytest.fixture
+def mockserver_webhook_receiver(
+    request: pytest.FixtureRequest, mockserver: MockServerClient
+) -> Iterator[WebhookReceiver]:
+    """A webhook receiver on a free port for this test: it records deliveries and answers as the test says.
+
+    Point a webhook at its `url`; `answer(500, 500)` makes the next two deliveries fail;
+    `wait_for(n)` waits for n deliveries; `signature_valid(received)` checks one against the
+    inSigner secrets the mock reports.
+    """
+    from .testing.receiver import WebhookReceiver
+
+    host = request.config.getoption("mockserver_receiver_host", None) or "127.0.0.1"
+    with WebhookReceiver(host=host) as receiver:
+        receiver.secrets = lambda: [hook["secret"] for hook in mockserver.webhooks(api="insigner")]
+        yield receiver
 
 
 def _scenario(node: pytest.Item) -> str | None:

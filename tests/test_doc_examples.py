@@ -137,3 +137,47 @@ def test_docs_example__getting_started_first_calls_fault_and_verification_run_as
     [verification] = curl_commands(example("first-verification"))
     answer = run_curl(verification, served)
     assert answer.status_code == 200, answer.text
+
+
+def test_docs_example__the_flask_receiver_accepts_the_mocks_deliveries_and_refuses_forgeries(monkeypatch):
+    from werkzeug.serving import make_server
+
+    from mockserver.app import create_app
+
+    secret = "5f2b8c1e9a7d4f3b6e0c2a8d1f9e7b3c4a6d8e0f2b4c6a8e1d3f5b7c9e0a2c4d"
+    monkeypatch.setenv("INSIGNER_WEBHOOK_SECRET", secret)
+    namespace: dict = {"__name__": "receiver_example"}
+    exec(compile(example("webhook-receiver"), "webhook-receiver", "exec"), namespace)  # noqa: S102 - the page's own code
+    receiver = make_server("127.0.0.1", 0, namespace["app"], threaded=True)
+    import threading
+
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{receiver.server_port}/webhooks/insigner"
+    mock = create_app({"store": "memory", "seed": 42})
+    client = mock.test_client()
+    try:
+        declared = client.post(
+            "/__mock/state/insigner/webhooks", json={"url": url, "events": ["bulk_send.completed"], "secret": secret}
+        )
+        assert declared.status_code == 201
+        created = client.post("/api/v1/bulk-sends", json=BULK_SEND_EXAMPLE, headers=bearer(INSIGNER_KEY)).get_json()
+        assert client.post("/__mock/deliveries/settle", json={}).status_code == 200
+        [attempt] = client.get("/__mock/deliveries").get_json()["attempts"]
+        assert (attempt["state"], attempt["response"]["status"]) == ("delivered", 204)
+        assert namespace["handled"] == [created["data"]["id"]]
+        forged = requests.post(
+            url,
+            data=b'{"event":"bulk_send.completed","data":{}}',
+            headers={"X-InSigner-Signature": "sha256=00"},
+            timeout=5,
+        )
+        assert forged.status_code == 401
+    finally:
+        receiver.shutdown()
+        mock.extensions["mockserver"].close()
+
+
+def test_docs_example__the_pytest_receiver_example_passes(inner):
+    inner.makepyfile(test_webhooks=example("webhook-pytest"))
+    result = inner.runpytest("-p", "no:cacheprovider", "test_webhooks.py")
+    result.assert_outcomes(passed=1)

@@ -541,3 +541,40 @@ def test_coverage__xdist_attached_one_report_of_the_shared_server(pytester, atta
     text = (pytester.path / "cov.md").read_text()
     assert "| collect | POST /v1/requests | 200 | 3 | 0 | yes |" in text
     assert "| collect | POST /v1/requests | 503 | 1 | 1 | yes |" in text
+
+
+RECEIVER_TESTS = """
+import requests
+
+KEY = "isk_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v2"
+BODY = {"templateId": "tpl_abc123", "name": "Q3", "signers": [{"name": "A", "email": "a@example.com"}]}
+
+
+def test_the_receiver_gets_a_signed_delivery_and_its_retries(mockserver, mockserver_webhook_receiver):
+    receiver = mockserver_webhook_receiver
+    mockserver.freeze_clock("2026-05-28T10:00:00Z")
+    headers = {"Authorization": "Bearer " + KEY}
+    hook = requests.post(
+        mockserver.url + "/api/v1/webhooks",
+        json={"url": receiver.url, "events": ["bulk_send.completed"]},
+        headers=headers,
+    ).json()["data"]
+    receiver.answer(500, 500)
+    requests.post(mockserver.url + "/api/v1/bulk-sends", json=BODY, headers=headers)
+    mockserver.settle()
+    mockserver.advance_clock(360)
+    got = receiver.wait_for(3)
+    assert [r.json()["event"] for r in got] == ["bulk_send.completed"] * 3
+    assert all(receiver.signature_valid(r) and r.signature_valid(hook["secret"]) for r in got)
+    assert [a["state"] for a in mockserver.deliveries()] == ["failed", "failed", "delivered"]
+    delivery = mockserver.delivery(mockserver.deliveries()[0]["deliveryId"])
+    assert delivery["state"] == "delivered"
+    mockserver.clear_deliveries()
+    assert mockserver.deliveries() == []
+"""
+
+
+def test_webhook_receiver__records_checks_signatures_and_answers_as_told(pytester, in_process):
+    pytester.makepyfile(RECEIVER_TESTS)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)

@@ -14,6 +14,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -56,6 +57,8 @@ class WebhookReceiver:
         self._answers: deque[tuple[int, float]] = deque()
         self._released = threading.Event()
         self._arrived = 0
+        # The signing secrets to check deliveries against (the pytest fixture asks the mock for them).
+        self.secrets: Callable[[], list[str]] = list
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -151,6 +154,10 @@ class WebhookReceiver:
                     )
                 self._lock.wait(left)
             return list(self._received)
+
+    def signature_valid(self, received: Received) -> bool:
+        """Tell whether a delivery is signed with one of the secrets (`secrets`), as inSigner signs."""
+        return any(received.signature_valid(secret) for secret in self.secrets())
 
     def clear(self) -> None:
         with self._lock:
