@@ -280,6 +280,10 @@ class MockServerClient:
         """Return one delivery (one event to one webhook) with its attempts."""
         return self._object("GET", f"/deliveries/{_segment(delivery_id)}")
 
+    def redeliver(self, delivery_id: str) -> dict[str, Any]:
+        """Send a delivery again now (same bytes and headers); return the new attempt."""
+        return self._object("POST", f"/deliveries/{_segment(delivery_id)}/redeliver")
+
     def clear_deliveries(self) -> None:
         """Drop the ended attempts from the log (pending ones stay)."""
         self._call("DELETE", "/deliveries")

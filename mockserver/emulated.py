@@ -18,6 +18,8 @@ from . import operations as table
 from .operations import Operation
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from faker import Faker
     from flask import Blueprint, Response
     from marshmallow import Schema
@@ -49,6 +51,10 @@ class Backend(Protocol):
 
         `last`: the failed attempt was its delivery's last. None: the webhook is gone.
         """
+        ...
+
+    def on_clock(self, tenants: list[Tenant], now: datetime) -> None:
+        """The mock's clock reached `now`: make the changes due by then (in the store's transaction)."""
         ...
 
     def reset(self, seed: int) -> None:
@@ -179,6 +185,10 @@ class EmulatedApi:
     stored_schemas: Mapping[str, type[Schema]] = field(default_factory=dict)
     # The operations the mock serves: the API's operation table (`apis/<api>/operations.py`).
     operations: tuple[Operation, ...] = ()
+    # The events the mock delivers to its webhooks: name -> the schema of a delivery's body, and the
+    # headers each delivery carries (name -> what it says), for the OpenAPI document's `webhooks`.
+    events: Mapping[str, type[Schema]] = field(default_factory=dict)
+    event_headers: Mapping[str, str] = field(default_factory=dict)
 
     def owns(self, path: str) -> bool:
         return path == self.prefix.rstrip("/") or path.startswith(self.prefix)

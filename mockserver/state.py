@@ -133,6 +133,9 @@ class MockState:
             )
         for tenants in self.tenants.values():
             tenants.start()
+        if settings.insigner_async_seconds > 0:
+            # Asynchronous bulk sends complete when the mock's clock reaches their time, read or not.
+            self.deliveries.start_ticking(self.on_clock)
 
     def build_inputs(self) -> BuildInputs:
         """What each API's `build` stands on, as the state is now (the seed and options may change)."""
@@ -198,6 +201,13 @@ class MockState:
     def tenant_ids(self, value: str) -> dict[str, str | None]:
         """Return, per API, the id of the tenant that `value` (an API key or a tenant id) names; create none."""
         return {name: tenants.id_for(value) for name, tenants in self.tenants.items()}
+
+    def on_clock(self) -> None:
+        """Make what is due by the mock's now happen (asynchronous bulk sends complete, emitting their events)."""
+        with self.store.transaction():
+            now = self.clock.now()
+            for name, backend in self.backends.items():
+                backend.on_clock(self.tenants[name].all(), now)
 
     def _report_delivery(
         self, api: str, tenant_id: str, webhook_id: str, ok: bool, last: bool, generation: int

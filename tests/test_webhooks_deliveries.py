@@ -639,3 +639,59 @@ def test_storm__slow_failing_and_hanging_receivers_beside_requests_resets_and_ad
         hanging.release()
     server.stop()
     assert problems == []
+
+
+def test_redeliver__now_with_the_same_bytes_outside_the_schedule(client, freeze, receiver):
+    freeze("2026-05-28T10:00:00.000Z")
+    hook = declare(client, receiver)
+    receiver.answer(500, 500)
+    bulk_send(client)
+    settle(client)
+    delivery = attempts(client)[0]["deliveryId"]
+    # A failing redelivery counts in failureCount and schedules nothing.
+    failed = client.post(f"/__mock/deliveries/{delivery}/redeliver")
+    assert failed.status_code == 202
+    assert (failed.get_json()["attempt"], failed.get_json()["trigger"]) == (3, "redeliver")
+    settle(client)
+    assert (
+        client.get(f"/api/v1/webhooks/{hook['id']}", headers=bearer(INSIGNER_KEY)).get_json()["data"]["failureCount"]
+        == 2
+    )
+    assert [a["state"] for a in attempts(client)] == ["failed", "pending", "failed"]
+    # A succeeding one delivers it, and its pending retry is abandoned.
+    assert client.post(f"/__mock/deliveries/{delivery}/redeliver").get_json()["attempt"] == 4
+    settle(client)
+    assert [a["state"] for a in attempts(client)] == ["failed", "abandoned", "failed", "delivered"]
+    assert client.get(f"/__mock/deliveries/{delivery}").get_json()["state"] == "delivered"
+    assert len({r.body for r in receiver.received}) == 1 and len(receiver.received) == 3
+    assert client.post("/__mock/deliveries/dlv_404/redeliver").status_code == 404
+
+
+class TestAsynchronousBulkSends:
+    @pytest.fixture
+    def settings(self, settings):
+        return {**settings, "insigner_async_seconds": 30}
+
+    def test_completed_when_an_advance_reaches_its_time_unread_at_its_own_instant(self, client, freeze, receiver):
+        freeze("2026-05-28T10:00:00.000Z")
+        declare(client, receiver, secret=SECRET)
+        created = bulk_send(client)
+        assert created["status"] == "processing"
+        settle(client)
+        assert receiver.received == []  # nothing is emitted while it processes
+        assert advance(client, 3_600)["deliveries"] == {"ran": 1, "running": 0}
+        got = receiver.received[0]
+        body = got.json()
+        assert body["event"] == "bulk_send.completed"
+        assert (body["data"]["status"], body["data"]["updatedAt"]) == ("completed", "2026-05-28T10:00:30.000Z")
+        assert got.header("X-InSigner-Timestamp") == "1779962430"
+        [attempt] = attempts(client)
+        assert attempt["dueAt"] == attempt["sentAt"] == "2026-05-28T10:00:30.000Z"
+
+    def test_completed_as_a_running_clock_reaches_its_time(self, client, receiver):
+        client.put("/__mock/rate-limits", json={"insigner": {"enabled": False}})
+        declare(client, receiver)
+        bulk_send(client)
+        assert advance(client, 29)["deliveries"]["ran"] == 0  # a second of its 30 left
+        got = receiver.wait_for(1, timeout=10)
+        assert got[0].json()["data"]["status"] == "completed"

@@ -456,3 +456,13 @@ def test_openapi__the_webhook_operations_with_their_schemas(client):
         assert method in spec["paths"]["/api/v1/webhooks/{id}"]
     assert set(spec["paths"]["/v1/webhooks/{id}"]) >= {"post"}
     assert "get" not in spec["paths"]["/v1/webhooks"]
+
+
+def test_openapi__the_deliveries_of_both_apis_under_webhooks(client):
+    spec = client.get("/__mock/openapi.json").get_json()
+    assert spec["openapi"].startswith("3.1")
+    assert set(spec["webhooks"]) == {"insigner bulk_send.completed", "insigner bulk_send.failed", "collect created"}
+    signed = spec["webhooks"]["insigner bulk_send.completed"]["post"]
+    assert [p["name"] for p in signed["parameters"]] == ["X-InSigner-Signature", "X-InSigner-Timestamp"]
+    ref = signed["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert list(spec["components"]["schemas"][ref]["properties"]) == ["event", "data"]

@@ -194,7 +194,47 @@ def build_document(app: Flask) -> dict[str, Any]:
             operations[method.lower()] = described
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    hooks = _webhooks(spec, apis)
+    built = spec.to_dict()
+    built["webhooks"] = hooks
+    return built
+
+
+def _webhooks(spec: APISpec, apis: Any) -> dict[str, Any]:
+    """Each API's deliveries, as OpenAPI 3.1's top-level `webhooks` describes what a server sends."""
+    described: dict[str, Any] = {}
+    registered: set[str] = set()
+    for api in apis.values():
+        for event, schema in api.events.items():
+            name = schema_name(schema)
+            if name not in registered:
+                spec.components.schema(name, schema=schema)
+                registered.add(name)
+            described[f"{api.name} {event}"] = {
+                "post": {
+                    "tags": [api.name],
+                    "summary": f"{event}: delivered to every active webhook of the tenant that subscribes to it",
+                    "parameters": [
+                        {
+                            "name": header_name,
+                            "in": "header",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": text,
+                        }
+                        for header_name, text in api.event_headers.items()
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}},
+                    },
+                    "responses": {
+                        "2XX": {"description": "Delivered: the delivery ends."},
+                        "default": {"description": "A failure: retried on the vendor's schedule on the mock's clock."},
+                    },
+                }
+            }
+    return described
 
 
 def _path_parameters(arguments: Any) -> list[dict[str, Any]]:

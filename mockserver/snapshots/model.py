@@ -318,6 +318,8 @@ def use_options(state: MockState, options: dict[str, Any]) -> None:
             state.rebuild(name)
         state.tenants[name].seed = seed
         state.tenants[name].strict = options["strictAuth"]
+    if state.settings.insigner_async_seconds > 0:
+        state.deliveries.start_ticking(state.on_clock)
 
 
 def restore_whole(state: MockState, checked: Checked) -> None:

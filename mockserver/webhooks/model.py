@@ -17,6 +17,7 @@ generation inside the store's transaction, which a reset holds while it bumps it
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -34,6 +35,8 @@ if TYPE_CHECKING:
     from ..egress import EgressPolicy
     from ..ports import WebhookTarget
 
+log = logging.getLogger("mockserver.deliveries")
+
 # Each vendor's retry schedule: seconds of mock time from one attempt's due time to the next's.
 RETRY_SECONDS = {
     # Documented: "Up to 8 retries at ~1m, 5m, 30m, 2h, 5h, 10h, 18h, 24h".
@@ -49,6 +52,9 @@ MAX_PENDING = 10_000
 KEPT_ANSWER = 4 * 1024
 ADVANCE_WAIT_SECONDS = 30.0
 ENDED = frozenset({"delivered", "failed", "abandoned", "suppressed"})
+# An attempt due within this much after the clock's now is due now: times go through datetimes
+# (microseconds) on one side and the clock's float seconds on the other, and are shown in ms.
+DUE_SLACK = 0.001
 
 # What the API is told after an attempt ended: (api, tenant, webhook, ok, last of its delivery,
 # the generation it ran in) -> the webhook's status now (None: the webhook is gone).
@@ -186,6 +192,10 @@ class Deliveries:
         self.token_header = token_header
         self.user_agent = f"mockserver/{__version__}"
         self.report: Report = lambda *args: None
+        # Called about once a second of real time from the scheduler's thread, no lock held, when set:
+        # what changes by itself as the mock's clock runs (an asynchronous bulk send completing).
+        self.tick: Callable[[], None] | None = None
+        self._ticked = 0.0
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self.generation = 0
@@ -264,6 +274,21 @@ class Deliveries:
                     delivery.url = url
             self._changed.notify_all()
 
+    def redeliver(self, delivery_id: str) -> dict[str, Any] | None:
+        """Send a delivery again now, outside its schedule: same bytes and headers; None if it is unknown."""
+        with self._changed:
+            delivery = self._deliveries.get(delivery_id)
+            if delivery is None:
+                return None
+            number = max(attempt.number for attempt in delivery.attempts) + 1
+            state = delivery.state
+            attempt = self._schedule(delivery, number, "redeliver", self.clock.timestamp())
+            if state != "pending" and attempt.state == "pending":
+                delivery.state = state  # a redelivery changes the delivery's state only when it succeeds
+            self._start()
+            self._changed.notify_all()
+            return attempt.public()
+
     # -- the schedule -----------------------------------------------------------------------------------
     def _take(self, kind: str) -> int:
         value = self._next[kind]
@@ -336,12 +361,33 @@ class Deliveries:
             self._thread = threading.Thread(target=self._run, name="mockserver-deliveries", daemon=True)
             self._thread.start()
 
+    def start_ticking(self, tick: Callable[[], None]) -> None:
+        """Call `tick` about once a second from now on (the scheduler starts if it has not)."""
+        with self._changed:
+            self.tick = tick
+            self._start()
+
+    def _tick_due(self) -> Callable[[], None] | None:
+        tick = self.tick
+        if tick is None or time.monotonic() - self._ticked < 1.0:
+            return None
+        self._ticked = time.monotonic()
+        return tick
+
     def _run(self) -> None:
         while True:
             with self._changed:
+                tick = None if self._stopped else self._tick_due()
+            if tick is not None:
+                try:
+                    tick()
+                except Exception:  # the scheduler must outlive one bad tick
+                    log.exception("deliveries: the clock's tick failed")
+            with self._changed:
                 if self._stopped:
                     return
-                now = self.clock.timestamp()
+                clock_now = self.clock.timestamp()
+                now = clock_now + DUE_SLACK
                 picked = self._pick(now)
                 if not picked:
                     self._changed.wait(self._sleep_for(now))
@@ -352,7 +398,7 @@ class Deliveries:
                     self._sending.append(attempt)
                     attempt.state = "sending"
                     attempt.url = attempt.delivery.url
-                    attempt.sent_at = self._sent_at(attempt, now)
+                    attempt.sent_at = self._sent_at(attempt, clock_now)
                     attempt.connection = Connection()
             for attempt in picked:
                 threading.Thread(
@@ -368,7 +414,7 @@ class Deliveries:
 
     def _sent_at(self, attempt: Attempt, now: float) -> float:
         span = self._advanced
-        if self.clock.frozen or (span is not None and span[0] <= attempt.due <= span[1]):
+        if self.clock.frozen or (span is not None and span[0] <= attempt.due <= span[1] + DUE_SLACK):
             return attempt.due
         return now
 
@@ -404,6 +450,12 @@ class Deliveries:
             if ok:
                 self._end(attempt, "delivered" if self.enabled else "suppressed")
                 delivery.state = "delivered"
+                if attempt.trigger == "redeliver":  # its pending retries have nothing left to do
+                    for retry in [a for a in self._pending if a.delivery is delivery]:
+                        self._end(retry, "abandoned")
+                    delivery.state = "delivered"
+            elif attempt.trigger == "redeliver":
+                self._end(attempt, "failed")  # counted in failureCount, and nothing scheduled
             else:
                 due = self._next_due(delivery, attempt)
                 self._end(attempt, "failed")
@@ -442,7 +494,7 @@ class Deliveries:
                 self._changed.wait(min(left, 0.25))
 
     def _due_count(self) -> int:
-        now = self.clock.timestamp()
+        now = self.clock.timestamp() + DUE_SLACK
         return len(self._sending) + sum(1 for attempt in self._pending if attempt.due <= now)
 
     @property

@@ -16,6 +16,7 @@ from ..responses import json_response, no_content
 from ..verification.model import Verifier
 from .model import AttemptFilter, Deliveries
 from .schemas import (
+    AttemptSchema,
     AttemptsSchema,
     DeliveriesQuerySchema,
     DeliverySchema,
@@ -31,6 +32,7 @@ LIST = ControlCall(answer=WebhooksSchema, query=WebhooksQuerySchema, errors=(400
 ATTEMPTS_QUERY = DeliveriesQuerySchema()
 ATTEMPTS = ControlCall(answer=AttemptsSchema, query=DeliveriesQuerySchema, errors=(400,))
 ONE = ControlCall(answer=DeliverySchema, errors=(404,))
+REDELIVER = ControlCall(ok=202, answer=AttemptSchema, body_required=False, errors=(404,))
 SETTLE = ControlCall(answer=SettledSchema, body=SettleBodySchema, body_required=False, errors=(400, 409, 429))
 SETTLE_DEFAULT_MS = 10_000
 SETTLE_MAX_MS = 30_000
@@ -121,3 +123,13 @@ def one_delivery(delivery_id: str) -> Response:
     if found is None:
         raise ControlError(404, "not-found", f"no delivery {delivery_id!r}")
     return json_response(ONE.dump(found))
+
+
+@blueprint.post("/deliveries/<delivery_id>/redeliver")
+@REDELIVER
+def redeliver(delivery_id: str) -> Response:
+    """Send a delivery again now, with the same bytes and headers, outside its retry schedule (202)."""
+    attempt = get_state().part(Deliveries).redeliver(delivery_id)
+    if attempt is None:
+        raise ControlError(404, "not-found", f"no delivery {delivery_id!r}")
+    return json_response(REDELIVER.dump(attempt), status=202)

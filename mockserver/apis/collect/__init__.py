@@ -7,7 +7,7 @@ from ...seeding import FixtureError, load_fixture_folder
 from .backend import COLLECTIONS, CollectBackend, build_snapshot
 from .errors import render_error
 from .operations import OPERATIONS
-from .schemas import ENTITY_SCHEMAS
+from .schemas import ENTITY_SCHEMAS, RequestEventSchema
 from .views import authenticate, blueprint
 
 
@@ -34,4 +34,6 @@ api = EmulatedApi(
     build=build,
     operations=OPERATIONS,
     stored_schemas=ENTITY_SCHEMAS,
+    events={"created": RequestEventSchema},
+    event_headers={"X-Collect-Secret-Token": "The webhook's secretToken, when it has one (--collect-token-header)"},
 )

@@ -15,7 +15,7 @@ from ...errors import BadRequest, NotFound, ValidationFailed, flatten_messages
 from ...ids import IdFactory
 from ...ports import WebhookTarget
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
-from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES, RequestOutSchema
+from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES, RequestEventSchema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,8 +44,8 @@ WEBHOOKS_PER_TEAM = 50
 # The members of a stored webhook that the answers show, in the create answer's order; then
 # `failureCount`, which only the control plane shows.
 WEBHOOK_MEMBERS = ("_id", "types", "status", "createdAt", "targetUrl", "campaignId", "secretToken")
-# A request in a `created` event's `data`, as the answer's requests[i] shows it.
-show_request = compile_dumper(RequestOutSchema())
+# A `created` delivery's body; its `data` is the request as the answer's requests[i] shows it.
+dump_event = compile_dumper(RequestEventSchema())
 
 
 def team_zone(team: dict[str, Any]) -> ZoneInfo:
@@ -91,6 +91,9 @@ class CollectBackend:
 
     def export_counters(self) -> dict[str, Any]:
         return {}
+
+    def on_clock(self, tenants: list[Tenant], now: datetime) -> None:
+        return None  # nothing of Collect's changes by itself as time passes
 
     def restore_counters(self, counters: dict[str, Any]) -> None:
         return None
@@ -209,7 +212,7 @@ class CollectBackend:
         events = tenant.sequence("events")
         for request in created:
             event_id = events.meteor("events")
-            payload = {"_id": event_id, "type": "created", "createdAt": iso_seconds(now), "data": show_request(request)}
+            payload = dump_event({"_id": event_id, "type": "created", "createdAt": iso_seconds(now), "data": request})
             self.events.emit("collect", tenant.id, "created", payload, now.timestamp(), targets, event_id=event_id)
 
     @staticmethod

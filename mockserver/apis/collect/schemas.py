@@ -238,6 +238,15 @@ class RequestOutSchema(Schema):
     sendReopenMessage = fields.Boolean()
 
 
+class RequestEventSchema(Schema):
+    """The body of a `created` delivery (mock-defined: the vendor documents no payload)."""
+
+    _id = fields.String(required=True, metadata={"description": "The event's own 17-character id."})
+    type = fields.String(required=True, metadata={"enum": ["created"]})
+    createdAt = fields.String(required=True)
+    data = fields.Nested(RequestOutSchema, required=True)
+
+
 class SendMultipleRequestsResultSchema(Schema):
     """The 200 body of POST /v1/requests: errors, contacts, requests."""
 

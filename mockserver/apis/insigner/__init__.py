@@ -16,7 +16,7 @@ from .backend import (
 )
 from .errors import render_error
 from .operations import OPERATIONS
-from .schemas import ENTITY_SCHEMAS
+from .schemas import ENTITY_SCHEMAS, BulkSendEventSchema
 from .views import authenticate, blueprint, decorate
 
 
@@ -56,4 +56,9 @@ api = EmulatedApi(
     stored_schemas=ENTITY_SCHEMAS,
     describe_entity=describe_entity,
     decorate=decorate,
+    events={"bulk_send.completed": BulkSendEventSchema, "bulk_send.failed": BulkSendEventSchema},
+    event_headers={
+        "X-InSigner-Signature": "sha256= and the hex HMAC-SHA256 of the body's bytes, keyed with the webhook's secret",
+        "X-InSigner-Timestamp": "When the event was created, POSIX seconds of the mock's clock (the same on retries)",
+    },
 )

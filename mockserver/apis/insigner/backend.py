@@ -20,7 +20,7 @@ from ...errors import Conflict, NotFound, RateLimited, ValidationFailed, flatten
 from ...ids import IdFactory
 from ...ports import WebhookTarget
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
-from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES, BulkSendSchema
+from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES, BulkSendEventSchema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -63,8 +63,8 @@ SECRET_LENGTH = 64
 WEBHOOK_INACTIVE_AFTER = 20
 WEBHOOK_INTERNAL_FIELDS = ("creator", "updatedAt", "deleted", "deletedAt")
 WEBHOOK_FIELDS = ("id", "url", "events", "status", "failureCount", "description", "secret", "createdAt")
-# A bulk send in an event's `data`, as GET /api/v1/bulk-sends/{id} shows it.
-show_bulk_send = compile_dumper(BulkSendSchema())
+# A delivery's body: the event and the bulk send as GET /api/v1/bulk-sends/{id} shows it.
+dump_event = compile_dumper(BulkSendEventSchema())
 
 
 def key_tag(key: str) -> str:
@@ -169,6 +169,23 @@ class InsignerBackend:
         self._emit_bulk_send(tenant, done, parse_instant(doc["completesAt"]).timestamp())
         return done
 
+    def on_clock(self, tenants: list[Tenant], now: datetime) -> None:
+        """Finish every asynchronous bulk send whose time has come, read or not, oldest completion first.
+
+        Its events are emitted at its own instant (`completesAt`). Collections whose seed data is
+        not stored yet hold none: the seed data's processing bulk sends have no completion time.
+        """
+        due: list[tuple[str, str, Tenant, dict[str, Any]]] = []
+        for tenant in tenants:
+            if "bulkSends" in tenant.unfilled or tenant.dropped:
+                continue
+            for doc in tenant.collection("bulkSends").all():
+                waiting = doc["status"] == "processing" and doc.get("completesAt") and doc.get("outcome")
+                if waiting and parse_instant(doc["completesAt"]) <= now:
+                    due.append((doc["completesAt"], doc["id"], tenant, doc))
+        for _, _, tenant, doc in sorted(due, key=lambda item: (item[0], item[1])):
+            self._settle(tenant, tenant.collection("bulkSends"), doc, now)
+
     def _emit_bulk_send(self, tenant: Tenant, doc: dict[str, Any], at: float) -> None:
         """Emit `bulk_send.completed` or `bulk_send.failed` for a bulk send just stored so, at `at`."""
         if self.events is None or doc["status"] not in ("completed", "failed"):
@@ -176,7 +193,7 @@ class InsignerBackend:
         name = f"bulk_send.{doc['status']}"
         targets = self._targets(tenant, name)
         if targets:
-            self.events.emit("insigner", tenant.id, name, {"event": name, "data": show_bulk_send(doc)}, at, targets)
+            self.events.emit("insigner", tenant.id, name, dump_event({"event": name, "data": doc}), at, targets)
 
     @staticmethod
     def _targets(tenant: Tenant, name: str) -> list[WebhookTarget]:

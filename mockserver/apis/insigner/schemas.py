@@ -244,6 +244,13 @@ class WebhookListSchema(Schema):
     meta = fields.Nested(PageMetaSchema, required=True)
 
 
+class BulkSendEventSchema(Schema):
+    """The body of a `bulk_send.*` delivery: the documented members only (webhooks.md, section 2)."""
+
+    event = fields.String(required=True, metadata={"enum": ["bulk_send.completed", "bulk_send.failed"]})
+    data = fields.Nested(BulkSendSchema, required=True)
+
+
 class ProblemSchema(Schema):
     """An RFC 9457 problem, as inSigner sends every error (`errors` only on 422)."""
 
