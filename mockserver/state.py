@@ -46,13 +46,15 @@ from .coverage.model import Coverage
 from .egress import EgressPolicy
 from .emulated import BuildInputs
 from .faults.engine import FaultEngine
+from .faults.matching import DeliveryInfo
+from .faults.rules import FaultRule
 from .journal.model import Journal
 from .ratelimits.model import RateLimits
 from .seeding import fixture_files, fixtures_digest, new_faker
 from .store import Store
 from .tenants import Tenants
 from .verification.model import Verifier
-from .webhooks.model import Deliveries
+from .webhooks.model import Attempt, Deliveries, Delivery
 
 if TYPE_CHECKING:
     from faker import Faker
@@ -94,6 +96,7 @@ class MockState:
             token_header=settings.collect_token_header,
         )
         self.deliveries.report = self._report_delivery
+        self.deliveries.fault_for = self._delivery_fault
         self.faults = FaultEngine(self.seed)
         self.journal = Journal(settings.journal_size)
         # With --snapshot: restores that snapshot, the start-up state a reset returns to.
@@ -208,6 +211,17 @@ class MockState:
             now = self.clock.now()
             for name, backend in self.backends.items():
                 backend.on_clock(self.tenants[name].all(), now)
+
+    def _delivery_fault(self, delivery: Delivery, attempt: Attempt) -> FaultRule | None:
+        """The delivery rule that fires on an attempt: its tenants resolved first, outside the engine's lock."""
+        if not self.faults.active:
+            return None
+        tenants = self.tenants[delivery.api]
+        resolved = {value: tenants.id_for(value) for value in self.faults.rule_tenants()}
+        info = DeliveryInfo(
+            delivery.api, delivery.tenant, delivery.webhook_id, delivery.event, attempt.number, resolved.get
+        )
+        return self.faults.decide_delivery(info)
 
     def _report_delivery(
         self, api: str, tenant_id: str, webhook_id: str, ok: bool, last: bool, generation: int

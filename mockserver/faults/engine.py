@@ -11,7 +11,7 @@ from typing import Any
 
 from ..errors import ControlError
 from ..ids import random_state, set_random_state
-from .matching import RequestInfo, matches
+from .matching import DeliveryInfo, RequestInfo, delivery_matches, matches
 from .rules import MAX_RULES, FaultRule
 
 log = logging.getLogger("mockserver.faults")
@@ -136,7 +136,7 @@ class FaultEngine:
         """
         with self._lock:
             for live in self._rules:
-                if live.exhausted:
+                if live.exhausted or live.rule.on_deliveries:
                     continue
                 matched, reason = matches(live.rule, info)
                 if not matched:
@@ -147,6 +147,21 @@ class FaultEngine:
                 if live.seen <= live.rule.after:
                     continue
                 # Draw only for real chances, so rules of probability 1 never shift the sequence.
+                if live.rule.probability < 1.0 and not self._random.random() < live.rule.probability:
+                    continue
+                live.hits += 1
+                return live.rule
+            return None
+
+    def decide_delivery(self, info: DeliveryInfo) -> FaultRule | None:
+        """Return the delivery rule that fires on this attempt, as `decide` picks a request's."""
+        with self._lock:
+            for live in self._rules:
+                if live.exhausted or not live.rule.on_deliveries or not delivery_matches(live.rule, info):
+                    continue
+                live.seen += 1
+                if live.seen <= live.rule.after:
+                    continue
                 if live.rule.probability < 1.0 and not self._random.random() < live.rule.probability:
                     continue
                 live.hits += 1

@@ -62,3 +62,32 @@ def matches(rule: FaultRule, info: RequestInfo) -> Match:
         if not matched:
             return False, reason
     return True, ""
+
+
+@dataclass(frozen=True)
+class DeliveryInfo:
+    """What a delivery rule matches of one attempt; `tenant_of` as RequestInfo's."""
+
+    api: str
+    tenant: str
+    webhook: str
+    event: str
+    attempt: int
+    tenant_of: Callable[[str], str | None] = lambda value: value
+
+
+# Kinds that only inSigner's deliveries can carry: a rule for any API matches inSigner's attempts only.
+INSIGNER_ONLY = ("tamperedBody", "staleTimestamp")
+
+
+def delivery_matches(rule: FaultRule, info: DeliveryInfo) -> bool:
+    """Tell whether a delivery rule matches an attempt."""
+    if rule.api not in (ANY, info.api) or (rule.kind in INSIGNER_ONLY and info.api != "insigner"):
+        return False
+    if rule.tenant is not None and info.tenant_of(rule.tenant) != info.tenant:
+        return False
+    if rule.webhook is not None and rule.webhook != info.webhook:
+        return False
+    if rule.attempt is not None and rule.attempt != info.attempt:
+        return False
+    return rule.event == ANY or fnmatchcase(info.event, rule.event)

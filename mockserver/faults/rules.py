@@ -9,11 +9,28 @@ from typing import Any
 
 from marshmallow import RAISE, Schema, ValidationError, fields, post_load, validate, validates_schema
 
+from ..config import API_NAMES
 from ..errors import describe_problems
 from ..fields import StrictInteger, StrictNumber
 from ..patterns import ANY, match_fields
 
 KINDS = ("error", "delay", "drop", "malformed")
+# What a rule of `"target": "delivery"` does to a webhook delivery's attempt (webhooks.md, section 5).
+DELIVERY_KINDS = (
+    "lose",
+    "fail",
+    "duplicate",
+    "delay",
+    "reorder",
+    "badSignature",
+    "missingSignature",
+    "staleTimestamp",
+    "tamperedBody",
+)
+# Kinds that change what inSigner signs: Collect sends no signature over its body nor a timestamp.
+INSIGNER_ONLY_KINDS = ("tamperedBody", "staleTimestamp")
+MAX_DELIVERY_DELAY_SECONDS = 7 * 86_400
+MAX_COPIES = 10
 # Waits are capped, as httpbin caps its delays: a typo must not hold a connection for hours.
 MAX_DELAY_MS = 60_000
 # Rules live in memory until deleted: their number and size are bounded, as the journal and the
@@ -53,10 +70,23 @@ class FaultRule:
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None
     id: str | None = None
+    # A delivery rule's own: what it matches besides api and tenant, and what its kind needs.
+    target: str = "request"
+    webhook: str | None = None
+    event: str = ANY
+    attempt: int | None = None
+    copies: int = 1
+    delay_seconds: float = 0
+    stale_seconds: int = 600
+
+    @property
+    def on_deliveries(self) -> bool:
+        return self.target == "delivery"
 
     def as_data(self) -> dict[str, Any]:
         """Return the rule as the control plane lists it (without live counters)."""
-        return RULE_SCHEMA.dump(asdict(self))
+        schema = DELIVERY_RULE_SCHEMA if self.on_deliveries else RULE_SCHEMA
+        return schema.dump(asdict(self))
 
 
 class HeaderMap(fields.Dict):
@@ -86,6 +116,12 @@ class FaultRuleSchema(Schema):
         unknown = RAISE
 
     id = fields.String(dump_only=True, metadata={"description": "Given by the mock (flt_1, flt_2, ...)."})
+    target = fields.String(
+        load_only=True,
+        load_default="request",
+        validate=validate.OneOf(["request"]),
+        metadata={"description": "request (the default): a rule on requests; delivery: see webhooks."},
+    )
     api, method, path, tenant = match_fields("every tenant")
     status = StrictInteger(
         load_default=None,
@@ -157,14 +193,57 @@ class FaultRuleSchema(Schema):
         return FaultRule(**data)
 
 
+class DeliveryRuleSchema(Schema):
+    """A rule of `"target": "delivery"`: it matches webhook delivery attempts, never requests."""
+
+    class Meta:
+        unknown = RAISE
+
+    id = fields.String(dump_only=True, metadata={"description": "Given by the mock (flt_1, flt_2, ...)."})
+    target = fields.String(required=True, validate=validate.OneOf(["delivery"]))
+    api = fields.String(load_default=ANY, validate=validate.OneOf((*API_NAMES, ANY)))
+    tenant = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=500))
+    webhook = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=200))
+    event = fields.String(
+        load_default=ANY, validate=validate.Length(min=1, max=200), metadata={"description": "A glob: bulk_send.*"}
+    )
+    attempt = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    kind = fields.String(required=True, validate=validate.OneOf(DELIVERY_KINDS))
+    times = StrictInteger(load_default=None, allow_none=True, validate=validate.Range(min=1))
+    after = StrictInteger(load_default=0, validate=validate.Range(min=0))
+    probability = StrictNumber(load_default=1.0, validate=validate.Range(0, 1))
+    copies = StrictInteger(load_default=1, validate=validate.Range(1, MAX_COPIES))
+    delay_seconds = StrictNumber(
+        data_key="delaySeconds", load_default=0, validate=validate.Range(0, MAX_DELIVERY_DELAY_SECONDS)
+    )
+    stale_seconds = StrictInteger(
+        data_key="staleSeconds", load_default=600, validate=validate.Range(1, 10 * 365 * 86_400)
+    )
+
+    @validates_schema
+    def _kind_needs(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if data.get("kind") in INSIGNER_ONLY_KINDS and data.get("api") == "collect":
+            raise ValidationError(
+                f"{data['kind']} is inSigner's only: Collect signs no body and sends no timestamp.", field_name="kind"
+            )
+        if data.get("kind") == "delay" and not data.get("delay_seconds"):
+            raise ValidationError("Must be more than 0 for kind delay.", field_name="delaySeconds")
+
+    @post_load
+    def _make(self, data: dict[str, Any], **kwargs: Any) -> FaultRule:
+        return FaultRule(**data)
+
+
 RULE_SCHEMA = FaultRuleSchema()
+DELIVERY_RULE_SCHEMA = DeliveryRuleSchema()
 
 
 def load_rule(body: Any) -> FaultRule:
-    """Validate a rule body; raise FaultRuleError whose message names the field."""
+    """Validate a rule body (a delivery rule when its `target` says so); raise FaultRuleError naming the field."""
     if not isinstance(body, dict):
         raise FaultRuleError("body: a fault rule must be a JSON object")
+    schema = DELIVERY_RULE_SCHEMA if body.get("target") == "delivery" else RULE_SCHEMA
     try:
-        return RULE_SCHEMA.load(body)
+        return schema.load(body)
     except ValidationError as exc:
         raise FaultRuleError(describe_problems(exc.messages)) from None

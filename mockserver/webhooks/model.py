@@ -27,12 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from .. import __version__
 from ..clock import from_timestamp, iso_millis
-from .signing import signed_headers
+from .signing import SIGNATURE, TIMESTAMP, signature, signed_headers
 from .transport import Connection, Outcome, post
 
 if TYPE_CHECKING:
     from ..clock import Clock
     from ..egress import EgressPolicy
+    from ..faults.rules import FaultRule
     from ..ports import WebhookTarget
 
 log = logging.getLogger("mockserver.deliveries")
@@ -75,6 +76,9 @@ class Delivery:
     body: bytes
     headers: dict[str, str]
     first_due: float
+    # The webhook as it was when the event came: its secret or token, for the faults that change them.
+    target: WebhookTarget | None = None
+    at: float = 0.0
     state: str = "pending"
     attempts: list[Attempt] = field(default_factory=list)
 
@@ -108,9 +112,19 @@ class Attempt:
     next_at: float | None = None
     fault_id: str | None = None
     connection: Connection | None = None
+    # What this attempt sends when a fault changed it (None: the delivery's own bytes and headers).
+    headers: dict[str, str] | None = None
+    body: bytes | None = None
+    signature_valid: bool = True
+    # The fault rules were asked (once an attempt: a delayed one is not delayed again); a reordered
+    # attempt is due as soon as the next attempt to its webhook ends.
+    decided: bool = False
+    reordered: bool = False
 
     def public(self) -> dict[str, Any]:
         delivery = self.delivery
+        headers = self.headers if self.headers is not None else delivery.headers
+        body = self.body if self.body is not None else delivery.body
         built = self.state not in ("pending", "abandoned") or self.sent_at is not None
         return {
             "id": self.id,
@@ -127,16 +141,16 @@ class Attempt:
             "dueAt": iso_millis(from_timestamp(self.due)),
             "sentAt": iso_millis(from_timestamp(self.sent_at)) if self.sent_at is not None else None,
             "request": {
-                "headers": dict(delivery.headers),
-                "body": json.loads(delivery.body),
-                "bytes": len(delivery.body),
+                "headers": dict(headers),
+                "body": json.loads(body),
+                "bytes": len(body),
             }
             if built
             else None,
             "response": self.response,
             "error": self.error,
             "durationMs": self.duration_ms,
-            "signatureValid": True,
+            "signatureValid": self.signature_valid,
             "faultId": self.fault_id,
             "nextAttemptAt": iso_millis(from_timestamp(self.next_at)) if self.next_at is not None else None,
         }
@@ -192,6 +206,8 @@ class Deliveries:
         self.token_header = token_header
         self.user_agent = f"mockserver/{__version__}"
         self.report: Report = lambda *args: None
+        # The delivery fault rule that fires on an attempt (None: none); asked with no lock held.
+        self.fault_for: Callable[[Delivery, Attempt], FaultRule | None] = lambda delivery, attempt: None
         # Called about once a second of real time from the scheduler's thread, no lock held, when set:
         # what changes by itself as the mock's clock runs (an asynchronous bulk send completing).
         self.tick: Callable[[], None] | None = None
@@ -253,6 +269,8 @@ class Deliveries:
                     body,
                     headers,
                     at,
+                    target=target,
+                    at=at,
                 )
                 self._deliveries[delivery.id] = delivery
                 self._schedule(delivery, 1, "event", at)
@@ -420,19 +438,27 @@ class Deliveries:
 
     def _send(self, attempt: Attempt, generation: int) -> None:
         delivery = attempt.delivery
+        rule = None
+        if attempt.trigger != "duplicate" and not attempt.decided:
+            rule = self.fault_for(delivery, attempt)  # the fault engine's leaf lock; none of ours is held
+        if rule is not None and rule.kind in ("delay", "reorder"):
+            self._put_off(attempt, rule, generation)
+            return
+        if rule is not None:
+            self._change(attempt, rule)
         started = time.monotonic()
-        if self.enabled:
+        headers = attempt.headers if attempt.headers is not None else delivery.headers
+        body = attempt.body if attempt.body is not None else delivery.body
+        if rule is not None and rule.kind in ("lose", "fail"):
+            outcome = Outcome(error="injected") if rule.kind == "fail" else Outcome(status=None)
+        elif self.enabled:
             outcome = post(
-                attempt.url,
-                delivery.body,
-                delivery.headers,
-                policy=self.policy,
-                timeout=self.timeout,
-                connection=attempt.connection,
+                attempt.url, body, headers, policy=self.policy, timeout=self.timeout, connection=attempt.connection
             )
         else:
             outcome = Outcome()
         elapsed = round((time.monotonic() - started) * 1000, 1)
+        suppressed = not self.enabled or (rule is not None and rule.kind == "lose")
         last = False
         with self._changed:
             if generation != self.generation or attempt not in self._sending:
@@ -446,9 +472,15 @@ class Deliveries:
                     "body": outcome.body[:KEPT_ANSWER].decode("utf-8", "replace"),
                 }
             attempt.error = outcome.error
-            ok = outcome.ok or not self.enabled
+            ok = outcome.ok or suppressed
+            if attempt.trigger == "duplicate":
+                # A copy schedules nothing and leaves the delivery and failureCount as they are.
+                self._end(attempt, "suppressed" if suppressed else ("delivered" if ok else "failed"))
+                self._ran += 1
+                self._changed.notify_all()
+                return
             if ok:
-                self._end(attempt, "delivered" if self.enabled else "suppressed")
+                self._end(attempt, "suppressed" if suppressed else "delivered")
                 delivery.state = "delivered"
                 if attempt.trigger == "redeliver":  # its pending retries have nothing left to do
                     for retry in [a for a in self._pending if a.delivery is delivery]:
@@ -465,11 +497,74 @@ class Deliveries:
                 else:
                     attempt.next_at = due
                     self._schedule(delivery, attempt.number + 1, "retry", due)
+            if rule is not None and rule.kind == "duplicate":
+                state = delivery.state  # copies leave the delivery's state as the original made it
+                for _ in range(rule.copies):
+                    copy = self._schedule(delivery, attempt.number, "duplicate", attempt.due + rule.delay_seconds)
+                    copy.fault_id, copy.decided = rule.id, True
+                delivery.state = state
+            self._release_reordered(delivery)
             self._ran += 1
             self._changed.notify_all()
         status = self.report(delivery.api, delivery.tenant, delivery.webhook_id, ok, last, generation)
         if status in ("inactive", "paused"):
             self.retarget(delivery.api, delivery.tenant, delivery.webhook_id, None, active=False)
+
+    def _put_off(self, attempt: Attempt, rule: FaultRule, generation: int) -> None:
+        """A `delay` or `reorder` rule fired: the attempt goes back to the queue, due later."""
+        with self._changed:
+            if generation != self.generation or attempt not in self._sending:
+                return
+            self._sending.remove(attempt)
+            seconds = rule.delay_seconds or (60 if rule.kind == "reorder" else 0)
+            attempt.due += seconds
+            attempt.state, attempt.sent_at, attempt.connection = "pending", None, None
+            attempt.fault_id, attempt.decided, attempt.reordered = rule.id, True, rule.kind == "reorder"
+            self._pending.append(attempt)
+            self._changed.notify_all()
+
+    def _change(self, attempt: Attempt, rule: FaultRule) -> None:
+        """Give an attempt what a signature, timestamp or body fault sends instead of the delivery's own."""
+        delivery = attempt.delivery
+        target = delivery.target
+        attempt.fault_id, attempt.decided = rule.id, True
+        headers = dict(delivery.headers)
+        body = delivery.body
+        secret = target.secret if target is not None else None
+        token = target.token if target is not None else None
+        if rule.kind == "badSignature":
+            if delivery.api == "insigner":
+                headers[SIGNATURE] = signature((secret or "")[::-1] + "0", body)
+                attempt.signature_valid = False
+            else:
+                headers[self.token_header] = f"{token or ''}-wrong"
+                attempt.signature_valid = token is None
+        elif rule.kind == "missingSignature":
+            if delivery.api == "insigner":
+                headers.pop(SIGNATURE, None)
+                attempt.signature_valid = False
+            else:
+                headers.pop(self.token_header, None)
+                attempt.signature_valid = token is None
+        elif rule.kind == "staleTimestamp":
+            headers[TIMESTAMP] = str(int(delivery.at) - rule.stale_seconds)
+        elif rule.kind == "tamperedBody":
+            payload = json.loads(body)
+            data = payload.get("data") if isinstance(payload, dict) else None
+            if isinstance(data, dict) and isinstance(data.get("sentCount"), int):
+                data["sentCount"] += 1
+            body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            attempt.signature_valid = False  # the true body's signature over a changed body
+        attempt.headers, attempt.body = headers, body
+
+    def _release_reordered(self, delivery: Delivery) -> None:
+        """An attempt to a webhook ended: a reordered one waiting for it is due now."""
+        now = self.clock.timestamp()
+        for waiting in self._pending:
+            same = (waiting.delivery.api, waiting.delivery.tenant, waiting.delivery.webhook_id)
+            if waiting.reordered and same == (delivery.api, delivery.tenant, delivery.webhook_id):
+                waiting.due = min(waiting.due, now)
+                waiting.reordered = False
 
     # -- waiting: an advance, settle ----------------------------------------------------------------------
     def advanced(self, start: float, end: float) -> None:
