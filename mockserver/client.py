@@ -75,14 +75,23 @@ class VerificationError(AssertionError, MockServerError):
 def describe_verification(message: str, near_misses: list[dict[str, Any]]) -> str:
     """The server's sentence, then each near miss and, one a line, how it differs."""
     lines = [message]
+    attempts = any("attempt" in miss for miss in near_misses)
     if near_misses:
-        lines.append("Closest requests:")
+        lines.append("Closest attempts:" if attempts else "Closest requests:")
     for miss in near_misses:
-        request = miss.get("request") or {}
-        lines.append(
-            f"  #{request.get('id')} {request.get('api')} {request.get('method')} {request.get('path')}"
-            f" -> {request.get('status')} (tenant {request.get('tenant') or 'none'}):"
-        )
+        if "attempt" in miss:  # a delivery attempt (POST /__mock/deliveries/verify)
+            attempt = miss.get("attempt") or {}
+            status = (attempt.get("response") or {}).get("status")
+            lines.append(
+                f"  {attempt.get('id')} {attempt.get('api')} {attempt.get('event')} to {attempt.get('webhookId')}"
+                f" #{attempt.get('attempt')} {attempt.get('state')} -> {status} (tenant {attempt.get('tenant')}):"
+            )
+        else:
+            request = miss.get("request") or {}
+            lines.append(
+                f"  #{request.get('id')} {request.get('api')} {request.get('method')} {request.get('path')}"
+                f" -> {request.get('status')} (tenant {request.get('tenant') or 'none'}):"
+            )
         for difference in miss.get("differences") or []:
             expected = _shown(difference["expected"]) if "expected" in difference else "-"
             actual = _shown(difference["actual"]) if "actual" in difference else "(missing)"
@@ -284,6 +293,18 @@ class MockServerClient:
         """Send a delivery again now (same bytes and headers); return the new attempt."""
         return self._object("POST", f"/deliveries/{_segment(delivery_id)}/redeliver")
 
+    def verify_delivery(
+        self, times: int | dict[str, int] | None = None, within: float | None = None, **pattern: Any
+    ) -> dict[str, Any]:
+        """Assert that delivery attempts matching `pattern` happened `times` times, waiting up to `within` seconds.
+
+        `pattern` takes the fields of POST /__mock/deliveries/verify (api, tenant, webhook, event, state,
+        status, attempt, trigger, signatureValid, faultId, headers, body). Raise VerificationError when it
+        does not hold.
+        """
+        __tracebackhide__ = True
+        return self._verify("/deliveries/verify", times, within, pattern)
+
     def clear_deliveries(self) -> None:
         """Drop the ended attempts from the log (pending ones stay)."""
         self._call("DELETE", "/deliveries")
@@ -383,13 +404,19 @@ class MockServerClient:
         int for exactly (default at least 1). Raise VerificationError when it does not hold.
         """
         __tracebackhide__ = True  # pytest shows the test's line and the message, not this method
+        return self._verify("/verify", times, within, pattern)
+
+    def _verify(
+        self, path: str, times: int | dict[str, int] | None, within: float | None, pattern: dict[str, Any]
+    ) -> dict[str, Any]:
+        __tracebackhide__ = True
         body: dict[str, Any] = dict(pattern)
         if times is not None:
             body["times"] = {"exactly": times} if isinstance(times, int) and not isinstance(times, bool) else times
         wait = 0.0 if within is None else float(within)
         if wait:
             body["withinMs"] = round(wait * 1000)
-        response = self.session.post(f"{self.url}/__mock/verify", json=body, timeout=self.timeout + wait)
+        response = self.session.post(f"{self.url}/__mock{path}", json=body, timeout=self.timeout + wait)
         if response.status_code == 409:
             try:
                 result = response.json()

@@ -214,6 +214,28 @@ def test_webhooks__every_registered_one_with_filters(mock, server):
     assert [h["id"] for h in mock.webhooks(tenant=KEY)] == [added["_id"]]
 
 
+def test_deliveries__verify_settle_redeliver_and_the_near_misses(mock, server):
+    from mockserver.testing.receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        mock.freeze_clock("2026-05-28T10:00:00Z")
+        mock.add_entity("insigner", "webhooks", {"url": receiver.url, "events": ["bulk_send.completed"]})
+        receiver.answer(500)
+        body = {"templateId": "tpl_abc123", "name": "Q3", "signers": [{"name": "A", "email": "a@example.com"}]}
+        auth = {"Authorization": "Bearer isk_A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8S9t0U1v2"}
+        requests.post(f"{server.url}/api/v1/bulk-sends", json=body, headers=auth, timeout=5)
+        assert mock.settle() == {"pending": 1, "nextDueAt": "2026-05-28T10:01:00.000Z"}
+        assert mock.verify_delivery(times=1, status=500)["count"] == 1
+        with pytest.raises(VerificationError) as failed:
+            mock.verify_delivery(state="delivered")
+        text = str(failed.value)
+        assert "Closest attempts:" in text and 'state: expected "delivered", got "failed"' in text
+        redone = mock.redeliver(mock.deliveries()[0]["deliveryId"])
+        assert redone["trigger"] == "redeliver"
+        mock.settle()
+        assert mock.verify_delivery(state="delivered", trigger="redeliver")["count"] == 1
+
+
 def test_rate_limits__read_and_change(mock):
     limits = mock.rate_limits()
     assert set(limits) >= {"collect", "insigner"}

@@ -695,3 +695,50 @@ class TestAsynchronousBulkSends:
         assert advance(client, 29)["deliveries"]["ran"] == 0  # a second of its 30 left
         got = receiver.wait_for(1, timeout=10)
         assert got[0].json()["data"]["status"] == "completed"
+
+
+def test_verify__attempts_with_near_misses_and_a_wait(client, freeze, receiver):
+    freeze("2026-05-28T10:00:00.000Z")
+    hook = declare(client, receiver)
+    receiver.answer(500)
+    bulk_send(client)
+    settle(client)
+    held = client.post("/__mock/deliveries/verify", json={"api": "insigner", "event": "bulk_send.*", "status": 500})
+    assert held.status_code == 200
+    assert held.get_json() == {"ok": True, "count": 1, "attempts": [attempts(client)[0]["id"]]}
+    by_body = client.post(
+        "/__mock/deliveries/verify",
+        json={
+            "webhook": hook["id"],
+            "headers": {"content-type": "application/json"},
+            "body": {"data": {"totalCount": 3}},
+        },
+    )
+    assert by_body.get_json()["count"] == 1
+    failed = client.post("/__mock/deliveries/verify", json={"api": "insigner", "state": "delivered", "attempt": 1})
+    assert failed.status_code == 409
+    answer = failed.get_json()
+    assert answer["error"]["code"] == "verification-failed" and answer["ok"] is False
+    first = answer["nearMisses"][0]
+    assert first["attempt"]["attempt"] == 1
+    assert first["differences"] == [{"field": "state", "expected": "delivered", "actual": "failed"}]
+    assert client.post("/__mock/deliveries/verify", json={"state": "lost"}).status_code == 400
+    # A wait: the retry that an advance from another thread runs makes it hold.
+    mover = threading.Timer(0.05, lambda: client.application.test_client().post("/__mock/clock", json={"advance": 60}))
+    mover.start()
+    waited = client.post("/__mock/deliveries/verify", json={"state": "delivered", "withinMs": 5_000})
+    mover.join()
+    assert waited.status_code == 200 and waited.get_json()["count"] == 1
+
+
+def test_verify__a_forged_delivery_the_receiver_refused(client, freeze, receiver):
+    freeze("2026-05-28T10:00:00.000Z")
+    declare(client, receiver, secret=SECRET)
+    bad = client.post("/__mock/faults", json={"target": "delivery", "kind": "badSignature", "times": 1}).get_json()
+    receiver.answer(401)
+    bulk_send(client)
+    settle(client)
+    answer = client.post(
+        "/__mock/deliveries/verify", json={"faultId": bad["id"], "status": 401, "signatureValid": False}
+    )
+    assert answer.status_code == 200, answer.get_json()

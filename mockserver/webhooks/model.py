@@ -215,11 +215,29 @@ class Deliveries:
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
         self.generation = 0
+        self.version = 0
         self._reset_state()
         self._thread: threading.Thread | None = None
         self._stopped = False
         # The last advance's span of mock time: an attempt it runs was sent at its due time.
         self._advanced: tuple[float, float] | None = None
+
+    def _bump(self) -> None:
+        """Something changed (called with the lock held): wake the scheduler and every wait."""
+        self.version += 1
+        self._changed.notify_all()
+
+    def wait_for_change(self, version: int, timeout: float) -> bool:
+        """Wait until the deliveries change after `version`, at most `timeout` seconds; False once stopping."""
+        with self._changed:
+            if self.version == version and not self._stopped:
+                self._changed.wait(timeout)
+            return not self._stopped
+
+    def listed(self) -> tuple[list[dict[str, Any]], int]:
+        """Every attempt listed, oldest first, as the control plane shows it, and the version it is of."""
+        with self._lock:
+            return [attempt.public() for attempt in self._all()], self.version
 
     def _reset_state(self) -> None:
         self._deliveries: dict[str, Delivery] = {}
@@ -276,7 +294,7 @@ class Deliveries:
                 self._schedule(delivery, 1, "event", at)
                 created.append(delivery.id)
             self._start()
-            self._changed.notify_all()
+            self._bump()
         return created
 
     def retarget(self, api: str, tenant: str, webhook_id: str, url: str | None, active: bool) -> None:
@@ -290,7 +308,7 @@ class Deliveries:
                     self._end(attempt, "abandoned")
                 elif url is not None:
                     delivery.url = url
-            self._changed.notify_all()
+            self._bump()
 
     def redeliver(self, delivery_id: str) -> dict[str, Any] | None:
         """Send a delivery again now, outside its schedule: same bytes and headers; None if it is unknown."""
@@ -304,7 +322,7 @@ class Deliveries:
             if state != "pending" and attempt.state == "pending":
                 delivery.state = state  # a redelivery changes the delivery's state only when it succeeds
             self._start()
-            self._changed.notify_all()
+            self._bump()
             return attempt.public()
 
     # -- the schedule -----------------------------------------------------------------------------------
@@ -477,7 +495,7 @@ class Deliveries:
                 # A copy schedules nothing and leaves the delivery and failureCount as they are.
                 self._end(attempt, "suppressed" if suppressed else ("delivered" if ok else "failed"))
                 self._ran += 1
-                self._changed.notify_all()
+                self._bump()
                 return
             if ok:
                 self._end(attempt, "suppressed" if suppressed else "delivered")
@@ -505,7 +523,7 @@ class Deliveries:
                 delivery.state = state
             self._release_reordered(delivery)
             self._ran += 1
-            self._changed.notify_all()
+            self._bump()
         status = self.report(delivery.api, delivery.tenant, delivery.webhook_id, ok, last, generation)
         if status in ("inactive", "paused"):
             self.retarget(delivery.api, delivery.tenant, delivery.webhook_id, None, active=False)
@@ -521,7 +539,7 @@ class Deliveries:
             attempt.state, attempt.sent_at, attempt.connection = "pending", None, None
             attempt.fault_id, attempt.decided, attempt.reordered = rule.id, True, rule.kind == "reorder"
             self._pending.append(attempt)
-            self._changed.notify_all()
+            self._bump()
 
     def _change(self, attempt: Attempt, rule: FaultRule) -> None:
         """Give an attempt what a signature, timestamp or body fault sends instead of the delivery's own."""
@@ -571,7 +589,7 @@ class Deliveries:
         """The clock moved from `start` to `end`: the attempts due in the span run now, sent at their due time."""
         with self._changed:
             self._advanced = (start, end)
-            self._changed.notify_all()
+            self._bump()
 
     def settle(self, seconds: float) -> tuple[bool, int, int]:
         """Wait until no attempt due by the mock's now is pending or sending, at most `seconds` of real time.
@@ -646,7 +664,7 @@ class Deliveries:
             self.generation += 1
             self._reset_state()
             self._advanced = None
-            self._changed.notify_all()
+            self._bump()
         for attempt in sending:
             if attempt.connection is not None:
                 attempt.connection.close()
@@ -665,7 +683,7 @@ class Deliveries:
             self._deliveries = {
                 key: value for key, value in self._deliveries.items() if (value.api, value.tenant) != (api, tenant)
             }
-            self._changed.notify_all()
+            self._bump()
         for attempt in sending:
             if attempt.connection is not None:
                 attempt.connection.close()
@@ -676,7 +694,7 @@ class Deliveries:
             self._stopped = True
             sending = list(self._sending)
             self.generation += 1
-            self._changed.notify_all()
+            self._bump()
         for attempt in sending:
             if attempt.connection is not None:
                 attempt.connection.close()

@@ -118,3 +118,28 @@ class SettleBodySchema(Schema):
 class SettledSchema(Schema):
     pending = fields.Integer(required=True)
     nextDueAt = fields.String(allow_none=True, required=True)
+
+
+class AttemptDifferenceSchema(Schema):
+    field = fields.String(metadata={"description": "event, state, status, headers.<name>, body.<dot path>, ..."})
+    expected = fields.Raw(allow_none=True)
+    actual = fields.Raw(allow_none=True)
+
+
+class AttemptNearMissSchema(Schema):
+    attempt = fields.Nested(AttemptSchema)
+    differences = fields.List(fields.Nested(AttemptDifferenceSchema))
+
+
+class DeliveriesVerifiedSchema(Schema):
+    ok = fields.Boolean()
+    count = fields.Integer()
+    attempts = fields.List(fields.String(), metadata={"description": "The ids of the matching attempts."})
+
+
+class DeliveriesVerificationFailedSchema(Schema):
+    error = fields.Dict()
+    ok = fields.Boolean()
+    count = fields.Integer()
+    attempts = fields.List(fields.String())
+    nearMisses = fields.List(fields.Nested(AttemptNearMissSchema))

@@ -19,12 +19,15 @@ from .schemas import (
     AttemptSchema,
     AttemptsSchema,
     DeliveriesQuerySchema,
+    DeliveriesVerificationFailedSchema,
+    DeliveriesVerifiedSchema,
     DeliverySchema,
     SettleBodySchema,
     SettledSchema,
     WebhooksQuerySchema,
     WebhooksSchema,
 )
+from .verify import DeliveryPatternSchema, load_pattern, verify
 
 blueprint = Blueprint("webhooks", __name__, url_prefix="/__mock")
 QUERY = WebhooksQuerySchema()
@@ -32,6 +35,13 @@ LIST = ControlCall(answer=WebhooksSchema, query=WebhooksQuerySchema, errors=(400
 ATTEMPTS_QUERY = DeliveriesQuerySchema()
 ATTEMPTS = ControlCall(answer=AttemptsSchema, query=DeliveriesQuerySchema, errors=(400,))
 ONE = ControlCall(answer=DeliverySchema, errors=(404,))
+VERIFY = ControlCall(
+    answer=DeliveriesVerifiedSchema,
+    body=DeliveryPatternSchema,
+    body_required=False,
+    errors=(400, 409, 429),
+    special={409: DeliveriesVerificationFailedSchema},
+)
 REDELIVER = ControlCall(ok=202, answer=AttemptSchema, body_required=False, errors=(404,))
 SETTLE = ControlCall(answer=SettledSchema, body=SettleBodySchema, body_required=False, errors=(400, 409, 429))
 SETTLE_DEFAULT_MS = 10_000
@@ -113,6 +123,18 @@ def settle() -> Response:
             }
         )
     )
+
+
+@blueprint.post("/deliveries/verify")
+@VERIFY
+def verify_deliveries() -> Response:
+    """Verify that attempts matching a pattern happened (waiting up to withinMs); 200, or 409 with near misses."""
+    state = get_state()
+    pattern = load_pattern(control_body())
+    verifier = state.part(Verifier)
+    outcome = verify(state.part(Deliveries), pattern, state.tenant_ids, verifier.begin_wait, verifier.end_wait)
+    status = 200 if outcome.holds else 409
+    return json_response(VERIFY.dump(outcome.answer(), status), status=status)
 
 
 @blueprint.get("/deliveries/<delivery_id>")
