@@ -305,6 +305,13 @@ class MockServerClient:
         __tracebackhide__ = True
         return self._verify("/deliveries/verify", times, within, pattern)
 
+    def trigger(self, api: str, tenant: str, event: str, **entity: Any) -> dict[str, Any]:
+        """Emit a documented event of an entity now (`bulkSendId=`, `documentId=`, `requestId=` and `status=`).
+
+        Return `{"eventId", "deliveries"}`: one delivery per active webhook that subscribes to it.
+        """
+        return self._object("POST", "/webhooks/trigger", json={"api": api, "tenant": tenant, "event": event, **entity})
+
     def clear_deliveries(self) -> None:
         """Drop the ended attempts from the log (pending ones stay)."""
         self._call("DELETE", "/deliveries")

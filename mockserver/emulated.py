@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from .credentials import Credentials
     from .egress import EgressPolicy
     from .errors import ApiError
-    from .ports import Decision, RequestLimits, WebhookEvents
+    from .ports import Decision, PreparedEvent, RequestLimits, WebhookEvents
     from .seeding import Snapshot
     from .store import Store
     from .tenants import Tenant, Tenants
@@ -50,6 +50,14 @@ class Backend(Protocol):
         """Count an attempt's outcome in the webhook (`failureCount`, and the status it leads to); return the status.
 
         `last`: the failed attempt was its delivery's last. None: the webhook is gone.
+        """
+        ...
+
+    def prepare_event(self, tenant: Tenant, name: str, given: dict[str, Any]) -> PreparedEvent:
+        """Make a documented event of an entity ready to emit (POST /__mock/webhooks/trigger).
+
+        Raise ValueError naming the member for an event the API does not document or a missing
+        member, LookupError for an unknown entity.
         """
         ...
 

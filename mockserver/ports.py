@@ -80,3 +80,15 @@ class WebhookEvents(Protocol):
     def retarget(self, api: str, tenant: str, webhook_id: str, url: str | None, active: bool) -> None:
         """A webhook changed: its pending attempts go to `url`, or are abandoned when it is no longer active."""
         ...
+
+
+@dataclass(frozen=True)
+class PreparedEvent:
+    """An event an API made ready for POST /__mock/webhooks/trigger: its body, when, and where it goes."""
+
+    name: str
+    payload: dict[str, Any]
+    at: float
+    targets: list[WebhookTarget]
+    # Collect's events carry an id of their own in the body; inSigner's get one from the deliveries.
+    event_id: str | None = None

@@ -33,6 +33,7 @@ below all of these: each is held for a swap or a count, and the hook is called a
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -134,7 +135,9 @@ class MockState:
                 default_key=built.default_key,
                 accepts=built.accepts,
             )
-        for tenants in self.tenants.values():
+        for name, tenants in self.tenants.items():
+            # An evicted tenant's deliveries go with it (the deliveries' lock is a leaf: see above).
+            tenants.on_evict = functools.partial(self.deliveries.drop_tenant, name)
             tenants.start()
         if settings.insigner_async_seconds > 0:
             # Asynchronous bulk sends complete when the mock's clock reaches their time, read or not.

@@ -127,6 +127,8 @@ class Tenants:
         self.max_tenants = max_tenants
         self.strict = strict
         self._lock = threading.RLock()
+        # Told the id of each tenant the bound evicts (what else keeps per tenant drops its part).
+        self.on_evict: Callable[[str], None] = lambda tenant_id: None
         self._tenants: OrderedDict[str, Tenant] = OrderedDict()
         self._keys: dict[str, str] = {}
 
@@ -356,3 +358,4 @@ class Tenants:
             if victim is None:
                 return
             self._forget(victim, drop_tables=True)
+            self.on_evict(victim.id)

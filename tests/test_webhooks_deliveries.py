@@ -742,3 +742,108 @@ def test_verify__a_forged_delivery_the_receiver_refused(client, freeze, receiver
         "/__mock/deliveries/verify", json={"faultId": bad["id"], "status": 401, "signatureValid": False}
     )
     assert answer.status_code == 200, answer.get_json()
+
+
+class TestEviction:
+    @pytest.fixture
+    def settings(self, settings):
+        return {**settings, "max_tenants": 2}
+
+    def test_an_evicted_tenant_takes_its_deliveries_with_it(self, client, freeze, receiver):
+        freeze("2026-05-28T10:00:00.000Z")
+        first = insigner_key("evicted-first")
+        client.post(
+            "/__mock/state/insigner/webhooks",
+            query_string={"tenant": first},
+            json={"url": receiver.url, "events": ["bulk_send.completed"]},
+        )
+        receiver.answer(500)
+        bulk_send(client, key=first)
+        settle(client)
+        assert len(attempts(client, tenant=first)) == 2
+        for n in range(2):
+            bulk_send(client, key=insigner_key(f"evicting-{n}"))
+        listed = client.get("/__mock/deliveries").get_json()
+        assert listed["total"] == 0 and listed["pending"] == 0
+
+
+def test_trigger__a_documented_event_of_an_entity_now(client, freeze, receiver):
+    freeze("2026-05-28T10:00:00.000Z")
+    declare(client, receiver, events=["bulk_send.failed", "document.completed"])
+    answer = client.post(
+        "/__mock/webhooks/trigger",
+        json={"api": "insigner", "tenant": INSIGNER_KEY, "event": "bulk_send.failed", "bulkSendId": "bs_abc123"},
+    )
+    assert answer.status_code == 202
+    body = answer.get_json()
+    assert body["eventId"].startswith("evt_") and len(body["deliveries"]) == 1
+    settle(client)
+    got = receiver.received[0].json()
+    shown = client.get("/api/v1/bulk-sends/bs_abc123", headers=bearer(INSIGNER_KEY)).get_json()["data"]
+    assert got == {"event": "bulk_send.failed", "data": shown}
+    created = bulk_send(client)
+    document = client.get("/__mock/state/insigner/documents").get_json()["items"][0]
+    assert document["bulkSendId"] == created["id"]
+    client.post(
+        "/__mock/webhooks/trigger",
+        json={"api": "insigner", "tenant": "org_abc123", "event": "document.completed", "documentId": document["id"]},
+    )
+    settle(client)
+    assert receiver.received[-1].json() == {"event": "document.completed", "data": document}
+    # Nobody subscribes: an event id, no delivery.
+    none = client.post(
+        "/__mock/webhooks/trigger",
+        json={"api": "insigner", "tenant": INSIGNER_KEY, "event": "signer.completed", "documentId": document["id"]},
+    ).get_json()
+    assert none["deliveries"] == [] and none["eventId"].startswith("evt_")
+
+
+def test_trigger__collect_status_changed_stores_the_status(client, freeze, receiver):
+    freeze("2022-07-04T07:20:06Z")
+    client.post(
+        "/v1/webhooks", json={"targetUrl": receiver.url, "types": ["statusChanged"]}, headers=basic(COLLECT_KEY)
+    )
+    request_id = client.post("/v1/requests", json=SEND_EXAMPLE, headers=basic(COLLECT_KEY)).get_json()["requests"][0][
+        "_id"
+    ]
+    answer = client.post(
+        "/__mock/webhooks/trigger",
+        json={
+            "api": "collect",
+            "tenant": COLLECT_KEY,
+            "event": "statusChanged",
+            "requestId": request_id,
+            "status": "completed",
+        },
+    )
+    assert answer.status_code == 202
+    settle(client)
+    got = receiver.received[0].json()
+    assert (got["type"], got["data"]["status"], got["data"]["previousStatus"]) == (
+        "statusChanged",
+        "completed",
+        "pending",
+    )
+    assert got["_id"] == answer.get_json()["eventId"] and len(got["_id"]) == 17
+    stored = [r for r in client.get("/__mock/state/collect/requests").get_json()["items"] if r["_id"] == request_id]
+    assert stored[0]["status"] == "completed"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"api": "insigner", "tenant": INSIGNER_KEY, "event": "bulk_send.exploded", "bulkSendId": "bs_abc123"}, 400),
+        ({"api": "insigner", "tenant": INSIGNER_KEY, "event": "bulk_send.completed"}, 400),
+        ({"api": "insigner", "event": "bulk_send.completed", "bulkSendId": "bs_abc123"}, 400),
+        ({"api": "stripe", "tenant": "x", "event": "a.b"}, 400),
+        ({"api": "insigner", "tenant": INSIGNER_KEY, "event": "bulk_send.completed", "bulkSendId": "bs_none"}, 404),
+        (
+            {"api": "insigner", "tenant": "no-such-tenant", "event": "bulk_send.completed", "bulkSendId": "bs_abc123"},
+            404,
+        ),
+        ({"api": "collect", "tenant": COLLECT_KEY, "event": "statusChanged", "requestId": "nope"}, 404),
+        ({"api": "collect", "tenant": COLLECT_KEY, "event": "bulk_send.completed", "requestId": "nope"}, 400),
+    ],
+)
+def test_trigger__refused(client, body, status):
+    assert client.post("/__mock/webhooks/trigger", json=body).status_code == status

@@ -267,6 +267,19 @@ class Deliveries:
         """
         if not targets:
             return []
+        return self.emit_event(api, tenant, name, payload, at, targets, event_id)[1]
+
+    def emit_event(
+        self,
+        api: str,
+        tenant: str,
+        name: str,
+        payload: dict[str, Any],
+        at: float,
+        targets: list[WebhookTarget],
+        event_id: str | None = None,
+    ) -> tuple[str, list[str]]:
+        """As `emit`, for an event that has an id whether or not a webhook subscribes (a triggered one)."""
         # Compact, member order kept, UTF-8: as JavaScript's JSON.stringify writes it.
         body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         created: list[str] = []
@@ -295,7 +308,7 @@ class Deliveries:
                 created.append(delivery.id)
             self._start()
             self._bump()
-        return created
+        return event_id, created
 
     def retarget(self, api: str, tenant: str, webhook_id: str, url: str | None, active: bool) -> None:
         """A webhook changed: its pending attempts go to its new URL, or are abandoned if it no longer receives."""

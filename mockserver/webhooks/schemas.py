@@ -143,3 +143,8 @@ class DeliveriesVerificationFailedSchema(Schema):
     count = fields.Integer()
     attempts = fields.List(fields.String())
     nearMisses = fields.List(fields.Nested(AttemptNearMissSchema))
+
+
+class TriggeredSchema(Schema):
+    eventId = fields.String(required=True)
+    deliveries = fields.List(fields.String(), required=True, metadata={"description": "One per subscribed webhook."})

@@ -24,6 +24,7 @@ from .schemas import (
     DeliverySchema,
     SettleBodySchema,
     SettledSchema,
+    TriggeredSchema,
     WebhooksQuerySchema,
     WebhooksSchema,
 )
@@ -41,6 +42,13 @@ VERIFY = ControlCall(
     body_required=False,
     errors=(400, 409, 429),
     special={409: DeliveriesVerificationFailedSchema},
+)
+TRIGGER = ControlCall(
+    ok=202,
+    answer=TriggeredSchema,
+    body={"type": "object", "required": ["api", "tenant", "event"]},
+    errors=(400, 404),
+    example={"api": "insigner", "tenant": "org_abc123", "event": "bulk_send.completed", "bulkSendId": "bs_abc123"},
 )
 REDELIVER = ControlCall(ok=202, answer=AttemptSchema, body_required=False, errors=(404,))
 SETTLE = ControlCall(answer=SettledSchema, body=SettleBodySchema, body_required=False, errors=(400, 409, 429))
@@ -155,3 +163,33 @@ def redeliver(delivery_id: str) -> Response:
     if attempt is None:
         raise ControlError(404, "not-found", f"no delivery {delivery_id!r}")
     return json_response(REDELIVER.dump(attempt), status=202)
+
+
+@blueprint.post("/webhooks/trigger")
+@TRIGGER
+def trigger() -> Response:
+    """Emit a documented event of an entity now, to every active webhook of the tenant that subscribes (202)."""
+    state = get_state()
+    body = control_body(required=True)
+    api = body.get("api")
+    if not isinstance(api, str) or api not in state.apis:
+        raise ControlError(400, "invalid-trigger", f"api: must be one of {', '.join(state.apis)}")
+    for member in ("tenant", "event"):
+        if not isinstance(body.get(member), str) or not body[member]:
+            raise ControlError(400, "invalid-trigger", f"{member}: required (a string)")
+    tenant_id = state.tenant_ids(body["tenant"]).get(api)
+    tenant = state.tenants[api].get(tenant_id) if tenant_id else None
+    if tenant is None:
+        raise ControlError(404, "not-found", f"no {api} tenant {body['tenant']!r}")
+    deliveries = state.part(Deliveries)
+    with state.store.transaction():
+        try:
+            ready = state.backends[api].prepare_event(tenant, body["event"], body)
+        except ValueError as exc:
+            raise ControlError(400, "invalid-trigger", str(exc)) from None
+        except LookupError as exc:
+            raise ControlError(404, "not-found", str(exc.args[0])) from None
+        event_id, created = deliveries.emit_event(
+            api, tenant.id, ready.name, ready.payload, ready.at, ready.targets, ready.event_id
+        )
+    return json_response(TRIGGER.dump({"eventId": event_id, "deliveries": created}), status=202)

@@ -13,9 +13,9 @@ from ...dumping import compile_dumper
 from ...egress import EgressPolicy
 from ...errors import BadRequest, NotFound, ValidationFailed, flatten_messages
 from ...ids import IdFactory
-from ...ports import WebhookTarget
+from ...ports import PreparedEvent, WebhookTarget
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
-from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES, RequestEventSchema
+from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES, RequestEventSchema, RequestOutSchema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -46,6 +46,7 @@ WEBHOOKS_PER_TEAM = 50
 WEBHOOK_MEMBERS = ("_id", "types", "status", "createdAt", "targetUrl", "campaignId", "secretToken")
 # A `created` delivery's body; its `data` is the request as the answer's requests[i] shows it.
 dump_event = compile_dumper(RequestEventSchema())
+dump_request = compile_dumper(RequestOutSchema())
 
 
 def team_zone(team: dict[str, Any]) -> ZoneInfo:
@@ -214,6 +215,33 @@ class CollectBackend:
             event_id = events.meteor("events")
             payload = dump_event({"_id": event_id, "type": "created", "createdAt": iso_seconds(now), "data": request})
             self.events.emit("collect", tenant.id, "created", payload, now.timestamp(), targets, event_id=event_id)
+
+    def prepare_event(self, tenant: Tenant, name: str, given: dict[str, Any]) -> PreparedEvent:
+        """A documented webhook type of a request (`requestId`); `statusChanged` stores the new `status`."""
+        if name not in WEBHOOK_TYPES:
+            raise ValueError(f"event: {name!r} is not one of Collect's webhook types")
+        request_id = given.get("requestId")
+        if not isinstance(request_id, str) or not request_id:
+            raise ValueError(f"requestId: required for {name}")
+        requests = tenant.collection("requests")
+        stored = requests.get(request_id)
+        if stored is None:
+            raise LookupError(f"no request {request_id!r} in this team")
+        previous = stored["status"]
+        if name == "statusChanged":
+            status = given.get("status")
+            if not isinstance(status, str) or not status.strip():
+                raise ValueError("status: required for statusChanged (the request's new status)")
+            stored = requests.update(request_id, {"status": status})
+        contact = tenant.collection("contacts").get(stored["contact"]["_id"]) or stored["contact"]
+        data = dump_request({**stored, "contact": contact})
+        if name == "statusChanged":
+            data["previousStatus"] = previous
+        now = self.clock.now()
+        event_id = tenant.sequence("events").meteor("events")
+        payload = {"_id": event_id, "type": name, "createdAt": iso_seconds(now), "data": data}
+        targets = self._targets(tenant, name, stored.get("campaignId"))
+        return PreparedEvent(name, payload, now.timestamp(), targets, event_id)
 
     @staticmethod
     def _targets(tenant: Tenant, name: str, campaign_id: str | None) -> list[WebhookTarget]:

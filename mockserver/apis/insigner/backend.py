@@ -18,9 +18,9 @@ from ...dumping import compile_dumper
 from ...egress import EgressPolicy
 from ...errors import Conflict, NotFound, RateLimited, ValidationFailed, flatten_messages
 from ...ids import IdFactory
-from ...ports import WebhookTarget
+from ...ports import PreparedEvent, WebhookTarget
 from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
-from .schemas import ENTITY_SCHEMAS, KEY_PATTERN, SCOPES, BulkSendEventSchema
+from .schemas import DOCUMENTED_EVENTS, ENTITY_SCHEMAS, KEY_PATTERN, SCOPES, BulkSendEventSchema
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -185,6 +185,28 @@ class InsignerBackend:
                     due.append((doc["completesAt"], doc["id"], tenant, doc))
         for _, _, tenant, doc in sorted(due, key=lambda item: (item[0], item[1])):
             self._settle(tenant, tenant.collection("bulkSends"), doc, now)
+
+    def prepare_event(self, tenant: Tenant, name: str, given: dict[str, Any]) -> PreparedEvent:
+        """A documented event of a bulk send (`bulkSendId`) or a document (`documentId`), to emit now."""
+        if name not in DOCUMENTED_EVENTS:
+            raise ValueError(
+                f"event: {name!r} is not one of inSigner's documented events ({', '.join(DOCUMENTED_EVENTS)})"
+            )
+        member = "bulkSendId" if name.startswith("bulk_send.") else "documentId"
+        entity_id = given.get(member)
+        if not isinstance(entity_id, str) or not entity_id:
+            raise ValueError(f"{member}: required for {name}")
+        if member == "bulkSendId":
+            try:
+                data = dump_event({"event": name, "data": self._live(tenant, entity_id)})["data"]
+            except NotFound:
+                raise LookupError(f"no bulk send {entity_id!r} in this organization") from None
+        else:
+            document = tenant.collection("documents").get(entity_id)
+            if document is None or document.get("deleted"):
+                raise LookupError(f"no document {entity_id!r} in this organization")
+            data = describe_entity("documents", document)
+        return PreparedEvent(name, {"event": name, "data": data}, self.clock.timestamp(), self._targets(tenant, name))
 
     def _emit_bulk_send(self, tenant: Tenant, doc: dict[str, Any], at: float) -> None:
         """Emit `bulk_send.completed` or `bulk_send.failed` for a bulk send just stored so, at `at`."""
