@@ -847,3 +847,33 @@ def test_trigger__collect_status_changed_stores_the_status(client, freeze, recei
 )
 def test_trigger__refused(client, body, status):
     assert client.post("/__mock/webhooks/trigger", json=body).status_code == status
+
+
+def test_snapshot__carries_pending_attempts_and_the_log_and_delivers_the_same_bytes(client, freeze, receiver):
+    freeze("2026-05-28T10:00:00.000Z")
+    declare(client, receiver, secret=SECRET)
+    receiver.answer(500)
+    bulk_send(client)
+    settle(client)
+    snapshot = client.get("/__mock/snapshot").get_json()
+    before = client.get("/__mock/deliveries").get_json()
+    assert [a["state"] for a in snapshot["deliveries"]["deliveries"][0]["attempts"]] == ["failed", "pending"]
+    client.post("/__mock/reset")
+    assert client.get("/__mock/deliveries").get_json()["total"] == 0
+    restored = client.put("/__mock/snapshot", json=snapshot)
+    assert restored.status_code == 200, restored.get_data(as_text=True)
+    assert client.get("/__mock/deliveries").get_json() == before
+    advance(client, 60)
+    assert [a["state"] for a in attempts(client)] == ["failed", "delivered"]
+    assert receiver.received[0].body == receiver.received[1].body == WORKED_BODY
+    # The sequences came back too: the next delivery's ids follow the snapshot's.
+    assert attempts(client)[-1]["id"] == "att_2"
+
+
+def test_snapshot__deliveries_that_are_not_this_servers_are_refused_naming_them(client):
+    snapshot = client.get("/__mock/snapshot").get_json()
+    snapshot["deliveries"] = {"next": {"event": 1}, "deliveries": []}
+    refused = client.put("/__mock/snapshot", json=snapshot)
+    assert refused.status_code == 400 and "deliveries" in refused.get_json()["error"]["message"]
+    snapshot["deliveries"] = {"next": {"event": 1, "delivery": 1, "attempt": 1, "order": 1}, "deliveries": [{"id": 1}]}
+    assert client.put("/__mock/snapshot", json=snapshot).status_code == 400

@@ -99,6 +99,9 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
         }
         if scope is not None:
             doc["scope"] = scope
+        else:
+            # Pending attempts, the log and their sequences (a one-tenant snapshot carries none yet).
+            doc["deliveries"] = state.deliveries.export()
         return doc
 
 
@@ -119,6 +122,8 @@ class Checked:
     clock: tuple[datetime, bool]
     rules: list[tuple[FaultRule, int, int]] = field(default_factory=list)
     scope: dict[str, str | None] | None = None
+    # The deliveries to restore, checked (None: the document has none, as before webhooks).
+    deliveries: dict[str, Any] | None = None
 
 
 def expect(value: Any, kind: type | tuple[type, ...], where: str) -> Any:
@@ -197,6 +202,11 @@ def check(state: MockState, doc: Any) -> Checked:
         raise SnapshotError("counters.journalNextId", f"must be at least {max(entry_ids)}")
     for api, tenants in doc["tenants"].items():
         check_tenants(state, api, tenants)
+    if not scoped and doc.get("deliveries") is not None:
+        try:
+            checked.deliveries = state.deliveries.prepare(doc["deliveries"])
+        except ValueError as exc:
+            raise SnapshotError("deliveries", str(exc)) from None
     if scoped:
         checked.scope = {api: doc["scope"].get(api) for api in state.tenants}
     return checked
@@ -333,8 +343,10 @@ def restore_whole(state: MockState, checked: Checked) -> None:
     state.rate_limits.restore(doc["rateLimits"])
     state.faults.restore(checked.rules, counters["faultNextId"], counters["faultRandom"])
     state.journal.restore(doc["journal"], counters["journalNextId"], counters["journalTruncated"])
-    # Deliveries are not in a snapshot yet: the restored state starts with none pending or logged.
-    state.deliveries.reset()
+    if checked.deliveries is not None:
+        state.deliveries.restore(checked.deliveries)
+    else:
+        state.deliveries.reset()  # a snapshot from before deliveries: none pending or logged
     for backend in state.backends.values():
         backend.restore_counters(counters)
 

@@ -701,6 +701,46 @@ class Deliveries:
             if attempt.connection is not None:
                 attempt.connection.close()
 
+    # -- snapshots ------------------------------------------------------------------------------------------
+    def export(self) -> dict[str, Any]:
+        """Every delivery with its attempts (pending, sending and the log's), and the id sequences, as JSON.
+
+        An attempt in flight is exported as pending: restored, it is sent again with the same bytes.
+        """
+        with self._lock:
+            logged = {id(attempt) for attempt in self._log}
+            listed = {id(attempt) for attempt in (*self._log, *self._pending, *self._sending)}
+            return {
+                "next": dict(self._next),
+                "truncated": self.truncated,
+                "deliveries": [_export_delivery(delivery, logged, listed) for delivery in self._deliveries.values()],
+            }
+
+    def prepare(self, data: Any) -> dict[str, Any]:
+        """Check a snapshot's `deliveries`; return a copy to restore, or raise ValueError naming the member."""
+        copied = json.loads(json.dumps(data))
+        _build(copied)  # a dry run: what it refuses, restore never meets
+        return copied
+
+    def restore(self, data: dict[str, Any]) -> None:
+        """Become the snapshot's deliveries (a checked copy from `prepare`); attempts in flight are dropped."""
+        deliveries, pending, log_ = _build(data)
+        with self._changed:
+            sending = list(self._sending)
+            self.generation += 1
+            self._reset_state()
+            self._deliveries = deliveries
+            self._pending = pending
+            self._log = log_[-self.log_size :]
+            self.truncated = bool(data.get("truncated")) or len(log_) > self.log_size
+            self._next = {kind: int(data["next"][kind]) for kind in self._next}
+            if pending:
+                self._start()
+            self._bump()
+        for attempt in sending:
+            if attempt.connection is not None:
+                attempt.connection.close()
+
     def stop(self) -> None:
         """The server is stopping: the scheduler ends, waits end, connections in flight are closed."""
         with self._changed:
@@ -711,3 +751,113 @@ class Deliveries:
         for attempt in sending:
             if attempt.connection is not None:
                 attempt.connection.close()
+
+
+# -- a snapshot's deliveries ----------------------------------------------------------------------------------
+ATTEMPT_MEMBERS = (
+    "id", "number", "trigger", "due", "order", "state", "url", "sentAt", "response", "error", "durationMs",
+    "nextAt", "faultId", "signatureValid", "decided", "reordered",
+)  # fmt: skip
+
+
+def _export_delivery(delivery: Delivery, logged: set[int], listed: set[int]) -> dict[str, Any]:
+    target = delivery.target
+    return {
+        "id": delivery.id,
+        "eventId": delivery.event_id,
+        "api": delivery.api,
+        "tenant": delivery.tenant,
+        "webhookId": delivery.webhook_id,
+        "event": delivery.event,
+        "url": delivery.url,
+        "body": delivery.body.decode("utf-8"),
+        "headers": dict(delivery.headers),
+        "firstDue": delivery.first_due,
+        "at": delivery.at,
+        "target": None
+        if target is None
+        else {"webhookId": target.webhook_id, "url": target.url, "secret": target.secret, "token": target.token},
+        "state": delivery.state,
+        "attempts": [
+            {
+                "id": attempt.id,
+                "number": attempt.number,
+                "trigger": attempt.trigger,
+                "due": attempt.due,
+                "order": attempt.order,
+                "state": "pending" if attempt.state == "sending" else attempt.state,
+                "url": attempt.url,
+                "sentAt": None if attempt.state == "sending" else attempt.sent_at,
+                "response": attempt.response,
+                "error": attempt.error,
+                "durationMs": attempt.duration_ms,
+                "nextAt": attempt.next_at,
+                "faultId": attempt.fault_id,
+                "signatureValid": attempt.signature_valid,
+                "decided": attempt.decided,
+                "reordered": attempt.reordered,
+                "headers": attempt.headers,
+                "body": attempt.body.decode("utf-8") if attempt.body is not None else None,
+                "logged": id(attempt) in logged,
+            }
+            for attempt in delivery.attempts
+            if id(attempt) in listed
+        ],
+    }
+
+
+def _build(data: Any) -> tuple[dict[str, Delivery], list[Attempt], list[Attempt]]:
+    """Deliveries and their attempts from a snapshot's `deliveries`; raise ValueError naming the member."""
+    from ..ports import WebhookTarget
+
+    if not isinstance(data, dict) or not isinstance(data.get("deliveries"), list):
+        raise ValueError("deliveries: an object with a `deliveries` array")
+    following = data.get("next")
+    if not isinstance(following, dict) or any(
+        not isinstance(following.get(kind), int) or following[kind] < 1
+        for kind in ("event", "delivery", "attempt", "order")
+    ):
+        raise ValueError("next: the next event, delivery, attempt and order numbers (whole numbers of at least 1)")
+    deliveries: dict[str, Delivery] = {}
+    pending: list[Attempt] = []
+    logged: list[Attempt] = []
+    for n, row in enumerate(data["deliveries"]):
+        where = f"deliveries.{n}"
+        try:
+            target = row["target"]
+            delivery = Delivery(
+                str(row["id"]), str(row["eventId"]), str(row["api"]), str(row["tenant"]), str(row["webhookId"]),
+                str(row["event"]), str(row["url"]), str(row["body"]).encode("utf-8"),
+                {str(k): str(v) for k, v in dict(row["headers"]).items()}, float(row["firstDue"]),
+                target=None if target is None else WebhookTarget(
+                    str(target["webhookId"]), str(target["url"]), target.get("secret"), target.get("token")
+                ),
+                at=float(row["at"]), state=str(row["state"]),
+            )  # fmt: skip
+            json.loads(delivery.body)
+            if delivery.api not in RETRY_SECONDS or delivery.id in deliveries:
+                raise ValueError("an unknown api or a repeated id")
+            for m, item in enumerate(row["attempts"]):
+                attempt = Attempt(
+                    str(item["id"]), delivery, int(item["number"]), str(item["trigger"]), float(item["due"]),
+                    int(item["order"]), state=str(item["state"]), url=str(item["url"] or ""),
+                    sent_at=None if item["sentAt"] is None else float(item["sentAt"]),
+                    response=item["response"], error=item["error"], duration_ms=item["durationMs"],
+                    next_at=None if item["nextAt"] is None else float(item["nextAt"]), fault_id=item["faultId"],
+                    headers=None if item["headers"] is None else {str(k): str(v) for k, v in item["headers"].items()},
+                    body=None if item["body"] is None else str(item["body"]).encode("utf-8"),
+                    signature_valid=bool(item["signatureValid"]), decided=bool(item["decided"]),
+                    reordered=bool(item["reordered"]),
+                )  # fmt: skip
+                if not attempt.id.startswith("att_") or not attempt.id[4:].isdigit():
+                    raise ValueError(f"attempts.{m}.id: att_<n>")
+                delivery.attempts.append(attempt)
+                if attempt.state == "pending":
+                    pending.append(attempt)
+                elif item["logged"]:
+                    logged.append(attempt)
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"{where}: not a delivery of this server ({exc})") from None
+        deliveries[delivery.id] = delivery
+    logged.sort(key=lambda attempt: int(attempt.id[4:]))
+    return deliveries, pending, logged
