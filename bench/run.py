@@ -230,6 +230,30 @@ def phase_bulk(session, url, n, signers=500):
     return {"signers": signers, "latencies_ms": lat, "statuses": statuses, "first_bad": first_bad}
 
 
+def phase_webhook(session, url, n):
+    """From a bulk send's 201 to its delivery at a receiver on loopback: n sequential creates."""
+    from mockserver.testing.receiver import WebhookReceiver
+
+    latencies = []
+    with WebhookReceiver() as receiver:
+        session.post(f"{url}/__mock/reset", timeout=10)
+        session.put(f"{url}/__mock/rate-limits", json=bl.RATE_LIMITS_OFF, timeout=10)
+        hook = {"url": receiver.url, "events": ["bulk_send.completed", "bulk_send.failed"]}
+        session.post(f"{url}/__mock/state/insigner/webhooks", params={"tenant": bl.INSIGNER_KEY}, json=hook, timeout=10)
+        headers = {"Authorization": bl.INSIGNER_AUTH}
+        for i in range(n):
+            answer = session.post(
+                f"{url}/api/v1/bulk-sends", json=bl.INSIGNER_EXAMPLE_BODY, headers=headers, timeout=10
+            )
+            answered = time.perf_counter()
+            if answer.status_code != 201:
+                raise RuntimeError(f"bulk send answered {answer.status_code}: {answer.text[:200]}")
+            got = receiver.wait_for(i + 1, timeout=10)[i]
+            latencies.append((got.arrived - answered) * 1000)
+    session.post(f"{url}/__mock/reset", timeout=10)
+    return {"latencies_ms": latencies}
+
+
 def _entity_id(doc):
     if isinstance(doc, dict):
         for k in ("id", "_id"):
@@ -468,6 +492,7 @@ def main(argv=None):
         "starts": 3 if q else 5,
         "resets": 20 if q else 50,
         "bulk_posts": 10 if q else 30,
+        "webhook_deliveries": 30 if q else 200,
         "growth_requests": 50 if q else 200,
         "growth_op_max_s": 3.0 if q else 10.0,
         "levels": [1000, 10000] if q else [1000, 10000, 100000],
@@ -595,6 +620,15 @@ def main(argv=None):
             note=None if ok2xx else f"bad answers: {bk['statuses']} {bk['first_bad']}",
         )
         rep.add("bulk send 500 signers p99", bl.percentile(bk["latencies_ms"], 99), "ms")
+
+        wh = phase_webhook(s, srv.url, cfg["webhook_deliveries"])
+        details["webhook"] = wh
+        rep.add(
+            f"webhook: a bulk send's 201 to its delivery p50 ({cfg['webhook_deliveries']} sends)",
+            bl.percentile(wh["latencies_ms"], 50),
+            "ms",
+        )
+        rep.add("webhook: a bulk send's 201 to its delivery p99", bl.percentile(wh["latencies_ms"], 99), "ms")
     finally:
         srv.stop()
         floor.stop()

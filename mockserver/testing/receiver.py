@@ -32,6 +32,8 @@ class Received:
     headers: dict[str, str]
     body: bytes
     status: int
+    # When it arrived (time.perf_counter(), of this process): what a bench measures delivery by.
+    arrived: float = 0.0
 
     def header(self, name: str) -> str | None:
         """A header's value, whatever the case of its name."""
@@ -67,11 +69,12 @@ class WebhookReceiver:
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(min(length, MAX_BODY))
+                arrived = time.perf_counter()
                 status, hold = receiver._next_answer()
                 receiver._arrive()
                 if hold > 0:
                     receiver._released.wait(hold)
-                receiver._record(Received(self.path, dict(self.headers.items()), body, status))
+                receiver._record(Received(self.path, dict(self.headers.items()), body, status, arrived))
                 payload = b'{"received":true}'
                 try:
                     self.send_response(status)
