@@ -71,9 +71,16 @@ class Snapshot:
     by a warm-up thread once the server is listening (or by the first request that needs them).
     """
 
-    def __init__(self, make: Callable[[], dict[str, list[dict[str, Any]]]], first_ids: dict[str, list[str]]) -> None:
+    def __init__(
+        self,
+        make: Callable[[], dict[str, list[dict[str, Any]]]],
+        first_ids: dict[str, list[str]],
+        fixture_only: set[str] | frozenset[str] = frozenset(),
+    ) -> None:
         self._make: Callable[[], dict[str, list[dict[str, Any]]]] | None = make
         self.first_ids = first_ids
+        # Collections only the fixture tenant is seeded with (the webhooks its files declare).
+        self.fixture_only = frozenset(fixture_only)
         self._collections: dict[str, list[dict[str, Any]]] | None = None
         # Each collection's documents pickled: a copy from pickle costs half one from JSON (timeit).
         # Only ever our own data (fixtures and Faker's, made JSON-plain first), never a client's.

@@ -162,14 +162,22 @@ class Tenants:
             key_docs = [self.default_key(own_key)] if own_key else []
         snapshot = self.snapshot
 
+        skipped: frozenset[str] = frozenset() if tenant.fixture else snapshot.fixture_only
+
         def fill(name: str) -> None:
+            if name in skipped:
+                return
             docs = [dict(k) for k in key_docs] if name == "apiKeys" else snapshot.fresh_collection(name)
             if docs:
                 tenant.collection(name).insert_many(docs)
 
+        def seed_sizes() -> dict[str, int]:
+            sizes = {**snapshot.sizes(), "apiKeys": len(key_docs)}
+            return {name: 0 if name in skipped else size for name, size in sizes.items()}
+
         with self.store.transaction(), self._lock:
             tenant.fill = fill
-            tenant.seed_sizes = lambda: {**snapshot.sizes(), "apiKeys": len(key_docs)}
+            tenant.seed_sizes = seed_sizes
             tenant.unfilled = set(self.schema)
             for key_doc in key_docs:
                 self._keys[key_doc["key"]] = tenant.id

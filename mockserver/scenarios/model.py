@@ -49,6 +49,22 @@ class EntitySchema(Schema):
     entity = fields.Dict(required=True)
 
 
+class WebhookDeclarationSchema(Schema):
+    """One webhook a scenario declares, as POST /__mock/state/{api}/webhooks?tenant= would add it."""
+
+    class Meta:
+        unknown = RAISE
+
+    api = fields.String(required=True)
+    tenant = fields.String(
+        load_default=None,
+        allow_none=True,
+        validate=validate.Length(min=1),
+        metadata={"description": "The API key whose tenant gets it; default: the fixture tenant."},
+    )
+    webhook = fields.Dict(required=True, metadata={"description": "The webhook, as that call's body."})
+
+
 class ScenarioSchema(Schema):
     """A scenario file."""
 
@@ -66,6 +82,7 @@ class ScenarioSchema(Schema):
         metadata={"description": "A PUT /__mock/rate-limits body."},
     )
     entities = fields.List(fields.Nested(EntitySchema), load_default=list)
+    webhooks = fields.List(fields.Nested(WebhookDeclarationSchema), load_default=list)
 
     @validates_schema
     def _bodies(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -105,6 +122,7 @@ class Scenario:
     clock: dict[str, Any] | None
     rate_limits: dict[str, Any] | None
     entities: tuple[dict[str, Any], ...]
+    webhooks: tuple[dict[str, Any], ...] = ()
 
     def summary(self) -> dict[str, str]:
         return {"name": self.name, "description": self.description}
@@ -135,6 +153,10 @@ def load_scenario(path: Path, apis: Mapping[str, Collection[str]]) -> Scenario:
                 f"scenario file {path}: entities.{index}.collection: "
                 f"{entity['api']} has no collection {entity['collection']!r}"
             )
+    for index, declared in enumerate(data["webhooks"]):
+        api = apis.get(declared["api"])
+        if api is None or "webhooks" not in api:
+            raise ScenarioError(f"scenario file {path}: webhooks.{index}.api: unknown api {declared['api']!r}")
     return Scenario(
         data["name"],
         data["description"],
@@ -142,6 +164,7 @@ def load_scenario(path: Path, apis: Mapping[str, Collection[str]]) -> Scenario:
         data["clock"],
         data["rate_limits"],
         tuple(data["entities"]),
+        tuple(data["webhooks"]),
     )
 
 
@@ -168,7 +191,7 @@ class Scenarios:
         return list(self._scenarios)
 
     def apply(self, state: ScenarioTarget, name: str, add_entity: AddEntity) -> dict[str, Any]:
-        """Apply scenario `name`: entities, rate-limit settings, clock, then fault rules.
+        """Apply scenario `name`: entities, webhooks, rate-limit settings, clock, then fault rules.
 
         Raises ScenarioError for an unknown name and ControlError when an entity is refused
         (e.g. the scenario was applied already and its entity exists).
@@ -182,6 +205,11 @@ class Scenarios:
             applied["entities"] = [
                 add_entity(entity["api"], entity["collection"], entity["entity"], entity["tenant"])
                 for entity in scenario.entities
+            ]
+        if scenario.webhooks:
+            applied["webhooks"] = [
+                add_entity(declared["api"], "webhooks", declared["webhook"], declared["tenant"])
+                for declared in scenario.webhooks
             ]
         if scenario.rate_limits is not None:
             applied["rateLimits"] = state.part(RateLimits).update(scenario.rate_limits)

@@ -22,6 +22,7 @@ class ScenarioAppliedSchema(ScenarioSummarySchema):
     """What applying a scenario did, in the order it does it (absent: the scenario has none of it)."""
 
     entities = fields.List(fields.Dict())
+    webhooks = fields.List(fields.Dict())
     rateLimits = fields.Nested(RateLimitsSchema)
     clock = fields.Nested(ClockSchema)
     faults = fields.List(fields.Nested(FaultSchema))

@@ -16,7 +16,7 @@ def build(given: BuildInputs) -> Built:
     folder = given.settings.fixtures_path / "collect"
     fixtures = load_fixture_folder(folder)
     try:
-        snapshot = build_snapshot(fixtures, folder, given.seed, given.settings.seed_count, given.faker)
+        snapshot = build_snapshot(fixtures, folder, given.seed, given.settings.seed_count, given.faker, given.egress)
         keys = fixtures.get("apiKeys", [])
     except (KeyError, TypeError, ValueError) as exc:
         raise FixtureError(f"fixtures in {folder}: {exc}") from None

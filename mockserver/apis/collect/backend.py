@@ -290,24 +290,10 @@ class CollectBackend:
         if len(webhooks) >= WEBHOOKS_PER_TEAM:
             problem = f"At most {WEBHOOKS_PER_TEAM} webhooks per team."
             raise BadRequest(problem, field_errors=[{"field": "targetUrl", "message": problem}])
-        doc = self._webhook(tenant, webhooks, {**payload, "targetUrl": url}, self.clock.now())
+        doc = webhook_doc(
+            tenant.sequence("webhooks"), webhooks.__contains__, {**payload, "targetUrl": url}, self.clock.now()
+        )
         webhooks.insert(doc)
-        return doc
-
-    @staticmethod
-    def _webhook(tenant: Tenant, webhooks: Collection, fields: dict[str, Any], created: datetime) -> dict[str, Any]:
-        """A stored webhook in the answer's order; its `_id` comes from the tenant's own webhook sequence."""
-        doc: dict[str, Any] = {
-            "_id": fields.get("_id") or tenant.sequence("webhooks").meteor("webhooks", taken=webhooks.__contains__),
-            "types": list(dict.fromkeys(fields.get("types") or WEBHOOK_TYPES)),
-            "status": fields.get("status", "active"),
-            "createdAt": iso_seconds(created),
-            "targetUrl": fields["targetUrl"],
-        }
-        for name in ("campaignId", "secretToken"):
-            if fields.get(name) is not None:
-                doc[name] = fields[name]
-        doc["failureCount"] = int(fields.get("failureCount", 0))
         return doc
 
     def registered_webhooks(self, tenant: Tenant) -> list[dict[str, Any]]:
@@ -380,7 +366,7 @@ class CollectBackend:
             if "campaignId" in doc and tenant.collection("campaigns").get(doc["campaignId"]) is None:
                 raise ValueError(f"campaignId: no campaign {doc['campaignId']!r} in this team")
             created = _as_utc(doc["createdAt"]) if "createdAt" in doc else self.clock.now()
-            webhook = self._webhook(tenant, coll, doc, created)
+            webhook = webhook_doc(tenant.sequence("webhooks"), coll.__contains__, doc, created)
             coll.insert(webhook)
             return webhook
         if collection == "apiKeys":
@@ -405,13 +391,75 @@ def _as_utc(value: date | datetime) -> datetime:
     return datetime.combine(value, time(0, 0), tzinfo=UTC)
 
 
+def webhook_doc(
+    sequence: IdFactory, taken: Callable[[str], bool], fields: dict[str, Any], created: datetime
+) -> dict[str, Any]:
+    """A stored webhook in the answer's order; its `_id`, unless given, drawn from `sequence`."""
+    doc: dict[str, Any] = {
+        "_id": fields.get("_id") or sequence.meteor("webhooks", taken=taken),
+        "types": list(dict.fromkeys(fields.get("types") or WEBHOOK_TYPES)),
+        "status": fields.get("status", "active"),
+        "createdAt": iso_seconds(created),
+        "targetUrl": fields["targetUrl"],
+    }
+    for name in ("campaignId", "secretToken"):
+        if fields.get(name) is not None:
+            doc[name] = fields[name]
+    doc["failureCount"] = int(fields.get("failureCount", 0))
+    return doc
+
+
+def fixture_webhooks(
+    fixtures: dict[str, Any],
+    folder: Path,
+    seed: int,
+    egress: EgressPolicy | None,
+    campaigns: list[dict[str, Any]],
+    before: datetime,
+) -> list[dict[str, Any]]:
+    """The webhooks `webhooks.json` declares for the fixture team (registered in the vendor's
+    dashboard): each checked as `POST /__mock/state/collect/webhooks` checks one (`campaignId` one of
+    the fixtures' campaigns), its `_id` drawn from a sequence of the fixtures' own."""
+    path = folder / "webhooks.json"
+    sequence = IdFactory(tenant_random(seed, "collect", "fixture-webhooks"))
+    known_campaigns = {campaign.get("_id") for campaign in campaigns}
+    docs: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for index, body in enumerate(require_list(fixtures, "webhooks", folder)):
+        try:
+            loaded = ENTITY_SCHEMAS["webhooks"]().load(body)
+        except ValidationError as exc:
+            first = flatten_messages(exc.messages)[0]
+            raise ValueError(f"fixture file {path}: [{index}] {first['field']}: {first['message']}") from None
+        if egress is not None:
+            try:
+                egress.check_registration(loaded["targetUrl"])
+            except ValueError as exc:
+                raise ValueError(f"fixture file {path}: [{index}] targetUrl: {exc}") from None
+        if "campaignId" in loaded and loaded["campaignId"] not in known_campaigns:
+            raise ValueError(f"fixture file {path}: [{index}] campaignId: no campaign {loaded['campaignId']!r}")
+        if loaded.get("_id") in ids:
+            raise ValueError(f"fixture file {path}: [{index}] _id: {loaded['_id']!r} is declared twice")
+        created = _as_utc(loaded["createdAt"]) if "createdAt" in loaded else before
+        doc = webhook_doc(sequence, ids.__contains__, loaded, created)
+        ids.add(doc["_id"])
+        docs.append(doc)
+    return docs
+
+
 def build_snapshot(
-    fixtures: dict[str, Any], folder: Path, seed: int, count: int, fake: Callable[[], Faker] | None = None
+    fixtures: dict[str, Any],
+    folder: Path,
+    seed: int,
+    count: int,
+    fake: Callable[[], Faker] | None = None,
+    egress: EgressPolicy | None = None,
 ) -> Snapshot:
     """Return the seed data of a fresh Collect tenant: the fixtures plus `count` Faker-made of each kind.
 
     The fixtures are checked now; Faker makes its part when the data is first needed (once).
-    `fake` is a zero-argument callable giving the app's Faker (None: a new one).
+    `fake` is a zero-argument callable giving the app's Faker (None: a new one); `egress` checks
+    the URLs of the declared webhooks (None: unchecked).
     """
     team = require_object(fixtures, "team", folder)
     if not team.get("_id"):
@@ -424,9 +472,14 @@ def build_snapshot(
     start = before - timedelta(days=365)
     taken_emails = {c.get("email", "").lower() for c in contacts + members}
     first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
+    webhooks = fixture_webhooks(fixtures, folder, seed, egress, campaigns, before)
     return Snapshot(
-        lambda: _with_faker_made(team, members, campaigns, contacts, taken_emails, before, start, seed, count, fake),
+        lambda: {
+            **_with_faker_made(team, members, campaigns, contacts, taken_emails, before, start, seed, count, fake),
+            "webhooks": webhooks,
+        },
         first_ids,
+        fixture_only={"webhooks"},
     )
 
 

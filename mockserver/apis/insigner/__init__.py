@@ -25,7 +25,7 @@ def build(given: BuildInputs) -> Built:
     folder = given.settings.fixtures_path / "insigner"
     fixtures = load_fixture_folder(folder)
     try:
-        snapshot = build_snapshot(fixtures, folder, given.seed, given.settings.seed_count, given.faker)
+        snapshot = build_snapshot(fixtures, folder, given.seed, given.settings.seed_count, given.faker, given.egress)
         keys = check_fixture_keys(require_list(fixtures, "apiKeys", folder), folder)
         suffix = str(fixtures.get("settings", {}).get("failingEmailDomainSuffix", FAILING_SUFFIX))
     except (KeyError, TypeError, ValueError) as exc:

@@ -418,41 +418,12 @@ class InsignerBackend:
         self._check_creation_rate(webhooks, creator, now.timestamp())
         if sum(1 for doc in webhooks.all() if not doc.get("deleted")) >= WEBHOOKS_PER_ORGANIZATION:
             raise Conflict(f"Maximum {WEBHOOKS_PER_ORGANIZATION} webhooks per organization")
-        doc = self._webhook(tenant, webhooks, url, payload["events"], payload.get("description"), now)
+        doc = webhook_doc(
+            tenant.sequence("webhooks"), webhooks.__contains__, url, payload["events"], payload.get("description"), now
+        )
         doc["creator"] = creator
         webhooks.insert(doc)
         return doc
-
-    @staticmethod
-    def _webhook(
-        tenant: Tenant,
-        webhooks: Collection,
-        url: str,
-        events: list[str],
-        description: str | None,
-        created: datetime,
-        *,
-        webhook_id: str | None = None,
-        secret: str | None = None,
-        status: str = "active",
-        failures: int = 0,
-    ) -> dict[str, Any]:
-        """A stored webhook; its id and secret come from the tenant's own webhook sequence."""
-        sequence = tenant.sequence("webhooks")
-        stamp = iso_millis(created)
-        return {
-            "id": webhook_id or sequence.prefixed("wh_", "webhooks", PREFIXED_ID_LENGTH, taken=webhooks.__contains__),
-            "url": url,
-            # A name given twice is stored once, in first-seen order.
-            "events": list(dict.fromkeys(events)),
-            "status": status,
-            "failureCount": failures,
-            "description": description,
-            "secret": secret or sequence.hex(SECRET_LENGTH),
-            "createdAt": stamp,
-            "updatedAt": stamp,
-            "deleted": False,
-        }
 
     def registered_webhooks(self, tenant: Tenant) -> list[dict[str, Any]]:
         """The organization's live webhooks, oldest first, in the control plane's shape."""
@@ -565,9 +536,9 @@ class InsignerBackend:
             self.egress.check_registration(loaded["url"], vendor_private=True)
         except ValueError as exc:
             raise ValueError(f"url: {exc}") from None
-        return self._webhook(
-            tenant,
-            coll,
+        return webhook_doc(
+            tenant.sequence("webhooks"),
+            coll.__contains__,
             loaded["url"],
             loaded["events"],
             loaded["description"],
@@ -712,13 +683,89 @@ def check_fixture_keys(keys: list[dict[str, Any]], folder: Path) -> list[dict[st
     ]
 
 
+def webhook_doc(
+    sequence: IdFactory,
+    taken: Callable[[str], bool],
+    url: str,
+    events: list[str],
+    description: str | None,
+    created: datetime,
+    *,
+    webhook_id: str | None = None,
+    secret: str | None = None,
+    status: str = "active",
+    failures: int = 0,
+) -> dict[str, Any]:
+    """A stored webhook; its id (unless given) and secret (unless given) drawn from `sequence`."""
+    stamp = iso_millis(created)
+    return {
+        "id": webhook_id or sequence.prefixed("wh_", "webhooks", PREFIXED_ID_LENGTH, taken=taken),
+        "url": url,
+        # A name given twice is stored once, in first-seen order.
+        "events": list(dict.fromkeys(events)),
+        "status": status,
+        "failureCount": failures,
+        "description": description,
+        "secret": secret or sequence.hex(SECRET_LENGTH),
+        "createdAt": stamp,
+        "updatedAt": stamp,
+        "deleted": False,
+    }
+
+
+def fixture_webhooks(
+    fixtures: dict[str, Any], folder: Path, seed: int, egress: EgressPolicy | None, before: datetime
+) -> list[dict[str, Any]]:
+    """The webhooks `webhooks.json` declares for the fixture organization (registered in the vendor's
+    dashboard): each checked as `POST /__mock/state/insigner/webhooks` checks one, its id and secret
+    drawn from a sequence of the fixtures' own (the API's first registered webhook is still `wh_abc123`)."""
+    path = folder / "webhooks.json"
+    sequence = IdFactory(tenant_random(seed, "insigner", "fixture-webhooks"))
+    docs: list[dict[str, Any]] = []
+    ids: set[str] = set()
+    for index, body in enumerate(require_list(fixtures, "webhooks", folder)):
+        try:
+            loaded = ENTITY_SCHEMAS["webhooks"]().load(body)
+        except ValidationError as exc:
+            first = flatten_messages(exc.messages)[0]
+            raise ValueError(f"fixture file {path}: [{index}] {first['field']}: {first['message']}") from None
+        if egress is not None:
+            try:
+                egress.check_registration(loaded["url"], vendor_private=True)
+            except ValueError as exc:
+                raise ValueError(f"fixture file {path}: [{index}] url: {exc}") from None
+        if loaded.get("id") in ids:
+            raise ValueError(f"fixture file {path}: [{index}] id: {loaded['id']!r} is declared twice")
+        doc = webhook_doc(
+            sequence,
+            ids.__contains__,
+            loaded["url"],
+            loaded["events"],
+            loaded["description"],
+            loaded.get("createdAt") or before,
+            webhook_id=loaded.get("id"),
+            secret=loaded.get("secret"),
+            status=loaded["status"],
+            failures=loaded["failureCount"],
+        )
+        ids.add(doc["id"])
+        docs.append(doc)
+    return docs
+
+
 def build_snapshot(
-    fixtures: dict[str, Any], folder: Path, seed: int, count: int, fake: Callable[[], Faker] | None = None
+    fixtures: dict[str, Any],
+    folder: Path,
+    seed: int,
+    count: int,
+    fake: Callable[[], Faker] | None = None,
+    egress: EgressPolicy | None = None,
 ) -> Snapshot:
     """Return the seed data of a fresh organization: the fixtures plus up to `count` Faker-made of each kind.
 
     The fixtures are checked now; Faker makes its part when the data is first needed (once).
-    `fake` is a zero-argument callable giving the app's Faker (None: a new one).
+    `fake` is a zero-argument callable giving the app's Faker (None: a new one); `egress` checks
+    the URLs of the declared webhooks (None: unchecked).
     """
     organization = require_object(fixtures, "organization", folder)
     if not organization.get("id"):
@@ -736,7 +783,15 @@ def build_snapshot(
     # Everything Faker makes is older than the vendor's examples, so they come first in lists.
     before = parse_instant(settings.get("generatedBefore", "2026-05-28T10:00:00.000Z")) - timedelta(seconds=1)
     first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
-    return Snapshot(lambda: _with_faker_made(organization, templates, bulk_sends, before, seed, count, fake), first_ids)
+    webhooks = fixture_webhooks(fixtures, folder, seed, egress, before + timedelta(seconds=1))
+    return Snapshot(
+        lambda: {
+            **_with_faker_made(organization, templates, bulk_sends, before, seed, count, fake),
+            "webhooks": webhooks,
+        },
+        first_ids,
+        fixture_only={"webhooks"},
+    )
 
 
 def _with_faker_made(
