@@ -434,6 +434,51 @@ def test_cross_origin_page__tries_every_write_and_changes_nothing(browser, url):
     assert after == before
 
 
+# -- deliveries ----------------------------------------------------------------------------------------
+def test_deliveries__live_one_deliverys_request_and_answer_and_redeliver(watched, url):
+    from mockserver.testing.receiver import WebhookReceiver
+
+    with WebhookReceiver() as receiver:
+        receiver.answer(500)  # the first attempt fails, so there is something to redeliver
+        hook = {"url": receiver.url, "events": ["bulk_send.completed"]}
+        declared = web.post(url + "/__mock/state/insigner/webhooks", json=hook, timeout=10)
+        assert declared.status_code == 201, declared.text
+        page = watched.open()
+        rows = page.locator("#deliveries-table tbody tr")
+        expect(rows).to_have_count(0)
+        bulk = web.post(url + CREATE, json=EXAMPLE, headers=bearer(INSIGNER_KEY), timeout=10).json()["data"]
+        # Live, without a reload: the failed first attempt and its retry, due a minute later.
+        expect(rows).to_have_count(2, timeout=2000)
+        first = rows.filter(has_text="(#1)")
+        expect(first).to_contain_text("bulk_send.completed")
+        expect(first.locator(".state")).to_have_text("failed")
+        expect(first).to_contain_text("500")
+        expect(rows.filter(has_text="(#2)").locator(".state")).to_have_text("pending")
+        first.get_by_role("button").click()
+        detail = page.locator("#delivery-detail")
+        expect(detail).to_be_visible()
+        expect(page.locator("#delivery-title")).to_contain_text("bulk_send.completed to " + declared.json()["id"])
+        expect(page.locator("#delivery-summary")).to_contain_text("pending")  # its retry is due in a minute
+        expect(page.locator("#delivery-headers")).to_contain_text("X-InSigner-Signature")
+        expect(page.locator("#delivery-body")).to_contain_text(bulk["id"])
+        expect(page.locator("#delivery-answer")).to_contain_text("500 in")
+        expect(page.locator("#delivery-response")).to_have_text('{"received":true}')
+        page.get_by_role("button", name="Redeliver").click()
+        expect(page.locator("#delivery-result")).to_contain_text("(attempt 3)")
+        expect(rows).to_have_count(3, timeout=2000)
+        expect(rows.filter(has_text="(#2)").locator(".state")).to_have_text("abandoned", timeout=2000)
+        expect(rows.filter(has_text="(#3)").locator(".state")).to_have_text("delivered")
+        expect(page.locator("#delivery-summary")).to_contain_text("delivered", timeout=2000)
+        expect(page.locator("#delivery-answer")).to_contain_text("200 in")
+        delivery_id = rows.first.get_attribute("data-delivery")
+        assert web.get(f"{url}/__mock/deliveries/{delivery_id}", timeout=10).json()["state"] == "delivered"
+        assert [got.status for got in receiver.received] == [500, 200]
+        page.get_by_role("button", name="Close the delivery").click()
+        expect(detail).to_be_hidden()
+        page.get_by_role("button", name="Empty the deliveries log").click()
+        expect(rows).to_have_count(0, timeout=2000)
+
+
 def test_request_content_is_shown_as_text_never_markup(watched, url):
     path = CREATE + "/" + quote('<script>window.__xss="path"</script><img src=x onerror=window.__xss="img">')
     web.get(url + path, headers={**bearer(INSIGNER_KEY), "X-Note": '<img src=x onerror="window.__xss=1">'})

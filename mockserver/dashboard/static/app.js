@@ -176,6 +176,105 @@ $("journal-filters").addEventListener("input", () => {
 $("journal-filters").addEventListener("submit", (event) => event.preventDefault());
 $("journal-clear").addEventListener("click", () => act(() => call("DELETE", "/requests"), "journal-error"));
 
+// -- deliveries -----------------------------------------------------------------------------------
+let attempts = [];
+let deliveriesSignature = "";
+let selectedDelivery = null;
+
+async function refreshDeliveries() {
+  let data;
+  try {
+    data = await call("GET", "/deliveries?limit=200");
+    show("deliveries-error", "");
+  } catch (error) {
+    if (error.status === 401) throw error;
+    show("deliveries-error", error.message);
+    return;
+  }
+  attempts = data.attempts;
+  show("deliveries-total", `${data.total} attempts, ${data.pending} pending`);
+  const signature = JSON.stringify(attempts.map((item) => [item.id, item.state, item.status, item.response && item.response.status]));
+  if (signature === deliveriesSignature) return;
+  deliveriesSignature = signature;
+  const rows = attempts
+    .slice()
+    .reverse()
+    .map((item) =>
+      el(
+        "tr",
+        { "data-id": item.id, "data-delivery": item.deliveryId, className: item.deliveryId === selectedDelivery ? "selected" : null },
+        el("td", {}, el("button", { type: "button", className: "link", "aria-label": `Show delivery ${item.deliveryId}, attempt ${item.attempt}`, onclick: () => showDelivery(item.deliveryId) }, `${item.id} (#${item.attempt})`)),
+        el("td", {}, (item.dueAt || "").slice(11, 19)),
+        el("td", {}, item.api),
+        el("td", {}, item.event),
+        el("td", { className: "path" }, item.webhookId),
+        el("td", { className: "state" }, item.state),
+        el("td", { className: item.response ? statusClass(item.response.status) : "status" }, item.response ? item.response.status : ""),
+        el("td", { className: "wide" }, item.error || ""),
+      ),
+    );
+  $("deliveries-table").tBodies[0].replaceChildren(...rows);
+  if (selectedDelivery && !$("delivery-detail").hidden) await showDelivery(selectedDelivery, false);
+}
+
+async function showDelivery(id, focus = true) {
+  let delivery;
+  try {
+    delivery = await call("GET", "/deliveries/" + encodeURIComponent(id));
+  } catch (error) {
+    if (error.status === 401) return handleFailure(error);
+    show("deliveries-error", error.message);
+    return;
+  }
+  selectedDelivery = id;
+  for (const row of $("deliveries-table").tBodies[0].rows) row.classList.toggle("selected", row.dataset.delivery === id);
+  // The latest attempt that was sent shows its request and answer; a pending retry has neither yet.
+  const sent = delivery.attempts.filter((item) => item.sentAt);
+  const last = sent[sent.length - 1] || delivery.attempts[delivery.attempts.length - 1] || {};
+  $("delivery-title").textContent = `Delivery ${delivery.id}: ${delivery.event} to ${delivery.webhookId}`;
+  const summary = [
+    ["State", delivery.state],
+    ["Event", delivery.eventId],
+    ["URL", last.url || ""],
+    ["Attempts", delivery.attempts.map((item) => `#${item.attempt} ${item.trigger} ${item.state}`).join(", ")],
+    ["Signature valid", last.signatureValid === null || last.signatureValid === undefined ? "not sent yet" : last.signatureValid ? "yes" : "no"],
+    ["Next attempt", last.nextAttemptAt || "none"],
+  ];
+  $("delivery-summary").replaceChildren(...summary.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  const request = last.request;
+  $("delivery-headers").tBodies[0].replaceChildren(
+    ...Object.entries(request ? request.headers : {}).map(([name, value]) => el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, value))),
+  );
+  $("delivery-body").textContent = request ? pretty(request.body) : "(not built yet)";
+  const response = last.response;
+  $("delivery-answer").textContent = response ? `${response.status} in ${last.durationMs} ms` : last.error ? `no answer: ${last.error}` : "no answer yet";
+  $("delivery-response").textContent = response ? response.body : "";
+  $("delivery-detail").hidden = false;
+  if (focus) $("delivery-detail").focus();
+}
+
+$("delivery-redeliver").addEventListener("click", async () => {
+  if (!selectedDelivery) return;
+  try {
+    const attempt = await call("POST", `/deliveries/${encodeURIComponent(selectedDelivery)}/redeliver`);
+    show("delivery-result", `Redelivered as ${attempt.id} (attempt ${attempt.attempt}).`);
+    deliveriesSignature = "";
+    await refreshDeliveries();
+  } catch (error) {
+    if (error.status === 401) return handleFailure(error);
+    show("delivery-result", error.message);
+  }
+});
+
+$("delivery-close").addEventListener("click", () => {
+  $("delivery-detail").hidden = true;
+  const button = document.querySelector(`#deliveries-table tr[data-delivery="${selectedDelivery}"] button`);
+  selectedDelivery = null;
+  show("delivery-result", "");
+  if (button) button.focus();
+});
+$("deliveries-clear").addEventListener("click", () => act(() => call("DELETE", "/deliveries"), "deliveries-error"));
+
 // -- fault rules ----------------------------------------------------------------------------------
 let faultsSignature = "";
 
@@ -378,7 +477,7 @@ async function act(action, errorId) {
 }
 
 async function refreshAll(everything) {
-  await Promise.all([refreshJournal(), refreshFaults(), refreshClock()]);
+  await Promise.all([refreshJournal(), refreshDeliveries(), refreshFaults(), refreshClock()]);
   if (everything || round % SLOW_EVERY === 0) await Promise.all([refreshCoverage(), refreshState()]);
   round += 1;
 }
