@@ -11,8 +11,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from marshmallow import ValidationError
+
+from .errors import flatten_messages
+
 if TYPE_CHECKING:
     from faker import Faker
+    from marshmallow import Schema
 
 # Held while Faker makes seed data: an app's one Faker is reseeded for each API's data, so two
 # builds at once (the warm-up thread and a first request) would draw from each other's sequence.
@@ -123,6 +128,19 @@ def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict[str
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise FixtureError(f"fixture file {folder / (name + '.json')} must hold a JSON array of objects")
     return value
+
+
+def load_declared(data: dict[str, Any], name: str, folder: Path, schema: Schema) -> list[dict[str, Any]]:
+    """Each object of optional fixture file `name` loaded with `schema`; raise naming the file and the item."""
+    path = folder / (name + ".json")
+    loaded: list[dict[str, Any]] = []
+    for index, body in enumerate(require_list(data, name, folder)):
+        try:
+            loaded.append(schema.load(body))
+        except ValidationError as exc:
+            first = flatten_messages(exc.messages)[0]
+            raise FixtureError(f"fixture file {path}: [{index}] {first['field']}: {first['message']}") from None
+    return loaded
 
 
 def require_object(data: dict[str, Any], name: str, folder: Path) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from ...egress import EgressPolicy
 from ...errors import BadRequest, NotFound, ValidationFailed, flatten_messages
 from ...ids import IdFactory
 from ...ports import PreparedEvent, WebhookTarget
-from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
+from ...seeding import Snapshot, load_declared, make_faker, require_list, require_object, tenant_random
 from .schemas import ENTITY_SCHEMAS, MESSAGE_FLAGS, WEBHOOK_TYPES, RequestEventSchema, RequestOutSchema
 
 if TYPE_CHECKING:
@@ -425,12 +425,7 @@ def fixture_webhooks(
     known_campaigns = {campaign.get("_id") for campaign in campaigns}
     docs: list[dict[str, Any]] = []
     ids: set[str] = set()
-    for index, body in enumerate(require_list(fixtures, "webhooks", folder)):
-        try:
-            loaded = ENTITY_SCHEMAS["webhooks"]().load(body)
-        except ValidationError as exc:
-            first = flatten_messages(exc.messages)[0]
-            raise ValueError(f"fixture file {path}: [{index}] {first['field']}: {first['message']}") from None
+    for index, loaded in enumerate(load_declared(fixtures, "webhooks", folder, ENTITY_SCHEMAS["webhooks"]())):
         if egress is not None:
             try:
                 egress.check_registration(loaded["targetUrl"])

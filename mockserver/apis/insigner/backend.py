@@ -19,7 +19,7 @@ from ...egress import EgressPolicy
 from ...errors import Conflict, NotFound, RateLimited, ValidationFailed, flatten_messages
 from ...ids import IdFactory
 from ...ports import PreparedEvent, WebhookTarget
-from ...seeding import Snapshot, make_faker, require_list, require_object, tenant_random
+from ...seeding import Snapshot, load_declared, make_faker, require_list, require_object, tenant_random
 from .schemas import DOCUMENTED_EVENTS, ENTITY_SCHEMAS, KEY_PATTERN, SCOPES, BulkSendEventSchema
 
 if TYPE_CHECKING:
@@ -723,12 +723,7 @@ def fixture_webhooks(
     sequence = IdFactory(tenant_random(seed, "insigner", "fixture-webhooks"))
     docs: list[dict[str, Any]] = []
     ids: set[str] = set()
-    for index, body in enumerate(require_list(fixtures, "webhooks", folder)):
-        try:
-            loaded = ENTITY_SCHEMAS["webhooks"]().load(body)
-        except ValidationError as exc:
-            first = flatten_messages(exc.messages)[0]
-            raise ValueError(f"fixture file {path}: [{index}] {first['field']}: {first['message']}") from None
+    for index, loaded in enumerate(load_declared(fixtures, "webhooks", folder, ENTITY_SCHEMAS["webhooks"]())):
         if egress is not None:
             try:
                 egress.check_registration(loaded["url"], vendor_private=True)
