@@ -130,17 +130,35 @@ def require_list(data: dict[str, Any], name: str, folder: Path) -> list[dict[str
     return value
 
 
-def load_declared(data: dict[str, Any], name: str, folder: Path, schema: Schema) -> list[dict[str, Any]]:
-    """Each object of optional fixture file `name` loaded with `schema`; raise naming the file and the item."""
+def load_declared(
+    data: dict[str, Any],
+    name: str,
+    folder: Path,
+    schema: Schema,
+    id_field: str,
+    build: Callable[[dict[str, Any], Callable[[str], bool]], dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The documents optional fixture file `name` declares, each loaded with `schema` and made by
+    `build(loaded, taken)` (`taken`: whether an id is declared already); a refusal (a ValueError of
+    `build`, an id declared twice) raises naming the file and the item."""
     path = folder / (name + ".json")
-    loaded: list[dict[str, Any]] = []
+    docs: list[dict[str, Any]] = []
+    ids: set[str] = set()
     for index, body in enumerate(require_list(data, name, folder)):
         try:
-            loaded.append(schema.load(body))
+            loaded = schema.load(body)
         except ValidationError as exc:
             first = flatten_messages(exc.messages)[0]
             raise FixtureError(f"fixture file {path}: [{index}] {first['field']}: {first['message']}") from None
-    return loaded
+        if loaded.get(id_field) in ids:
+            raise FixtureError(f"fixture file {path}: [{index}] {id_field}: {loaded[id_field]!r} is declared twice")
+        try:
+            doc = build(loaded, ids.__contains__)
+        except ValueError as exc:
+            raise FixtureError(f"fixture file {path}: [{index}] {exc}") from None
+        ids.add(doc[id_field])
+        docs.append(doc)
+    return docs
 
 
 def require_object(data: dict[str, Any], name: str, folder: Path) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from helpers import COLLECT_KEY, INSIGNER_KEY, SEND_EXAMPLE, basic, bearer, insi
 from mockserver.apis.insigner import examples
 from mockserver.app import create_app
 from mockserver.config import shipped_fixtures
+from mockserver.scenarios.model import ScenarioError
 from mockserver.seeding import FixtureError
 from mockserver.testing.receiver import WebhookReceiver
 
@@ -259,7 +260,7 @@ def test_scenario_webhooks__applied_after_its_entities_and_undone_by_a_reset(fix
 )
 def test_scenario_webhooks__a_bad_declaration_stops_the_start(fixtures_copy, webhooks, words):
     write(fixtures_copy / "scenarios", "broken.json", {"name": "broken", "description": "x", "webhooks": webhooks})
-    with pytest.raises(Exception) as caught:
+    with pytest.raises(ScenarioError) as caught:
         create_app({"store": "memory", "seed": 42, "fixtures": str(fixtures_copy)})
     assert "broken.json" in str(caught.value) and words in str(caught.value)
 

@@ -32,36 +32,31 @@ class ScenarioError(ValueError):
     """A scenario file that cannot be used, or an unknown scenario; one line naming the file or name."""
 
 
-class EntitySchema(Schema):
-    """One entity a scenario adds, as POST /__mock/state/{api}/{collection}?tenant= would."""
+class TenantPartSchema(Schema):
+    """What a scenario adds to one API's tenant: the API, and the key whose tenant gets it."""
 
     class Meta:
         unknown = RAISE
 
     api = fields.String(required=True)
-    collection = fields.String(required=True)
     tenant = fields.String(
         load_default=None,
         allow_none=True,
         validate=validate.Length(min=1),
         metadata={"description": "The API key whose tenant gets it; default: the fixture tenant."},
     )
+
+
+class EntitySchema(TenantPartSchema):
+    """One entity a scenario adds, as POST /__mock/state/{api}/{collection}?tenant= would."""
+
+    collection = fields.String(required=True)
     entity = fields.Dict(required=True)
 
 
-class WebhookDeclarationSchema(Schema):
+class WebhookDeclarationSchema(TenantPartSchema):
     """One webhook a scenario declares, as POST /__mock/state/{api}/webhooks?tenant= would add it."""
 
-    class Meta:
-        unknown = RAISE
-
-    api = fields.String(required=True)
-    tenant = fields.String(
-        load_default=None,
-        allow_none=True,
-        validate=validate.Length(min=1),
-        metadata={"description": "The API key whose tenant gets it; default: the fixture tenant."},
-    )
     webhook = fields.Dict(required=True, metadata={"description": "The webhook, as that call's body."})
 
 

@@ -359,14 +359,15 @@ class CollectBackend:
             raise ValueError(f"{first['field']}: {first['message']}") from None
         coll = tenant.collection(collection)
         if collection == "webhooks":
-            try:
-                self.egress.check_registration(doc["targetUrl"])
-            except ValueError as exc:
-                raise ValueError(f"targetUrl: {exc}") from None
-            if "campaignId" in doc and tenant.collection("campaigns").get(doc["campaignId"]) is None:
-                raise ValueError(f"campaignId: no campaign {doc['campaignId']!r} in this team")
-            created = _as_utc(doc["createdAt"]) if "createdAt" in doc else self.clock.now()
-            webhook = webhook_doc(tenant.sequence("webhooks"), coll.__contains__, doc, created)
+            campaigns = tenant.collection("campaigns")
+            webhook = declared_webhook(
+                tenant.sequence("webhooks"),
+                coll.__contains__,
+                doc,
+                self.egress,
+                lambda campaign_id: campaigns.get(campaign_id) is not None,
+                self.clock.now(),
+            )
             coll.insert(webhook)
             return webhook
         if collection == "apiKeys":
@@ -409,37 +410,48 @@ def webhook_doc(
     return doc
 
 
+def declared_webhook(
+    sequence: IdFactory,
+    taken: Callable[[str], bool],
+    loaded: dict[str, Any],
+    egress: EgressPolicy,
+    has_campaign: Callable[[str], bool],
+    now: datetime,
+) -> dict[str, Any]:
+    """A webhook declared ahead (`POST /__mock/state/collect/webhooks`, `webhooks.json`), loaded by its
+    entity schema: its URL checked as at registration, its campaign the team's; ValueError naming the
+    field when refused."""
+    try:
+        egress.check_registration(loaded["targetUrl"])
+    except ValueError as exc:
+        raise ValueError(f"targetUrl: {exc}") from None
+    if "campaignId" in loaded and not has_campaign(loaded["campaignId"]):
+        raise ValueError(f"campaignId: no campaign {loaded['campaignId']!r} in this team")
+    created = _as_utc(loaded["createdAt"]) if "createdAt" in loaded else now
+    return webhook_doc(sequence, taken, loaded, created)
+
+
 def fixture_webhooks(
     fixtures: dict[str, Any],
     folder: Path,
     seed: int,
-    egress: EgressPolicy | None,
+    egress: EgressPolicy,
     campaigns: list[dict[str, Any]],
-    before: datetime,
+    created: datetime,
 ) -> list[dict[str, Any]]:
     """The webhooks `webhooks.json` declares for the fixture team (registered in the vendor's
-    dashboard): each checked as `POST /__mock/state/collect/webhooks` checks one (`campaignId` one of
-    the fixtures' campaigns), its `_id` drawn from a sequence of the fixtures' own."""
-    path = folder / "webhooks.json"
+    dashboard), each as `POST /__mock/state/collect/webhooks` adds one (`campaignId` one of the
+    fixtures' campaigns); an `_id` not given is drawn from a sequence of the fixtures' own."""
     sequence = IdFactory(tenant_random(seed, "collect", "fixture-webhooks"))
-    known_campaigns = {campaign.get("_id") for campaign in campaigns}
-    docs: list[dict[str, Any]] = []
-    ids: set[str] = set()
-    for index, loaded in enumerate(load_declared(fixtures, "webhooks", folder, ENTITY_SCHEMAS["webhooks"]())):
-        if egress is not None:
-            try:
-                egress.check_registration(loaded["targetUrl"])
-            except ValueError as exc:
-                raise ValueError(f"fixture file {path}: [{index}] targetUrl: {exc}") from None
-        if "campaignId" in loaded and loaded["campaignId"] not in known_campaigns:
-            raise ValueError(f"fixture file {path}: [{index}] campaignId: no campaign {loaded['campaignId']!r}")
-        if loaded.get("_id") in ids:
-            raise ValueError(f"fixture file {path}: [{index}] _id: {loaded['_id']!r} is declared twice")
-        created = _as_utc(loaded["createdAt"]) if "createdAt" in loaded else before
-        doc = webhook_doc(sequence, ids.__contains__, loaded, created)
-        ids.add(doc["_id"])
-        docs.append(doc)
-    return docs
+    known = {campaign.get("_id") for campaign in campaigns}
+    return load_declared(
+        fixtures,
+        "webhooks",
+        folder,
+        ENTITY_SCHEMAS["webhooks"](),
+        "_id",
+        lambda loaded, taken: declared_webhook(sequence, taken, loaded, egress, known.__contains__, created),
+    )
 
 
 def build_snapshot(
@@ -447,14 +459,14 @@ def build_snapshot(
     folder: Path,
     seed: int,
     count: int,
-    fake: Callable[[], Faker] | None = None,
-    egress: EgressPolicy | None = None,
+    fake: Callable[[], Faker] | None,
+    egress: EgressPolicy,
 ) -> Snapshot:
     """Return the seed data of a fresh Collect tenant: the fixtures plus `count` Faker-made of each kind.
 
     The fixtures are checked now; Faker makes its part when the data is first needed (once).
     `fake` is a zero-argument callable giving the app's Faker (None: a new one); `egress` checks
-    the URLs of the declared webhooks (None: unchecked).
+    the URLs of the declared webhooks.
     """
     team = require_object(fixtures, "team", folder)
     if not team.get("_id"):

@@ -523,31 +523,11 @@ class InsignerBackend:
         elif collection == "bulkSends":
             doc = self._bulk_send_entity(tenant, coll, loaded, now)
         elif collection == "webhooks":
-            doc = self._webhook_entity(tenant, coll, loaded, now)
+            doc = declared_webhook(tenant.sequence("webhooks"), coll.__contains__, loaded, self.egress, now)
         else:
             doc = self._document_entity(tenant, coll, loaded, now)
         coll.insert(doc)
         return doc
-
-    def _webhook_entity(
-        self, tenant: Tenant, coll: Collection, loaded: dict[str, Any], now: datetime
-    ) -> dict[str, Any]:
-        try:
-            self.egress.check_registration(loaded["url"], vendor_private=True)
-        except ValueError as exc:
-            raise ValueError(f"url: {exc}") from None
-        return webhook_doc(
-            tenant.sequence("webhooks"),
-            coll.__contains__,
-            loaded["url"],
-            loaded["events"],
-            loaded["description"],
-            loaded.get("createdAt") or now,
-            webhook_id=loaded.get("id"),
-            secret=loaded.get("secret"),
-            status=loaded["status"],
-            failures=loaded["failureCount"],
-        )
 
     @staticmethod
     def _key_entity(tenant: Tenant, coll: Collection, loaded: dict[str, Any]) -> dict[str, Any]:
@@ -713,39 +693,44 @@ def webhook_doc(
     }
 
 
+def declared_webhook(
+    sequence: IdFactory, taken: Callable[[str], bool], loaded: dict[str, Any], egress: EgressPolicy, now: datetime
+) -> dict[str, Any]:
+    """A webhook declared ahead (`POST /__mock/state/insigner/webhooks`, `webhooks.json`), loaded by its
+    entity schema: its URL checked as at registration; ValueError naming the field when refused."""
+    try:
+        egress.check_registration(loaded["url"], vendor_private=True)
+    except ValueError as exc:
+        raise ValueError(f"url: {exc}") from None
+    return webhook_doc(
+        sequence,
+        taken,
+        loaded["url"],
+        loaded["events"],
+        loaded["description"],
+        loaded.get("createdAt") or now,
+        webhook_id=loaded.get("id"),
+        secret=loaded.get("secret"),
+        status=loaded["status"],
+        failures=loaded["failureCount"],
+    )
+
+
 def fixture_webhooks(
-    fixtures: dict[str, Any], folder: Path, seed: int, egress: EgressPolicy | None, before: datetime
+    fixtures: dict[str, Any], folder: Path, seed: int, egress: EgressPolicy, created: datetime
 ) -> list[dict[str, Any]]:
     """The webhooks `webhooks.json` declares for the fixture organization (registered in the vendor's
-    dashboard): each checked as `POST /__mock/state/insigner/webhooks` checks one, its id and secret
+    dashboard), each as `POST /__mock/state/insigner/webhooks` adds one; ids and secrets not given are
     drawn from a sequence of the fixtures' own (the API's first registered webhook is still `wh_abc123`)."""
-    path = folder / "webhooks.json"
     sequence = IdFactory(tenant_random(seed, "insigner", "fixture-webhooks"))
-    docs: list[dict[str, Any]] = []
-    ids: set[str] = set()
-    for index, loaded in enumerate(load_declared(fixtures, "webhooks", folder, ENTITY_SCHEMAS["webhooks"]())):
-        if egress is not None:
-            try:
-                egress.check_registration(loaded["url"], vendor_private=True)
-            except ValueError as exc:
-                raise ValueError(f"fixture file {path}: [{index}] url: {exc}") from None
-        if loaded.get("id") in ids:
-            raise ValueError(f"fixture file {path}: [{index}] id: {loaded['id']!r} is declared twice")
-        doc = webhook_doc(
-            sequence,
-            ids.__contains__,
-            loaded["url"],
-            loaded["events"],
-            loaded["description"],
-            loaded.get("createdAt") or before,
-            webhook_id=loaded.get("id"),
-            secret=loaded.get("secret"),
-            status=loaded["status"],
-            failures=loaded["failureCount"],
-        )
-        ids.add(doc["id"])
-        docs.append(doc)
-    return docs
+    return load_declared(
+        fixtures,
+        "webhooks",
+        folder,
+        ENTITY_SCHEMAS["webhooks"](),
+        "id",
+        lambda loaded, taken: declared_webhook(sequence, taken, loaded, egress, created),
+    )
 
 
 def build_snapshot(
@@ -753,14 +738,14 @@ def build_snapshot(
     folder: Path,
     seed: int,
     count: int,
-    fake: Callable[[], Faker] | None = None,
-    egress: EgressPolicy | None = None,
+    fake: Callable[[], Faker] | None,
+    egress: EgressPolicy,
 ) -> Snapshot:
     """Return the seed data of a fresh organization: the fixtures plus up to `count` Faker-made of each kind.
 
     The fixtures are checked now; Faker makes its part when the data is first needed (once).
     `fake` is a zero-argument callable giving the app's Faker (None: a new one); `egress` checks
-    the URLs of the declared webhooks (None: unchecked).
+    the URLs of the declared webhooks.
     """
     organization = require_object(fixtures, "organization", folder)
     if not organization.get("id"):
@@ -776,9 +761,10 @@ def build_snapshot(
             )
 
     # Everything Faker makes is older than the vendor's examples, so they come first in lists.
-    before = parse_instant(settings.get("generatedBefore", "2026-05-28T10:00:00.000Z")) - timedelta(seconds=1)
+    generated = parse_instant(settings.get("generatedBefore", "2026-05-28T10:00:00.000Z"))
+    before = generated - timedelta(seconds=1)
     first_ids = {kind: list(values) for kind, values in settings.get("firstIds", {}).items()}
-    webhooks = fixture_webhooks(fixtures, folder, seed, egress, before + timedelta(seconds=1))
+    webhooks = fixture_webhooks(fixtures, folder, seed, egress, generated)
     return Snapshot(
         lambda: {
             **_with_faker_made(organization, templates, bulk_sends, before, seed, count, fake),

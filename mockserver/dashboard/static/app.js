@@ -132,6 +132,14 @@ async function refreshJournal() {
   $("journal-table").tBodies[0].replaceChildren(...rows);
 }
 
+// A detail pane's summary (name, value pairs) and its header table, written as text.
+function fillDetail(summaryId, pairs, headersId, headers) {
+  $(summaryId).replaceChildren(...pairs.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
+  $(headersId).tBodies[0].replaceChildren(
+    ...Object.entries(headers).map(([name, value]) => el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, value))),
+  );
+}
+
 function statusClass(status) {
   if (status === null || status >= 500) return "status bad";
   if (status >= 400) return "status warn";
@@ -153,10 +161,7 @@ function showDetail(id) {
     ["Fault", entry.faultId || "none"],
     ["Duration", `${entry.durationMs} ms`],
   ];
-  $("detail-summary").replaceChildren(...summary.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
-  $("detail-headers").tBodies[0].replaceChildren(
-    ...Object.entries(entry.headers).map(([name, value]) => el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, value))),
-  );
+  fillDetail("detail-summary", summary, "detail-headers", entry.headers);
   $("detail-body").textContent = entry.body === null ? "(no body)" : pretty(entry.body);
   $("request-detail").hidden = false;
   $("request-detail").focus();
@@ -240,11 +245,8 @@ async function showDelivery(id, focus = true) {
     ["Signature valid", last.signatureValid === null || last.signatureValid === undefined ? "not sent yet" : last.signatureValid ? "yes" : "no"],
     ["Next attempt", last.nextAttemptAt || "none"],
   ];
-  $("delivery-summary").replaceChildren(...summary.flatMap(([name, value]) => [el("dt", {}, name), el("dd", {}, value)]));
   const request = last.request;
-  $("delivery-headers").tBodies[0].replaceChildren(
-    ...Object.entries(request ? request.headers : {}).map(([name, value]) => el("tr", {}, el("th", { scope: "row" }, name), el("td", {}, value))),
-  );
+  fillDetail("delivery-summary", summary, "delivery-headers", request ? request.headers : {});
   $("delivery-body").textContent = request ? pretty(request.body) : "(not built yet)";
   const response = last.response;
   $("delivery-answer").textContent = response ? `${response.status} in ${last.durationMs} ms` : last.error ? `no answer: ${last.error}` : "no answer yet";
