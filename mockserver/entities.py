@@ -6,6 +6,8 @@ tenant, exactly as its first call would. Each API's backend validates and stores
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from .errors import ControlError
@@ -55,3 +57,21 @@ def add_entity(state: AppState, api: str, name: str, body: dict[str, Any], key: 
         if name == "apiKeys":
             tenants.register_key(tenant, created["key"])
     return emulated.describe_entity(name, created)
+
+
+@contextmanager
+def all_or_none(state: AppState) -> Iterator[None]:
+    """Hold the store's transaction; if the block raises, every tenant is put back as it was before it.
+
+    For a change made of several additions (a scenario's entities and webhooks): one refused
+    leaves none of the others, nor a tenant its key created, nor an ID drawn.
+    """
+    with state.store.transaction():
+        before = {name: tenants.export() for name, tenants in state.tenants.items()}
+        try:
+            yield
+        except BaseException:
+            state.store.drop_all()
+            for name, tenants in state.tenants.items():
+                tenants.restore(before[name], replace_all=True)
+            raise

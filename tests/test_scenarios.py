@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, run_serve
+from helpers import COLLECT_KEY, INSIGNER_KEY, basic, bearer, insigner_key, run_serve
 
 from mockserver.app import create_app
 from mockserver.config import shipped_fixtures
@@ -211,3 +211,103 @@ def test_serve__unknown_scenario_exits_with_one_line():
     result = run_serve("--port", "0", "--scenario", "nope")
     assert result.returncode != 0 and "Traceback" not in result.stderr
     assert result.stderr.strip().count("\n") == 0 and "unknown scenario 'nope'" in result.stderr
+
+
+# -- all or nothing -----------------------------------------------------------------------------------
+def whole_state(client) -> dict:
+    """What a scenario may change, as the control plane shows it (the clock's running value left out)."""
+    snapshot = client.get("/__mock/snapshot").get_json()
+    return {
+        "tenants": snapshot["tenants"],
+        "rateLimits": snapshot["rateLimits"]["settings"],
+        "faults": snapshot["faults"],
+        "clock": client.get("/__mock/clock").get_json(),
+    }
+
+
+def write_scenario(folder: Path, body: dict) -> None:
+    (folder / "scenarios" / f"{body['name']}.json").write_text(json.dumps(body))
+
+
+SECOND_REFUSED = {
+    "name": "second-refused",
+    "description": "A new key's tenant and two templates, the second one refused as a duplicate.",
+    "clock": {"freeze": "2026-06-01T00:00:00Z"},
+    "rateLimits": {"collect": {"enabled": True, "requestsPerMinute": 3}},
+    "faults": [{"api": "collect", "status": 503}],
+    "entities": [
+        {"api": "insigner", "tenant": insigner_key("all-or-none"), "collection": "templates",
+         "entity": {"id": "tpl_all_or_none", "name": "First"}},
+        {"api": "insigner", "collection": "templates", "entity": {"id": "tpl_twice", "name": "Kept?"}},
+        {"api": "insigner", "collection": "templates", "entity": {"id": "tpl_twice", "name": "Refused"}},
+    ],
+}  # fmt: skip
+
+
+def test_apply_scenario__a_refused_entity_leaves_no_part_of_it(fixtures_copy):
+    write_scenario(fixtures_copy, SECOND_REFUSED)
+    client = create_app({"store": "memory", "fixtures": str(fixtures_copy), "seed": 42}).test_client()
+    client.post("/__mock/clock", json={"freeze": True})
+    before = whole_state(client)
+    response = client.post("/__mock/scenarios/second-refused")
+    assert response.status_code == 409 and "tpl_twice" in response.get_json()["error"]["message"]
+    assert whole_state(client) == before  # no template, no new tenant, no rule, rate limits and clock as they were
+    # The ID sequences were put back too: the same calls then give what they gave before.
+    created = client.post("/api/v1/bulk-sends", json={"templateId": "tpl_abc123", "name": "x", "signers": [
+        {"email": "a@example.com", "name": "A"}]}, headers=bearer(INSIGNER_KEY))  # fmt: skip
+    fresh = create_app({"store": "memory", "fixtures": str(fixtures_copy), "seed": 42}).test_client()
+    fresh.post("/__mock/clock", json={"freeze": before["clock"]["now"]})
+    again = fresh.post("/api/v1/bulk-sends", json={"templateId": "tpl_abc123", "name": "x", "signers": [
+        {"email": "a@example.com", "name": "A"}]}, headers=bearer(INSIGNER_KEY))  # fmt: skip
+    assert (created.status_code, created.get_json()) == (again.status_code, again.get_json())
+
+
+def test_apply_scenario__rules_that_do_not_fit_leave_clock_and_rate_limits_as_they_were(fixtures_copy):
+    from mockserver.faults.rules import MAX_RULES
+
+    write_scenario(
+        fixtures_copy,
+        {
+            "name": "too-many",
+            "description": "More rules than fit next to the ones there.",
+            "clock": {"advance": 3600},
+            "rateLimits": {"collect": {"enabled": True}},
+            "entities": [{"api": "insigner", "collection": "templates", "entity": {"id": "tpl_too_many", "name": "T"}}],
+            "faults": [{"api": "collect", "status": 500}, {"api": "collect", "status": 502}],
+        },
+    )
+    client = create_app({"store": "memory", "fixtures": str(fixtures_copy)}).test_client()
+    client.post("/__mock/clock", json={"freeze": True})
+    for _ in range(MAX_RULES - 1):
+        rule = {"api": "insigner", "status": 500, "path": "/nowhere"}
+        assert client.post("/__mock/faults", json=rule).status_code == 201
+    before = whole_state(client)
+    response = client.post("/__mock/scenarios/too-many")
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "too-many-faults"
+    assert whole_state(client) == before
+    # With room for both, it applies whole.
+    client.delete(f"/__mock/faults/{before['faults'][0]['id']}")
+    assert client.post("/__mock/scenarios/too-many").status_code == 200
+    assert len(client.get("/__mock/faults").get_json()["faults"]) == MAX_RULES
+
+
+def test_apply_scenario__refused_on_a_file_store_keeps_the_file_whole(fixtures_copy, tmp_path):
+    write_scenario(fixtures_copy, SECOND_REFUSED)
+    db = tmp_path / "state.json"
+    settings = {"store": "tinydb", "db": str(db), "fixtures": str(fixtures_copy)}
+    app = create_app(settings)
+    client = app.test_client()
+    body = {"campaignId": "xvr69EYLKXvTkfYuk", "contacts": [{"email": "kept@example.com"}]}
+    created = client.post("/v1/requests", json=body, headers=basic(COLLECT_KEY)).get_json()["requests"][0]["_id"]
+    assert client.post("/__mock/scenarios/second-refused").status_code == 409
+    app.extensions["mockserver"].close()
+    reopened = create_app(settings)
+    try:
+        state = reopened.test_client().get("/__mock/snapshot").get_json()["tenants"]
+        requests = reopened.test_client().get("/__mock/state/collect/requests").get_json()["items"]
+        assert created in [request["_id"] for request in requests]
+        templates = reopened.test_client().get("/__mock/state/insigner/templates").get_json()["items"]
+        assert "tpl_twice" not in [template["id"] for template in templates]
+        assert len(state["insigner"]["tenants"]) == 1  # the scenario's new key made no tenant that stayed
+    finally:
+        reopened.extensions["mockserver"].close()

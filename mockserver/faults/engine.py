@@ -6,6 +6,7 @@ import builtins
 import logging
 import random
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -54,13 +55,21 @@ class FaultEngine:
 
     def add(self, rule: FaultRule) -> dict[str, Any]:
         """Add a rule (it gets the next id) and return how it is listed; past MAX_RULES, ControlError 409."""
+        return self.add_all([rule])[0]
+
+    def add_all(self, rules: Iterable[FaultRule]) -> builtins.list[dict[str, Any]]:
+        """Add rules together (a scenario's): all of them, or none when they do not fit under MAX_RULES (409)."""
+        rules = builtins.list(rules)
         with self._lock:
-            if len(self._rules) >= MAX_RULES:
+            if len(self._rules) + len(rules) > MAX_RULES:
                 raise ControlError(409, "too-many-faults", f"at most {MAX_RULES} fault rules: delete some first")
-            self._counter += 1
-            live = LiveRule(replace(rule, id=f"flt_{self._counter}"))
-            self._rules.append(live)
-            return live.describe()
+            added = []
+            for rule in rules:
+                self._counter += 1
+                live = LiveRule(replace(rule, id=f"flt_{self._counter}"))
+                self._rules.append(live)
+                added.append(live.describe())
+            return added
 
     def list(self) -> list[dict[str, Any]]:
         """Return every rule, oldest first, with live counters."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import builtins
 import json
 from collections.abc import Callable, Collection, Mapping
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
@@ -185,34 +186,54 @@ class Scenarios:
     def names(self) -> builtins.list[str]:
         return list(self._scenarios)
 
-    def apply(self, state: ScenarioTarget, name: str, add_entity: AddEntity) -> dict[str, Any]:
+    def apply(
+        self,
+        state: ScenarioTarget,
+        name: str,
+        add_entity: AddEntity,
+        together: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> dict[str, Any]:
         """Apply scenario `name`: entities, webhooks, rate-limit settings, clock, then fault rules.
 
-        Raises ScenarioError for an unknown name and ControlError when an entity is refused
-        (e.g. the scenario was applied already and its entity exists).
+        All or nothing: the entities and webhooks are added inside `together()`, which puts the
+        tenants back when the block raises (`entities.all_or_none`); the rate-limit settings and
+        the clock are put back by this method, and the rules go in at once or not at all. Raises
+        ScenarioError for an unknown name and ControlError when a part is refused (an entity that
+        exists already: the scenario was applied before; no room for its rules).
         """
         scenario = self.get(name)
         if scenario is None:
             known = ", ".join(self.names()) or "none"
             raise ScenarioError(f"unknown scenario {name!r} (known: {known})")
         applied: dict[str, Any] = {"name": scenario.name, "description": scenario.description}
-        if scenario.entities:
-            applied["entities"] = [
-                add_entity(entity["api"], entity["collection"], entity["entity"], entity["tenant"])
-                for entity in scenario.entities
-            ]
-        if scenario.webhooks:
-            applied["webhooks"] = [
-                add_entity(declared["api"], "webhooks", declared["webhook"], declared["tenant"])
-                for declared in scenario.webhooks
-            ]
-        if scenario.rate_limits is not None:
-            applied["rateLimits"] = state.part(RateLimits).update(scenario.rate_limits)
-        if scenario.clock is not None:
+        with together() if scenario.entities or scenario.webhooks else nullcontext():
+            if scenario.entities:
+                applied["entities"] = [
+                    add_entity(entity["api"], entity["collection"], entity["entity"], entity["tenant"])
+                    for entity in scenario.entities
+                ]
+            if scenario.webhooks:
+                applied["webhooks"] = [
+                    add_entity(declared["api"], "webhooks", declared["webhook"], declared["tenant"])
+                    for declared in scenario.webhooks
+                ]
+            limits = state.part(RateLimits)
+            limits_before = limits.export() if scenario.rate_limits is not None else None
+            clock_before = (state.clock.now(), state.clock.frozen)
             try:
-                change_clock(state.clock, scenario.clock)
-            except ValueError as exc:  # checked at load; a clock that moved since may still refuse it
-                raise ControlError(400, "invalid-clock", str(exc)) from None
-            applied["clock"] = state.clock.describe()
-        applied["faults"] = [state.part(FaultEngine).add(rule) for rule in scenario.faults]
+                if scenario.rate_limits is not None:
+                    applied["rateLimits"] = limits.update(scenario.rate_limits)
+                if scenario.clock is not None:
+                    try:
+                        change_clock(state.clock, scenario.clock)
+                    except ValueError as exc:  # checked at load; a clock that moved since may still refuse it
+                        raise ControlError(400, "invalid-clock", str(exc)) from None
+                    applied["clock"] = state.clock.describe()
+                applied["faults"] = state.part(FaultEngine).add_all(scenario.faults)
+            except BaseException:
+                if limits_before is not None:
+                    limits.restore(limits_before)
+                if scenario.clock is not None:
+                    state.clock.restore(*clock_before)
+                raise
         return applied

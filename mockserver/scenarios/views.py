@@ -8,7 +8,7 @@ from flask import Blueprint, Response
 
 from ..context import get_state
 from ..control.calls import ControlCall
-from ..entities import add_entity
+from ..entities import add_entity, all_or_none
 from ..errors import ControlError
 from ..responses import json_response
 from .model import Scenarios
@@ -34,4 +34,5 @@ def apply_scenario(name: str) -> Response:
     scenarios = state.part(Scenarios)
     if scenarios.get(name) is None:
         raise ControlError(404, "not-found", f"no scenario {name!r} (GET /__mock/scenarios lists them)")
-    return json_response(APPLY.dump(scenarios.apply(state, name, partial(add_entity, state))))
+    applied = scenarios.apply(state, name, partial(add_entity, state), partial(all_or_none, state))
+    return json_response(APPLY.dump(applied))
