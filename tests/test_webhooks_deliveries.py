@@ -877,3 +877,62 @@ def test_snapshot__deliveries_that_are_not_this_servers_are_refused_naming_them(
     assert refused.status_code == 400 and "deliveries" in refused.get_json()["error"]["message"]
     snapshot["deliveries"] = {"next": {"event": 1, "delivery": 1, "attempt": 1, "order": 1}, "deliveries": [{"id": 1}]}
     assert client.put("/__mock/snapshot", json=snapshot).status_code == 400
+
+
+def test_snapshot__one_tenants_carries_its_deliveries_and_leaves_the_others(client, freeze, receiver):
+    freeze("2026-05-28T10:00:00.000Z")
+    client.put("/__mock/rate-limits", json={"insigner": {"enabled": False}})
+    other = insigner_key("snapshot-other-org")
+    declare(client, receiver, secret=SECRET)
+    client.post(
+        "/__mock/state/insigner/webhooks",
+        query_string={"tenant": other},
+        json={"url": receiver.url, "events": ["bulk_send.completed"]},
+    )
+    receiver.answer(500)
+    bulk_send(client)
+    bulk_send(client, key=other)
+    settle(client)
+    snapshot = client.get("/__mock/snapshot", query_string={"tenant": INSIGNER_KEY}).get_json()
+    mine = snapshot["scope"]["insigner"]
+    carried = snapshot["deliveries"]["deliveries"]
+    assert [(d["tenant"], [a["state"] for a in d["attempts"]]) for d in carried] == [(mine, ["failed", "pending"])]
+
+    # Meanwhile the tenant gets another delivery, and the other tenant keeps its own.
+    receiver.answer(200)
+    bulk_send(client, body={**examples.CREATE_REQUEST, "name": "After the snapshot"})
+    settle(client)
+    others_before = attempts(client, tenant=other)
+    restored = client.put("/__mock/snapshot", json=snapshot)
+    assert restored.status_code == 200, restored.get_data(as_text=True)
+
+    assert attempts(client, tenant=other) == others_before  # untouched, ids and all
+    back = attempts(client, tenant=mine)
+    # The snapshot's two attempts, under new ids after the live ones; the later delivery is gone.
+    assert [(a["attempt"], a["state"], a["trigger"]) for a in back] == [(1, "failed", "event"), (2, "pending", "retry")]
+    live_ids = [int(a["id"][4:]) for a in others_before]
+    assert min(int(a["id"][4:]) for a in back) > max(live_ids)
+    assert len({a["deliveryId"] for a in back}) == 1 and back[0]["eventId"] not in {a["eventId"] for a in others_before}
+    delivery = client.get(f"/__mock/deliveries/{back[0]['deliveryId']}").get_json()
+    assert [a["id"] for a in delivery["attempts"]] == [a["id"] for a in back]
+
+    # Its pending retry runs on the clock and sends the snapshot's bytes.
+    received = len(receiver.received)
+    advance(client, 60)
+    assert [a["state"] for a in attempts(client, tenant=mine)] == ["failed", "delivered"]
+    assert receiver.received[received].body == WORKED_BODY
+
+
+def test_snapshot__one_tenants_with_another_tenants_delivery_is_refused(client, freeze, receiver):
+    freeze("2026-05-28T10:00:00.000Z")
+    declare(client, receiver, secret=SECRET)
+    receiver.answer(500)
+    bulk_send(client)
+    settle(client)
+    snapshot = client.get("/__mock/snapshot", query_string={"tenant": INSIGNER_KEY}).get_json()
+    before = client.get("/__mock/deliveries").get_json()
+    snapshot["deliveries"]["deliveries"][0]["tenant"] = "someone-else"
+    refused = client.put("/__mock/snapshot", json=snapshot)
+    assert refused.status_code == 400
+    assert "deliveries.0.tenant" in refused.get_json()["error"]["message"]
+    assert client.get("/__mock/deliveries").get_json() == before

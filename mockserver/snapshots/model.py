@@ -99,10 +99,14 @@ def take(state: MockState, tenant: str | None = None) -> dict[str, Any]:
         }
         if scope is not None:
             doc["scope"] = scope
-        else:
-            # Pending attempts, the log and their sequences (a one-tenant snapshot carries none yet).
-            doc["deliveries"] = state.deliveries.export()
+        # Pending attempts, the log and their sequences (a one-tenant snapshot: its tenants' only).
+        doc["deliveries"] = state.deliveries.export(None if scope is None else scope_pairs(scope))
         return doc
+
+
+def scope_pairs(scope: dict[str, str | None]) -> set[tuple[str, str]]:
+    """The (api, tenant id) pairs a one-tenant snapshot's `scope` names."""
+    return {(api, tenant) for api, tenant in scope.items() if tenant}
 
 
 def rule_scoped_to(state: MockState, tenant: str | None, wanted: set[str]) -> bool:
@@ -202,13 +206,14 @@ def check(state: MockState, doc: Any) -> Checked:
         raise SnapshotError("counters.journalNextId", f"must be at least {max(entry_ids)}")
     for api, tenants in doc["tenants"].items():
         check_tenants(state, api, tenants)
-    if not scoped and doc.get("deliveries") is not None:
-        try:
-            checked.deliveries = state.deliveries.prepare(doc["deliveries"])
-        except ValueError as exc:
-            raise SnapshotError("deliveries", str(exc)) from None
     if scoped:
         checked.scope = {api: doc["scope"].get(api) for api in state.tenants}
+    if doc.get("deliveries") is not None:
+        pairs = scope_pairs(checked.scope) if checked.scope is not None else None
+        try:
+            checked.deliveries = state.deliveries.prepare(doc["deliveries"], pairs)
+        except ValueError as exc:
+            raise SnapshotError("deliveries", str(exc)) from None
     return checked
 
 
@@ -369,6 +374,5 @@ def restore_scoped(state: MockState, checked: Checked) -> None:
     state.rate_limits.restore(doc["rateLimits"], tenants=wanted)
     state.faults.replace_scoped(scoped_rules, checked.rules)
     state.journal.replace_scoped(wanted, doc["journal"])
-    for name in state.tenants:
-        for tenant_id in wanted:
-            state.deliveries.drop_tenant(name, tenant_id)
+    # The tenants' deliveries become the snapshot's (none, for a snapshot from before they were carried).
+    state.deliveries.replace_tenants(scope_pairs(checked.scope or {}), checked.deliveries)

@@ -20,7 +20,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from typing import TYPE_CHECKING, Any
@@ -683,29 +683,27 @@ class Deliveries:
                 attempt.connection.close()
 
     def drop_tenant(self, api: str, tenant: str) -> None:
-        """A tenant was replaced or evicted: its deliveries go with it, those in flight closed and dropped."""
-        with self._changed:
+        """A tenant was evicted: its deliveries go with it, those in flight closed and dropped."""
+        self.replace_tenants({(api, tenant)}, None)
 
-            def mine(attempt: Attempt) -> bool:
-                return (attempt.delivery.api, attempt.delivery.tenant) == (api, tenant)
+    def _drop_where(self, gone: Callable[[str, str], bool]) -> None:
+        """Forget the deliveries of the tenants `gone` names (api, tenant id); called with the lock held."""
 
-            sending = [attempt for attempt in self._sending if mine(attempt)]
-            self._pending = [attempt for attempt in self._pending if not mine(attempt)]
-            self._sending = [attempt for attempt in self._sending if not mine(attempt)]
-            self._log = [attempt for attempt in self._log if not mine(attempt)]
-            self._deliveries = {
-                key: value for key, value in self._deliveries.items() if (value.api, value.tenant) != (api, tenant)
-            }
-            self._bump()
-        for attempt in sending:
-            if attempt.connection is not None:
-                attempt.connection.close()
+        def kept(attempt: Attempt) -> bool:
+            return not gone(attempt.delivery.api, attempt.delivery.tenant)
+
+        self._pending = [attempt for attempt in self._pending if kept(attempt)]
+        self._sending = [attempt for attempt in self._sending if kept(attempt)]
+        self._log = [attempt for attempt in self._log if kept(attempt)]
+        self._deliveries = {key: value for key, value in self._deliveries.items() if not gone(value.api, value.tenant)}
 
     # -- snapshots ------------------------------------------------------------------------------------------
-    def export(self) -> dict[str, Any]:
+    def export(self, tenants: Collection[tuple[str, str]] | None = None) -> dict[str, Any]:
         """Every delivery with its attempts (pending, sending and the log's), and the id sequences, as JSON.
 
-        An attempt in flight is exported as pending: restored, it is sent again with the same bytes.
+        `tenants` ((api, tenant id) pairs) keeps those tenants' deliveries only (a one-tenant
+        snapshot). An attempt in flight is exported as pending: restored, it is sent again with the
+        same bytes.
         """
         with self._lock:
             logged = {id(attempt) for attempt in self._log}
@@ -713,14 +711,67 @@ class Deliveries:
             return {
                 "next": dict(self._next),
                 "truncated": self.truncated,
-                "deliveries": [_export_delivery(delivery, logged, listed) for delivery in self._deliveries.values()],
+                "deliveries": [
+                    _export_delivery(delivery, logged, listed)
+                    for delivery in self._deliveries.values()
+                    if tenants is None or (delivery.api, delivery.tenant) in tenants
+                ],
             }
 
-    def prepare(self, data: Any) -> dict[str, Any]:
-        """Check a snapshot's `deliveries`; return a copy to restore, or raise ValueError naming the member."""
+    def prepare(self, data: Any, tenants: Collection[tuple[str, str]] | None = None) -> dict[str, Any]:
+        """Check a snapshot's `deliveries`; return a copy to restore, or raise ValueError naming the member.
+
+        `tenants`: a one-tenant snapshot's (api, tenant id) pairs, which every delivery must be of.
+        """
         copied = json.loads(json.dumps(data))
-        _build(copied)  # a dry run: what it refuses, restore never meets
+        deliveries, _, _ = _build(copied)  # a dry run: what it refuses, restore never meets
+        if tenants is not None:
+            for n, delivery in enumerate(deliveries.values()):
+                if (delivery.api, delivery.tenant) not in tenants:
+                    raise ValueError(
+                        f"deliveries.{n}.tenant: {delivery.tenant!r} of {delivery.api} is not the snapshot's"
+                    )
         return copied
+
+    def replace_tenants(self, tenants: Collection[tuple[str, str]], data: dict[str, Any] | None) -> None:
+        """Take a one-tenant snapshot's deliveries (a checked copy from `prepare`; None: it has none).
+
+        The tenants' own deliveries go, those in flight closed and dropped; the snapshot's come in
+        under new event, delivery and attempt ids, in their order, after the live ones (as the
+        rules and journal entries of a one-tenant snapshot do). Other tenants' deliveries, in
+        flight or not, go on untouched: the generation does not change.
+        """
+        incoming, pending, logged = _build(data) if data is not None else ({}, [], [])
+        wanted = set(tenants)
+        with self._changed:
+            sending = [a for a in self._sending if (a.delivery.api, a.delivery.tenant) in wanted]
+            self._drop_where(lambda api, tenant: (api, tenant) in wanted)
+            events: dict[str, str] = {}
+            for delivery in incoming.values():
+                if delivery.event_id not in events:
+                    events[delivery.event_id] = f"evt_{self._take('event')}"
+                delivery.event_id = events[delivery.event_id]
+                delivery.id = f"dlv_{self._take('delivery')}"
+                self._deliveries[delivery.id] = delivery
+            attempts = sorted(
+                (attempt for delivery in incoming.values() for attempt in delivery.attempts),
+                key=lambda attempt: int(attempt.id[4:]),
+            )
+            for attempt in attempts:
+                attempt.id = f"att_{self._take('attempt')}"
+            for attempt in sorted(attempts, key=lambda attempt: attempt.order):
+                attempt.order = self._take("order")
+            self._pending.extend(pending)
+            self._log.extend(logged)
+            if len(self._log) > self.log_size:
+                del self._log[: len(self._log) - self.log_size]
+                self.truncated = True
+            if pending:
+                self._start()
+            self._bump()
+        for attempt in sending:
+            if attempt.connection is not None:
+                attempt.connection.close()
 
     def restore(self, data: dict[str, Any]) -> None:
         """Become the snapshot's deliveries (a checked copy from `prepare`); attempts in flight are dropped."""
