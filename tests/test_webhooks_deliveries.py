@@ -936,3 +936,47 @@ def test_snapshot__one_tenants_with_another_tenants_delivery_is_refused(client, 
     assert refused.status_code == 400
     assert "deliveries.0.tenant" in refused.get_json()["error"]["message"]
     assert client.get("/__mock/deliveries").get_json() == before
+
+
+# -- the queue's bound --------------------------------------------------------------------------------------
+def test_queue_full__an_attempt_past_the_bound_fails_at_once_and_the_queue_takes_more_once_drained(
+    client, freeze, receiver, monkeypatch
+):
+    from mockserver.webhooks import model
+
+    monkeypatch.setattr(model, "MAX_PENDING", 2)
+    freeze("2026-05-28T10:00:00.000Z")
+    hooks = [declare(client, receiver, events=["bulk_send.completed"])["id"] for _ in range(3)]
+    bulk_send(client)  # one event, three deliveries queued together: the third finds the queue full
+    settle(client)
+    sent = {a["webhookId"]: a for a in attempts(client)}
+    assert [sent[hook]["state"] for hook in hooks] == ["delivered", "delivered", "failed"]
+    full = sent[hooks[2]]
+    assert (full["error"], full["sentAt"], full["response"]) == ("queue-full", None, None)
+    assert client.get(f"/__mock/deliveries/{full['deliveryId']}").get_json()["state"] == "failed"
+    assert len(receiver.received) == 2  # nothing was sent for it
+    # The receiver was never asked: the webhook's failureCount is not the mock's bound's to move.
+    listed = {hook["id"]: hook for hook in client.get("/__mock/webhooks").get_json()["webhooks"]}
+    assert (listed[hooks[2]]["failureCount"], listed[hooks[2]]["status"]) == (0, "active")
+    found = client.post("/__mock/deliveries/verify", json={"webhook": hooks[2], "state": "failed"}).get_json()
+    assert found["attempts"] == [full["id"]]
+    # Drained, the queue takes the next event's deliveries (again two of three: the bound holds each time).
+    client.put("/__mock/rate-limits", json={"insigner": {"enabled": False}})
+    bulk_send(client, body={**examples.CREATE_REQUEST, "name": "Next"})
+    settle(client)
+    assert [a["state"] for a in attempts(client)[3:]] == ["delivered", "delivered", "failed"]
+    assert len(receiver.received) == 4
+
+
+def test_queue_full__a_redelivery_past_the_bound_leaves_its_delivery_delivered(client, receiver, monkeypatch):
+    from mockserver.webhooks import model
+
+    declare(client, receiver, events=["bulk_send.completed"])
+    bulk_send(client)
+    settle(client)
+    delivered = attempts(client)[0]
+    monkeypatch.setattr(model, "MAX_PENDING", 0)
+    answer = client.post(f"/__mock/deliveries/{delivered['deliveryId']}/redeliver")
+    assert answer.status_code in (200, 202), answer.get_data(as_text=True)
+    assert (answer.get_json()["state"], answer.get_json()["error"]) == ("failed", "queue-full")
+    assert client.get(f"/__mock/deliveries/{delivered['deliveryId']}").get_json()["state"] == "delivered"

@@ -332,8 +332,7 @@ class Deliveries:
             number = max(attempt.number for attempt in delivery.attempts) + 1
             state = delivery.state
             attempt = self._schedule(delivery, number, "redeliver", self.clock.timestamp())
-            if state != "pending" and attempt.state == "pending":
-                delivery.state = state  # a redelivery changes the delivery's state only when it succeeds
+            delivery.state = state  # a redelivery changes the delivery's state only when it succeeds
             self._start()
             self._bump()
             return attempt.public()
