@@ -398,6 +398,29 @@ class TestTimeout:
         assert 250 <= first["durationMs"] < 2_000
         receiver.release()
 
+    def test_a_name_whose_lookup_hangs_times_out_within_the_attempts_time(self, client, freeze, monkeypatch):
+        import socket
+
+        real, answered = socket.getaddrinfo, threading.Event()
+
+        def hanging(host, *args, **kwargs):
+            if host == "hanging-resolver.test":
+                answered.wait(10)  # the system's resolver, stuck on an unreachable name server
+            return real(host, *args, **kwargs)
+
+        monkeypatch.setattr(socket, "getaddrinfo", hanging)
+        freeze("2026-05-28T10:00:00.000Z")
+        client.post(
+            "/__mock/state/insigner/webhooks",
+            json={"url": "http://hanging-resolver.test/hook", "events": ["bulk_send.completed"]},
+        )
+        bulk_send(client)
+        settle(client, within_ms=5_000)
+        first = attempts(client)[0]
+        answered.set()
+        assert (first["state"], first["error"]) == ("failed", "timeout")
+        assert 250 <= first["durationMs"] < 2_000  # the attempt's 0.3 s, not the resolver's 10
+
 
 class TestOff:
     @pytest.fixture

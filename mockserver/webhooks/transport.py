@@ -1,7 +1,7 @@
 """One delivery attempt on the wire: resolve, check every address, connect to a checked one, POST, read.
 
 No redirect is followed, no proxy variable read and no certificate verified (a local receiver's
-is self-signed; mock-defined). The whole attempt, from the connection to the last byte of the
+is self-signed; mock-defined). The whole attempt, from the name's lookup to the last byte of the
 answer, has one deadline; the answer is read up to 64 KiB. Written on sockets rather than with
 `requests` or `http.client`: the connection must go to the address that was checked (not to
 whatever a second resolution gives), and a receiver that drips its answer a byte at a time must
@@ -82,6 +82,43 @@ def resolve(host: str, port: int) -> list[ipaddress.IPv4Address | ipaddress.IPv6
     return found
 
 
+# At most this many name lookups at once. The system's resolver has no time-out of its own, so a
+# lookup runs on a thread of its own while the attempt waits for it no longer than its deadline;
+# a lookup that hangs keeps its slot until the resolver gives up, and past the bound an attempt
+# waits for a free slot within its deadline, so hanging lookups cannot pile up threads.
+MAX_LOOKUPS = 8
+_lookups = threading.BoundedSemaphore(MAX_LOOKUPS)
+
+
+def resolve_by(host: str, port: int, deadline: float) -> list[ipaddress.IPv4Address | ipaddress.IPv6Address]:
+    """`resolve` within the attempt's deadline; raise TimeoutError when it is up, OSError when nothing resolves."""
+    try:
+        return [ipaddress.ip_address(host.split("%", 1)[0])]
+    except ValueError:
+        pass
+    if not _lookups.acquire(timeout=_remaining(deadline)):
+        raise TimeoutError(f"no name lookup could start in time ({MAX_LOOKUPS} are running)")
+    found: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = []
+    failed: list[BaseException] = []
+    done = threading.Event()
+
+    def lookup() -> None:
+        try:
+            found.extend(resolve(host, port))
+        except (OSError, UnicodeError) as exc:
+            failed.append(exc)
+        finally:
+            _lookups.release()
+            done.set()
+
+    threading.Thread(target=lookup, name="mockserver-resolve", daemon=True).start()
+    if not done.wait(_remaining(deadline)):
+        raise TimeoutError(f"resolving {host} took longer than the attempt's time")
+    if failed:
+        raise failed[0]
+    return found
+
+
 def post(
     url: str,
     body: bytes,
@@ -98,7 +135,9 @@ def post(
     except ValueError as exc:
         return Outcome(error="blocked", detail=str(exc))
     try:
-        addresses = resolve(target.host, target.port)
+        addresses = resolve_by(target.host, target.port, deadline)
+    except TimeoutError as exc:
+        return Outcome(error="timeout", detail=str(exc))
     except (OSError, UnicodeError) as exc:
         return Outcome(error="dns", detail=str(exc))
     listed = policy.allows_name(target.host)
