@@ -496,6 +496,42 @@ def test_request_content_is_shown_as_text_never_markup(watched, url):
     assert page.locator("#main img, #main script, #main b").count() == 0
 
 
+def test_delivery_content_is_shown_as_text_never_markup(watched, url):
+    answer = b'<script>window.__xss="answer"</script><img src=x onerror="window.__xss=5">'
+
+    class Hostile(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, *args):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Hostile)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        hook = {"url": f"http://127.0.0.1:{receiver.server_address[1]}/hook", "events": ["bulk_send.completed"]}
+        assert web.post(url + "/__mock/state/insigner/webhooks", json=hook, timeout=10).status_code == 201
+        name = '<img src=x onerror="window.__xss=6"><script>window.__xss=7</script>'
+        created = web.post(url + CREATE, json={**EXAMPLE, "name": name}, headers=bearer(INSIGNER_KEY), timeout=10)
+        assert created.status_code == 201, created.text
+        page = watched.open()
+        rows = page.locator("#deliveries-table tbody tr")
+        expect(rows.locator(".state")).to_have_text(["delivered"], timeout=2000)
+        rows.first.get_by_role("button").click()
+        expect(page.locator("#delivery-body")).to_contain_text("<script>window.__xss=7</script>")
+        expect(page.locator("#delivery-response")).to_have_text(answer.decode())
+        assert page.evaluate("window.__xss") is None
+        assert page.locator("#main img, #main script").count() == 0
+    finally:
+        receiver.shutdown()
+        receiver.server_close()
+
+
 def test_without_a_browser__the_tests_fail_with_the_install_command(tmp_path):
     import os
     import subprocess
