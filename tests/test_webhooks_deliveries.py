@@ -588,7 +588,8 @@ def test_advance__too_many_waits_answers_at_once_with_the_rest_running(client, f
 
 
 def test_storm__slow_failing_and_hanging_receivers_beside_requests_resets_and_advances(app):
-    """Deliveries to receivers that answer slowly, fail or hang, while requests, resets and advances run."""
+    """Deliveries to receivers that answer slowly, fail or hang, while requests, resets, advances and
+    one-tenant snapshot restores run."""
     from mockserver.testing.server import ServerThread
 
     settings = app.extensions["mockserver"].settings
@@ -636,6 +637,14 @@ def test_storm__slow_failing_and_hanging_receivers_beside_requests_resets_and_ad
                         declare_all()
                     elif kind == "advance":
                         answer = session.post(f"{server.url}/__mock/clock", json={"advance": 600}, timeout=40)
+                    elif kind == "snapshot":
+                        # The hanging receiver's tenant, put back while its attempts are in flight.
+                        taken = session.get(f"{server.url}/__mock/snapshot", params={"tenant": beside}, timeout=20)
+                        answer = taken
+                        if taken.status_code == 200:
+                            answer = session.put(f"{server.url}/__mock/snapshot", data=taken.content, timeout=20)
+                            if answer.status_code != 200:
+                                problems.append(f"snapshot: {answer.status_code} {answer.text[:200]}")
                     else:
                         answer = session.get(f"{server.url}/__mock/deliveries?limit=5", timeout=20)
                     if answer.status_code >= 500:
@@ -645,7 +654,7 @@ def test_storm__slow_failing_and_hanging_receivers_beside_requests_resets_and_ad
 
         requests.put(f"{server.url}/__mock/rate-limits", json={"insigner": {"enabled": False}}, timeout=10)
         declare_all()
-        kinds = ("create", "create-beside", "reset", "advance", "read")
+        kinds = ("create", "create-beside", "reset", "advance", "snapshot", "read")
         threads = [threading.Thread(target=work, args=(kind,)) for kind in kinds]
         for thread in threads:
             thread.start()
