@@ -881,12 +881,17 @@ def test_trigger__refused(client, body, status):
     assert client.post("/__mock/webhooks/trigger", json=body).status_code == status
 
 
-def test_snapshot__carries_pending_attempts_and_the_log_and_delivers_the_same_bytes(client, freeze, receiver):
+def failed_with_a_retry_pending(client, freeze, receiver) -> None:
+    """The worked example's delivery, failed once (500), its retry due a minute later on a frozen clock."""
     freeze("2026-05-28T10:00:00.000Z")
     declare(client, receiver, secret=SECRET)
     receiver.answer(500)
     bulk_send(client)
     settle(client)
+
+
+def test_snapshot__carries_pending_attempts_and_the_log_and_delivers_the_same_bytes(client, freeze, receiver):
+    failed_with_a_retry_pending(client, freeze, receiver)
     snapshot = client.get("/__mock/snapshot").get_json()
     before = client.get("/__mock/deliveries").get_json()
     assert [a["state"] for a in snapshot["deliveries"]["deliveries"][0]["attempts"]] == ["failed", "pending"]
@@ -956,11 +961,7 @@ def test_snapshot__one_tenants_carries_its_deliveries_and_leaves_the_others(clie
 
 
 def test_snapshot__one_tenants_with_another_tenants_delivery_is_refused(client, freeze, receiver):
-    freeze("2026-05-28T10:00:00.000Z")
-    declare(client, receiver, secret=SECRET)
-    receiver.answer(500)
-    bulk_send(client)
-    settle(client)
+    failed_with_a_retry_pending(client, freeze, receiver)
     snapshot = client.get("/__mock/snapshot", query_string={"tenant": INSIGNER_KEY}).get_json()
     before = client.get("/__mock/deliveries").get_json()
     snapshot["deliveries"]["deliveries"][0]["tenant"] = "someone-else"

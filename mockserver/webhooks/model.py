@@ -363,12 +363,16 @@ class Deliveries:
             self._sending.remove(attempt)
         attempt.state = state
         self._log.append(attempt)
-        if len(self._log) > self.log_size:
-            del self._log[: len(self._log) - self.log_size]
-            self.truncated = True
+        self._trim_log()
         delivery = attempt.delivery
         if state == "abandoned" and not any(a.state in ("pending", "sending") for a in delivery.attempts):
             delivery.state = "abandoned"
+
+    def _trim_log(self) -> None:
+        """Keep the log's newest `log_size` attempts, and say that some were dropped."""
+        if len(self._log) > self.log_size:
+            del self._log[: len(self._log) - self.log_size]
+            self.truncated = True
 
     def _next_due(self, delivery: Delivery, attempt: Attempt) -> float | None:
         """When the retry after a failed `attempt` is due (None: it was the last)."""
@@ -677,9 +681,7 @@ class Deliveries:
             self._reset_state()
             self._advanced = None
             self._bump()
-        for attempt in sending:
-            if attempt.connection is not None:
-                attempt.connection.close()
+        _close(sending)
 
     def drop_tenant(self, api: str, tenant: str) -> None:
         """A tenant was evicted: its deliveries go with it, those in flight closed and dropped."""
@@ -762,15 +764,11 @@ class Deliveries:
                 attempt.order = self._take("order")
             self._pending.extend(pending)
             self._log.extend(logged)
-            if len(self._log) > self.log_size:
-                del self._log[: len(self._log) - self.log_size]
-                self.truncated = True
+            self._trim_log()
             if pending:
                 self._start()
             self._bump()
-        for attempt in sending:
-            if attempt.connection is not None:
-                attempt.connection.close()
+        _close(sending)
 
     def restore(self, data: dict[str, Any]) -> None:
         """Become the snapshot's deliveries (a checked copy from `prepare`); attempts in flight are dropped."""
@@ -787,9 +785,7 @@ class Deliveries:
             if pending:
                 self._start()
             self._bump()
-        for attempt in sending:
-            if attempt.connection is not None:
-                attempt.connection.close()
+        _close(sending)
 
     def stop(self) -> None:
         """The server is stopping: the scheduler ends, waits end, connections in flight are closed."""
@@ -798,9 +794,14 @@ class Deliveries:
             sending = list(self._sending)
             self.generation += 1
             self._bump()
-        for attempt in sending:
-            if attempt.connection is not None:
-                attempt.connection.close()
+        _close(sending)
+
+
+def _close(attempts: list[Attempt]) -> None:
+    """Close the connections of attempts that were in flight (called with no lock held: closing calls out)."""
+    for attempt in attempts:
+        if attempt.connection is not None:
+            attempt.connection.close()
 
 
 # -- a snapshot's deliveries ----------------------------------------------------------------------------------
