@@ -6,7 +6,7 @@ tenant, exactly as its first call would. Each API's backend validates and stores
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -71,7 +71,14 @@ def all_or_none(state: AppState) -> Iterator[None]:
         try:
             yield
         except BaseException:
-            state.store.drop_all()
-            for name, tenants in state.tenants.items():
-                tenants.restore(before[name], replace_all=True)
+            replace_every_tenant(state, before)
             raise
+
+
+def replace_every_tenant(state: AppState, exported: Mapping[str, dict[str, Any]]) -> None:
+    """Make every API's tenants exactly `exported` (per API, as `Tenants.export()` gives them): the
+    store is emptied and each API's tenants restored (a whole snapshot's restore, a rolled-back change)."""
+    with state.store.transaction():
+        state.store.drop_all()
+        for name, tenants in state.tenants.items():
+            tenants.restore(exported[name], replace_all=True)

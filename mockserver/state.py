@@ -23,6 +23,12 @@ Never a lock across a call out: a delivery attempt in flight holds no lock of th
 sender thread takes the deliveries' lock only to pick it up and to record its outcome, then
 reports that outcome to the API, taking the store's transaction, with nothing else held); an
 advance or a settle waits on the deliveries' condition, which lets the lock go while it waits.
+A delivery's name lookup (webhooks/transport.py) takes one of 8 slots of a semaphore, which
+guards no state: the lookup thread holds its slot across `getaddrinfo` by design (that is the
+bound), and the sender waits for a slot and for the lookup no longer than its attempt's
+deadline, holding no lock of the mock. A scenario's all-or-nothing apply (entities.all_or_none)
+holds the store's transaction, as a reset does, while it takes the registry's and the leaf locks
+below it.
 
 The event loop's thread (serving/bridge.py) takes these locks only for a request it answers
 itself, and only while no view thread is busy and no work runs beside the requests, so it never

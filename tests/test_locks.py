@@ -143,3 +143,53 @@ def test_reset__while_key_scoped_fault_rules_match_requests__no_hang(caplog):
     assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
     assert not problems, problems[:5]
     assert counts["requests"] and counts["reset"] > 1 and counts["rules"] > 1, counts
+
+
+def test_scenario_rolled_back__while_new_keys_authenticate_and_resets_run__no_hang_and_no_5xx(caplog):
+    """The all-or-nothing apply holds the store's transaction, then registry and leaf locks, as a reset does."""
+    quiet_access_log(caplog)
+    app = create_app({"store": "memory", "seed": 42, "seed_count": 2})
+    stop = Deadline()
+    problems: list[str] = []
+    counts = {"applied": 0, "refused": 0, "insigner": 0, "reset": 0}
+
+    def applier() -> None:
+        client = app.test_client()
+        while not stop.is_set():
+            # Applied once per reset; every later apply is refused (its keys exist) and rolled back.
+            answer = client.post("/__mock/scenarios/keys-expire-in-a-minute")
+            if answer.status_code not in (200, 409):
+                problems.append(f"apply {answer.status_code} {answer.get_data(as_text=True)}")
+            counts["applied" if answer.status_code == 200 else "refused"] += 1
+
+    def insigner_worker(worker: int) -> None:
+        client = app.test_client()
+        n = 0
+        while not stop.is_set():
+            n += 1
+            key = "isk_" + f"s{worker}n{n}".ljust(44, "x")
+            answer = client.get("/api/v1/bulk-sends?limit=1", headers={"Authorization": f"Bearer {key}"})
+            if answer.status_code >= 500:
+                problems.append(f"insigner {answer.status_code} {answer.get_data(as_text=True)}")
+            counts["insigner"] += 1
+
+    def resetter() -> None:
+        client = app.test_client()
+        while not stop.is_set():
+            answer = client.post("/__mock/reset")
+            if answer.status_code != 200:
+                problems.append(f"reset {answer.status_code} {answer.get_data(as_text=True)}")
+            counts["reset"] += 1
+
+    threads = [threading.Thread(target=applier, daemon=True) for _ in range(2)]
+    threads += [threading.Thread(target=insigner_worker, args=(n,), daemon=True) for n in range(2)]
+    threads.append(threading.Thread(target=resetter, daemon=True))
+    for thread in threads:
+        thread.start()
+    deadline = stop.end + 10
+    for thread in threads:
+        thread.join(timeout=max(0.0, deadline - time.monotonic()))
+    hung = [thread.name for thread in threads if thread.is_alive()]
+    assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
+    assert not problems, problems[:5]
+    assert counts["applied"] and counts["refused"] and counts["insigner"] and counts["reset"] > 1, counts

@@ -24,6 +24,7 @@ from marshmallow import INCLUDE, ValidationError
 
 from .. import __version__
 from ..clock import from_timestamp, iso_millis, parse_instant
+from ..entities import replace_every_tenant
 from ..errors import ControlError
 from ..faults.rules import FaultRule, FaultRuleError, load_rule
 from ..seeding import differing_files
@@ -341,9 +342,7 @@ def restore_whole(state: MockState, checked: Checked) -> None:
     """Become exactly the snapshot's state (inside the store's transaction)."""
     doc, counters = checked.doc, checked.doc["counters"]
     use_options(state, checked.options)
-    state.store.drop_all()
-    for name, tenants in state.tenants.items():
-        tenants.restore(doc["tenants"][name], replace_all=True)
+    replace_every_tenant(state, doc["tenants"])
     state.clock.restore(*checked.clock)
     state.rate_limits.restore(doc["rateLimits"])
     state.faults.restore(checked.rules, counters["faultNextId"], counters["faultRandom"])
