@@ -26,7 +26,9 @@ class Asked(io.BytesIO):
 
 def request_of(body: bytes, length: int | None) -> SimpleNamespace:
     stream = Asked(body)
-    return SimpleNamespace(content_length=length, stream=stream, mimetype="application/json", environ={})
+    # The environ says what a WSGI server's would: the length, or a chunked body of none.
+    environ = {"CONTENT_LENGTH": str(length)} if length is not None else {"HTTP_TRANSFER_ENCODING": "chunked"}
+    return SimpleNamespace(content_length=length, stream=stream, mimetype="application/json", environ=environ)
 
 
 @pytest.mark.parametrize("body", [b"", b'{"seed": 7}'], ids=["empty", "small"])
@@ -35,7 +37,15 @@ def test_read_json_body__known_length_reads_only_that_many_bytes(body):
 
     read_json_body(request, MIB, required=False)
 
-    assert request.stream.sizes == [len(body)]
+    # An optional body of length 0 is not read at all.
+    assert request.stream.sizes == ([len(body)] if body else [])
+
+
+def test_read_json_body__an_empty_chunked_body_is_still_read():
+    request = request_of(b"", None)
+
+    assert read_json_body(request, MIB, required=False) is None
+    assert request.stream.sizes, "a body of unknown length is read to learn that it is empty"
 
 
 def test_read_json_body__unknown_length_reads_in_pieces_up_to_the_bound():

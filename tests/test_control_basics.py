@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import http.client
+import json
+
 import pytest
 from helpers import basic, insigner_key
 
 from mockserver import __version__
+from mockserver.app import create_app
+from mockserver.testing.server import ServerThread
 
 
 def test_health(client, store_kind):
@@ -196,3 +201,35 @@ def test_control_calls__other_than_state_create_no_tenant(client):
     assert client.post("/__mock/faults", json={"status": 503, "tenant": key}).status_code == 201
     assert client.get("/__mock/faults").status_code == 200
     assert tenants_of(client) == before
+
+
+def _chunked_reset(port: int, body: bytes) -> tuple[int, dict]:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.putrequest("POST", "/__mock/reset")
+    conn.putheader("Content-Type", "application/json")
+    conn.putheader("Transfer-Encoding", "chunked")
+    conn.endheaders()
+    conn.send(b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+    response = conn.getresponse()
+    answer = json.loads(response.read())
+    conn.close()
+    return response.status, answer
+
+
+def test_reset__a_chunked_body_is_read_though_it_has_no_length():
+    # A body with no Content-Length is not an empty one: its seed still reseeds, its bad seed is refused.
+    with ServerThread(create_app({"seed": 42})) as server:
+        status, answer = _chunked_reset(server.port, b'{"seed": 7}')
+        assert (status, answer["seed"]) == (200, 7)
+        status, answer = _chunked_reset(server.port, b'{"seed": "x"}')
+        assert (status, answer["error"]["code"]) == (400, "invalid-reset")
+        status, answer = _chunked_reset(server.port, b"{}")
+        assert (status, answer["seed"]) == (200, 42)
+
+
+@pytest.mark.parametrize("body", [None, b"", b"{}", b"  "])
+def test_reset__with_no_seed_returns_to_the_start_up_seed(body):
+    client = create_app({"seed": 42}).test_client()
+    assert client.post("/__mock/reset", json={"seed": 9}).get_json()["seed"] == 9
+    answer = client.post("/__mock/reset", data=body, content_type="application/json")
+    assert (answer.status_code, answer.get_json()["seed"]) == (200, 42)
