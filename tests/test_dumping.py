@@ -85,3 +85,16 @@ def test_compile_dumper__insigner_answers_equal_marshmallow_dump(client, insigne
     ):
         assert json.dumps(compile_dumper(schema)(answer)) == json.dumps(schema.dump(answer))
     assert list(got) == list(BulkSendSchema().fields)
+
+
+def test_compile_dumper__an_echoed_contact_equals_its_schemas_dump():
+    from mockserver.apis.collect.schemas import DUMP_ECHOED_CONTACT, ECHOED_CONTACT_SCHEMA
+
+    contact = {
+        "_id": "c1", "email": "n@example.com", "company": "C", "phone": "+1", "lastName": "L",
+        "createdAt": "2030-01-01T00:00:00Z", "firstName": "F", "tag": ["a"], "custom": [{"k": 1}],
+        "data": {"x": None}, "nbRequest": 3, "lastActivity": "2030-01-02T00:00:00Z", "other": 1,
+    }  # fmt: skip
+    for obj in (contact, {"_id": "c2", "email": "m@example.com"}):
+        assert json.dumps(DUMP_ECHOED_CONTACT(obj)) == json.dumps(ECHOED_CONTACT_SCHEMA.dump(obj))
+    assert "nbRequest" not in DUMP_ECHOED_CONTACT(contact)  # the schema's exclusions hold

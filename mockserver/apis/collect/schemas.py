@@ -9,6 +9,7 @@ from typing import Any
 from marshmallow import EXCLUDE, INCLUDE, Schema, ValidationError, fields, validate, validates_schema
 
 from ...clock import to_utc
+from ...dumping import compile_dumper
 from ...egress import parse_url
 from ...fields import FieldErrorSchema, StrictBoolean
 from ...loading import Loader, compile_loader
@@ -219,7 +220,7 @@ class EchoedContact(fields.Field[Any]):
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
         if isinstance(value, str):
             return value
-        return ECHOED_CONTACT_SCHEMA.dump(value)
+        return DUMP_ECHOED_CONTACT(value)  # the schema's dump, compiled (py-spy: 9 us of the call's 208)
 
 
 class RequestOutSchema(Schema):
@@ -282,6 +283,7 @@ SAMPLES_SCHEMA = SampleSchema(many=True)
 LOAD_CONTACT = compile_loader(CONTACT_SCHEMA)
 LOAD_SAMPLES = compile_loader(SAMPLES_SCHEMA)
 ECHOED_CONTACT_SCHEMA = ContactOutSchema(exclude=("nbRequest", "lastActivity"))
+DUMP_ECHOED_CONTACT = compile_dumper(ECHOED_CONTACT_SCHEMA)
 
 
 class ErrorSchema(Schema):
