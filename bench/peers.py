@@ -26,9 +26,12 @@ goes first each round, so slow drift of a shared, noisy machine hits both):
 * stops the server (SIGTERM);
 * then times a whole CI job, as users run one, on a fresh process of each
   server: spawn -> first 200 from health -> 60 tests, each a reset
-  (``POST /__mock/reset``; WireMock: ``POST /__admin/reset``) and the three
+  (``POST /__mock/reset``; WireMock: ``POST /__admin/reset``), the rate limits
+  off (``PUT /__mock/rate-limits``; WireMock has none, and answers the same PUT
+  from a static stub, so both jobs make the same requests) and the three
   calls, all over one keep-alive ``http.client`` connection -> SIGTERM -> exit.
-  Reported: the whole job, its parts (startup, suite, stop) and the reset's p50.
+  Reported: the whole job, its parts (startup, suite, stop), the reset's p50 and
+  the rate-limit change's p50.
 
 It prints a table of medians over rounds with the ratios mockserver / WireMock
 (req/s: above 1 means mockserver serves more; p99 and startup: below 1 means
@@ -151,6 +154,7 @@ CI_TESTS = 60
 def ci_job(start, reset_path, tests=CI_TESTS):
     """Spawn a server, run `tests` tests of reset + the three calls on one connection, stop it."""
     bodies = [None if c["body"] is None else json.dumps(c["body"]).encode() for c in bl.CALLS]
+    limits_off = json.dumps(bl.RATE_LIMITS_OFF).encode()
     t0 = time.perf_counter()
     srv = start()
     healthy = time.perf_counter()
@@ -164,12 +168,15 @@ def ci_job(start, reset_path, tests=CI_TESTS):
             answer.read()
             return answer.status
 
-        resets, bad = [], 0
+        resets, limits, bad = [], [], 0
         suite_start = time.perf_counter()
         for _ in range(tests):
             t = time.perf_counter()
             bad += call("POST", reset_path) != 200
             resets.append((time.perf_counter() - t) * 1000.0)
+            t = time.perf_counter()
+            bad += call("PUT", "/__mock/rate-limits", limits_off, {"Content-Type": "application/json"}) != 200
+            limits.append((time.perf_counter() - t) * 1000.0)
             for c, body in zip(bl.CALLS, bodies, strict=True):
                 bad += not 200 <= call(c["method"], c["path"], body, c["headers"]) <= 299
         suite = time.perf_counter() - suite_start
@@ -184,6 +191,7 @@ def ci_job(start, reset_path, tests=CI_TESTS):
         "suite_s": suite,
         "stop_s": end - stop_start,
         "reset_p50_ms": bl.percentile(resets, 50),
+        "rate_limits_p50_ms": bl.percentile(limits, 50),
         "non2xx": bad,
         "exit_status": status,
     }
@@ -270,7 +278,8 @@ def main(argv=None):
             rnd[name]["ci_job"] = job
             bl.log(
                 f"round {i + 1}: {name} CI job {job['job_s']:.3f} s (startup {job['startup_s']:.3f}, "
-                f"suite {job['suite_s']:.3f}, stop {job['stop_s']:.3f}; reset p50 {job['reset_p50_ms']:.2f} ms; "
+                f"suite {job['suite_s']:.3f}, stop {job['stop_s']:.3f}; reset p50 {job['reset_p50_ms']:.2f} ms, "
+                f"rate limits p50 {job['rate_limits_p50_ms']:.2f} ms; "
                 f"non-2xx {job['non2xx']})"
             )
         rounds.append(rnd)
@@ -384,11 +393,12 @@ def main(argv=None):
 
     print()
     print(
-        f"A CI job: spawn -> healthy -> {CI_TESTS} tests (reset + the three calls, one keep-alive connection)"
+        f"A CI job: spawn -> healthy -> {CI_TESTS} tests (reset, rate limits off, the three calls, one keep-alive"
+        " connection)"
         " -> SIGTERM -> exit; medians over rounds"
     )
     print()
-    targets = {"job_s": 0.3, "suite_s": 0.7, "reset_p50_ms": None}
+    targets = {"job_s": 0.3, "startup_s": 0.2, "suite_s": 0.7, "reset_p50_ms": None}
     job_rows = []
     summary["ci_job"] = {}
     for field, label, unit in (
@@ -397,6 +407,7 @@ def main(argv=None):
         ("suite_s", f"{CI_TESTS} tests", "s"),
         ("stop_s", "SIGTERM -> exit", "s"),
         ("reset_p50_ms", "reset p50", "ms"),
+        ("rate_limits_p50_ms", "rate limits off p50", "ms"),
         ("non2xx", "non-2xx answers (all rounds)", ""),
     ):
         vals = {}
