@@ -23,6 +23,9 @@ $(BIN)/python:
 
 $(STAMP): $(BIN)/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@# An editable install has no bytecode, and PYTHONDONTWRITEBYTECODE=1 keeps Python from writing it:
+	@# compiled here, as pip compiles an installed package, a start does not compile every module.
+	$(BIN)/python -m compileall -q mockserver
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -218,6 +218,7 @@ def main(argv=None):
     ap.add_argument("--out", default=str(bl.BENCH_DIR / "peers.json"))
     ap.add_argument("--servers", default="mockserver,wiremock", help="comma-separated subset of mockserver,wiremock")
     args = ap.parse_args(argv)
+    bl.compile_bytecode()
 
     servers = [s.strip() for s in args.servers.split(",") if s.strip()]
     for s in servers:

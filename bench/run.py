@@ -483,6 +483,7 @@ def main(argv=None):
         help="seconds allowed to add entities, per store (default 240; 15 quick)",
     )
     args = ap.parse_args(argv)
+    bl.compile_bytecode()
 
     q = args.quick
     duration = args.duration if args.duration is not None else (2.0 if q else 5.0)
