@@ -5,7 +5,8 @@ Usage (from the repository root)::
     python bench/inprocess.py [--calls health,get,collect,create,reset] [-n 3000] [--profile CALL]
 
 Each call is made ``n`` times in a row, 5 times over, after 500 unmeasured ones; the figure is
-the best of the 5 means, in microseconds. The creates start each run from a reset, with rate
+the best of the 5 means, in microseconds. Each request's environ is the one the bridge builds
+(`serving/bridge.py`). The creates start each run from a reset, with rate
 limits off, as the wrk runs of ``make bench`` do, and the access log is batched as ``serve``
 has it. Over HTTP, a call costs this plus what granian, the bridge and the client cost (see
 docs/explanation/speed.md). ``--profile CALL`` runs CALL under cProfile once more and prints
@@ -17,17 +18,18 @@ from __future__ import annotations
 
 import argparse
 import cProfile
-import io
 import json
 import pstats
 import sys
 import time
+from types import SimpleNamespace
 from typing import Any
 
 from benchlib import COLLECT_AUTH, COLLECT_EXAMPLE_BODY, INSIGNER_AUTH, INSIGNER_EXAMPLE_BODY, RATE_LIMITS_OFF
 
 from mockserver.app import create_app
 from mockserver.serving import logs
+from mockserver.serving.bridge import wsgi_environ
 
 CALLS: dict[str, tuple[str, str, str | None, bytes]] = {
     "health": ("GET", "/__mock/health", None, b""),
@@ -39,32 +41,23 @@ CALLS: dict[str, tuple[str, str, str | None, bytes]] = {
 
 
 def environ(method: str, path: str, auth: str | None, body: bytes) -> dict[str, Any]:
-    """A WSGI environ as the bridge builds one (PEP 3333), for a loopback client."""
-    env: dict[str, Any] = {
-        "REQUEST_METHOD": method,
-        "SCRIPT_NAME": "",
-        "PATH_INFO": path,
-        "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1",
-        "SERVER_PORT": "8080",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
-        "wsgi.version": (1, 0),
-        "wsgi.url_scheme": "http",
-        "wsgi.input": io.BytesIO(body),
-        "wsgi.input_terminated": True,
-        "wsgi.errors": sys.stderr,
-        "wsgi.multithread": True,
-        "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-        "HTTP_HOST": "127.0.0.1:8080",
-    }
+    """The WSGI environ the bridge builds for this request from a loopback client (its own code)."""
+    headers = {"host": "127.0.0.1:8080"}
     if body:
-        env["CONTENT_TYPE"] = "application/json"
-        env["CONTENT_LENGTH"] = str(len(body))
+        headers |= {"content-type": "application/json", "content-length": str(len(body))}
     if auth:
-        env["HTTP_AUTHORIZATION"] = auth
-    return env
+        headers["authorization"] = auth
+    scope = SimpleNamespace(
+        method=method,
+        path=path,
+        query_string="",
+        server="127.0.0.1:8080",
+        client="127.0.0.1:50000",
+        http_version="1.1",
+        scheme="http",
+        headers=headers,
+    )
+    return wsgi_environ(scope, body)
 
 
 def main(argv: list[str] | None = None) -> int:
