@@ -66,7 +66,9 @@ def read_json_body(
             return None
         raise BodyError("empty", "The request body is empty; a JSON object is expected.")
     try:
-        payload = json.loads(text, parse_constant=_reject_constant)
+        if text.startswith("\ufeff"):  # json.loads' own check, which a decoder's decode leaves out
+            raise json.JSONDecodeError("Unexpected UTF-8 BOM (decode using utf-8-sig)", text, 0)
+        payload = _DECODER.decode(text)
     except (ValueError, RecursionError) as exc:
         reason = str(exc) if isinstance(exc, ValueError) else "nested too deeply"
         raise BodyError("malformed", f"Malformed JSON: {reason}.") from None
@@ -152,6 +154,11 @@ def has_lone_surrogate(value: Any) -> bool:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
+
+
+# One decoder for every body: json.loads with options builds a new one per call (timeit: 3.8 -> 1.1
+# us for Collect's example). A decoder keeps only its options, so threads may share it.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 class BodyRecorder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -69,3 +70,17 @@ def test_read_json_body__unknown_length_over_the_bound_is_too_large():
 @pytest.mark.parametrize("length, limit, expected", [(5, 100, 5), (500, 100, 100), (None, 10, 10), (None, 0, 0)])
 def test_read_at_most__never_past_the_limit_or_the_length(length, limit, expected):
     assert len(read_at_most(io.BytesIO(b"z" * 1000), limit, length)) == expected
+
+
+def _refuse_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+@pytest.mark.parametrize("body", [b'\xef\xbb\xbf{"a": 1}', b'{"a": NaN}', b'{"a": Infinity}', b"{", b'{"a": 1} x'])
+def test_read_json_body__malformed_bodies_are_worded_as_json_loads_words_them(body):
+    # The reader keeps one decoder for every body; its words are still json.loads' own.
+    with pytest.raises(ValueError) as loads:
+        json.loads(body.decode("utf-8"), parse_constant=_refuse_constant)
+    with pytest.raises(BodyError) as caught:
+        read_json_body(request_of(body, len(body)), MIB)
+    assert caught.value.message == f"Malformed JSON: {loads.value}."
