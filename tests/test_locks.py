@@ -6,6 +6,7 @@ import base64
 import logging
 import threading
 import time
+from functools import partial
 
 from mockserver.app import create_app
 
@@ -27,17 +28,60 @@ def quiet_access_log(caplog) -> None:
     caplog.set_level(logging.WARNING, logger="mockserver.access")
 
 
+class Storm:
+    """One storm's workers: each loops until the deadline, noting what went wrong and counting its calls."""
+
+    def __init__(self, app, *kinds: str) -> None:
+        self.app = app
+        self.stop = Deadline()
+        self.problems: list[str] = []
+        self.counts = dict.fromkeys(kinds, 0)
+
+    def new_insigner_keys(self, tag: str):
+        """A worker listing bulk sends with a brand-new key each time (a new tenant each call)."""
+
+        def work() -> None:
+            client = self.app.test_client()
+            n = 0
+            while not self.stop.is_set():
+                n += 1
+                key = "isk_" + f"{tag}n{n}".ljust(44, "x")
+                answer = client.get("/api/v1/bulk-sends?limit=1", headers={"Authorization": f"Bearer {key}"})
+                if answer.status_code >= 500:
+                    self.problems.append(f"insigner {answer.status_code} {answer.get_data(as_text=True)}")
+                self.counts["insigner"] += 1
+
+        return work
+
+    def resets(self) -> None:
+        """A worker resetting the whole server again and again."""
+        client = self.app.test_client()
+        while not self.stop.is_set():
+            answer = client.post("/__mock/reset")
+            if answer.status_code != 200:
+                self.problems.append(f"reset {answer.status_code} {answer.get_data(as_text=True)}")
+            self.counts["reset"] += 1
+
+    def run(self, workers) -> None:
+        """Run the workers together; fail if any is still blocked 10 s past the deadline."""
+        threads = [threading.Thread(target=work, daemon=True) for work in workers]
+        for thread in threads:
+            thread.start()
+        deadline = self.stop.end + 10
+        for thread in threads:
+            thread.join(timeout=max(0.0, deadline - time.monotonic()))
+        hung = [thread.name for thread in threads if thread.is_alive()]
+        assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
+
+
 def test_reset__while_new_keys_of_both_apis_authenticate__no_hang_and_no_5xx(caplog):
     quiet_access_log(caplog)
-    app = create_app({"store": "memory", "seed": 42, "seed_count": 2})
-    stop = Deadline()
-    problems: list[str] = []
-    counts = {"collect": 0, "insigner": 0, "reset": 0}
+    storm = Storm(create_app({"store": "memory", "seed": 42, "seed_count": 2}), "collect", "insigner", "reset")
 
     def collect_worker(worker: int) -> None:
-        client = app.test_client()
+        client = storm.app.test_client()
         n = 0
-        while not stop.is_set():
+        while not storm.stop.is_set():
             n += 1
             token = base64.b64encode(f":collect-{worker}-{n}".encode()).decode()
             answer = client.post(
@@ -46,39 +90,16 @@ def test_reset__while_new_keys_of_both_apis_authenticate__no_hang_and_no_5xx(cap
                 json={"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]},
             )
             if answer.status_code >= 500:
-                problems.append(f"collect {answer.status_code} {answer.get_data(as_text=True)}")
-            counts["collect"] += 1
+                storm.problems.append(f"collect {answer.status_code} {answer.get_data(as_text=True)}")
+            storm.counts["collect"] += 1
 
-    def insigner_worker(worker: int) -> None:
-        client = app.test_client()
-        n = 0
-        while not stop.is_set():
-            n += 1
-            key = "isk_" + f"w{worker}n{n}".ljust(44, "x")
-            answer = client.get("/api/v1/bulk-sends?limit=1", headers={"Authorization": f"Bearer {key}"})
-            if answer.status_code >= 500:
-                problems.append(f"insigner {answer.status_code} {answer.get_data(as_text=True)}")
-            counts["insigner"] += 1
-
-    def resetter() -> None:
-        client = app.test_client()
-        while not stop.is_set():
-            answer = client.post("/__mock/reset")
-            if answer.status_code != 200:
-                problems.append(f"reset {answer.status_code} {answer.get_data(as_text=True)}")
-            counts["reset"] += 1
-
-    threads = [threading.Thread(target=collect_worker, args=(n,), daemon=True) for n in range(2)]
-    threads += [threading.Thread(target=insigner_worker, args=(n,), daemon=True) for n in range(2)]
-    threads.append(threading.Thread(target=resetter, daemon=True))
-    for thread in threads:
-        thread.start()
-    deadline = stop.end + 10
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    hung = [thread.name for thread in threads if thread.is_alive()]
-    assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
-    assert not problems, problems[:5]
+    storm.run(
+        [partial(collect_worker, n) for n in range(2)]
+        + [storm.new_insigner_keys(f"w{n}") for n in range(2)]
+        + [storm.resets]
+    )
+    counts = storm.counts
+    assert not storm.problems, storm.problems[:5]
     assert counts["collect"] and counts["insigner"] and counts["reset"] > 1, counts
 
 
@@ -89,9 +110,8 @@ def test_reset__while_key_scoped_fault_rules_match_requests__no_hang(caplog):
     # As `serve`'s warm-up does: a first reset would build Faker's seed data while four threads
     # hold the GIL, which takes seconds and leaves too few resets to race.
     app.extensions["mockserver"].build_seed_data()
-    stop = Deadline()
-    problems: list[str] = []
-    counts = {"requests": 0, "reset": 0, "rules": 0}
+    storm = Storm(app, "requests", "reset", "rules")
+    stop, problems, counts = storm.stop, storm.problems, storm.counts
     probe = "isk_" + "probe".ljust(44, "0")
     other = "isk_" + "other".ljust(44, "0")
     # Python's locks are not fair: requesters that retake the store's lock in a loop can starve a
@@ -133,14 +153,7 @@ def test_reset__while_key_scoped_fault_rules_match_requests__no_hang(caplog):
 
     steps = [requests_round] * 3 + [reset_round, rules_round]
     assert len(steps) == kinds
-    threads = [threading.Thread(target=in_rounds, args=(step,), daemon=True) for step in steps]
-    for thread in threads:
-        thread.start()
-    deadline = stop.end + 10
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    hung = [thread.name for thread in threads if thread.is_alive()]
-    assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
+    storm.run([partial(in_rounds, step) for step in steps])
     assert not problems, problems[:5]
     assert counts["requests"] and counts["reset"] > 1 and counts["rules"] > 1, counts
 
@@ -148,48 +161,20 @@ def test_reset__while_key_scoped_fault_rules_match_requests__no_hang(caplog):
 def test_scenario_rolled_back__while_new_keys_authenticate_and_resets_run__no_hang_and_no_5xx(caplog):
     """The all-or-nothing apply holds the store's transaction, then registry and leaf locks, as a reset does."""
     quiet_access_log(caplog)
-    app = create_app({"store": "memory", "seed": 42, "seed_count": 2})
-    stop = Deadline()
-    problems: list[str] = []
-    counts = {"applied": 0, "refused": 0, "insigner": 0, "reset": 0}
+    storm = Storm(
+        create_app({"store": "memory", "seed": 42, "seed_count": 2}), "applied", "refused", "insigner", "reset"
+    )
 
     def applier() -> None:
-        client = app.test_client()
-        while not stop.is_set():
+        client = storm.app.test_client()
+        while not storm.stop.is_set():
             # Applied once per reset; every later apply is refused (its keys exist) and rolled back.
             answer = client.post("/__mock/scenarios/keys-expire-in-a-minute")
             if answer.status_code not in (200, 409):
-                problems.append(f"apply {answer.status_code} {answer.get_data(as_text=True)}")
-            counts["applied" if answer.status_code == 200 else "refused"] += 1
+                storm.problems.append(f"apply {answer.status_code} {answer.get_data(as_text=True)}")
+            storm.counts["applied" if answer.status_code == 200 else "refused"] += 1
 
-    def insigner_worker(worker: int) -> None:
-        client = app.test_client()
-        n = 0
-        while not stop.is_set():
-            n += 1
-            key = "isk_" + f"s{worker}n{n}".ljust(44, "x")
-            answer = client.get("/api/v1/bulk-sends?limit=1", headers={"Authorization": f"Bearer {key}"})
-            if answer.status_code >= 500:
-                problems.append(f"insigner {answer.status_code} {answer.get_data(as_text=True)}")
-            counts["insigner"] += 1
-
-    def resetter() -> None:
-        client = app.test_client()
-        while not stop.is_set():
-            answer = client.post("/__mock/reset")
-            if answer.status_code != 200:
-                problems.append(f"reset {answer.status_code} {answer.get_data(as_text=True)}")
-            counts["reset"] += 1
-
-    threads = [threading.Thread(target=applier, daemon=True) for _ in range(2)]
-    threads += [threading.Thread(target=insigner_worker, args=(n,), daemon=True) for n in range(2)]
-    threads.append(threading.Thread(target=resetter, daemon=True))
-    for thread in threads:
-        thread.start()
-    deadline = stop.end + 10
-    for thread in threads:
-        thread.join(timeout=max(0.0, deadline - time.monotonic()))
-    hung = [thread.name for thread in threads if thread.is_alive()]
-    assert not hung, f"threads still blocked after {SECONDS}s + 10s (a lock-order deadlock): {hung}"
-    assert not problems, problems[:5]
+    storm.run([applier] * 2 + [storm.new_insigner_keys(f"s{n}") for n in range(2)] + [storm.resets])
+    counts = storm.counts
+    assert not storm.problems, storm.problems[:5]
     assert counts["applied"] and counts["refused"] and counts["insigner"] and counts["reset"] > 1, counts
