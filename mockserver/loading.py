@@ -8,9 +8,11 @@ wrong type, a value one of its validators refuses: the caller then loads with th
 which words every problem. So the schema stays the one statement of what a body may hold.
 
 Each field is checked by its own `_deserialize` (the method marshmallow's fields implement)
-and its own validators, so a field's rules are never written twice. A schema or a field whose
-options a compiled loader does not know (a `data_key`, a default, `allow_none`, processors,
-nested schemas) gets no compiled loader at all: `compile_loader` says None, always.
+and its own validators, so a field's rules are never written twice; a field of ours that holds
+other fields (inSigner's `Obj` and `Items`) gives its own reader, built from theirs. A schema
+or a field whose options a compiled loader does not know (a `data_key`, a default,
+`allow_none`, processors, marshmallow's nested fields) gets no compiled loader at all:
+`compile_loader` says None, always.
 """
 
 from __future__ import annotations
@@ -104,36 +106,53 @@ def compile_schema(schema: Schema, checks: tuple[Callable[[Any], Any], ...] = ()
 
 
 def field_reader(field: fields.Field[Any]) -> Reader | None:
-    """The check and value of one present, non-null value of `field` (raising to refuse), or None."""
+    """The check and value of one present, non-null value of `field` (raising to refuse), or None.
+
+    A field may give its own reader (a method `compiled_reader()`, None for none): one that loads
+    a nested schema or checks a list's items compiles them too. A plain List reads its items with
+    its inner field's reader; any other field is its own `_deserialize`. The field's validators
+    run after, as its `deserialize` runs them.
+    """
     if isinstance(field, _UNCOMPILED) or field.pre_load or field.post_load:
         return None
+    own = getattr(field, "compiled_reader", None)
+    if own is not None:
+        read = own()
+    elif isinstance(field, fields.List) and type(field)._deserialize is fields.List._deserialize:
+        read = list_reader(field.inner)
+    else:
+        deserialize = field._deserialize
+
+        def read(value: Any) -> Any:
+            return deserialize(value, None, None)
+
     validators = tuple(field.validators)
-    if isinstance(field, fields.List) and type(field)._deserialize is fields.List._deserialize:
-        # A plain List: each item through its inner field's reader (none of them may be null).
-        inner = field.inner
-        each = field_reader(inner) if not inner.allow_none else None
-        if each is None:
-            return None
+    if read is None or not validators:
+        return read
 
-        def items(value: Any) -> list[Any]:
-            if not isinstance(value, list):
-                raise Refused
-            out = []
-            for item in value:
-                if item is None:
-                    raise Refused
-                out.append(each(item))
-            for validator in validators:
-                validator(out)
-            return out
-
-        return items
-    deserialize = field._deserialize
-
-    def read(value: Any) -> Any:
-        out = deserialize(value, None, None)
+    def checked(value: Any) -> Any:
+        out = read(value)
         for validator in validators:
             validator(out)
         return out
 
-    return read
+    return checked
+
+
+def list_reader(inner: fields.Field[Any], min_items: int = 0, max_items: int | None = None) -> Reader | None:
+    """A reader of a JSON array of `min_items` to `max_items` values of `inner` (none null), or None."""
+    each = field_reader(inner) if not inner.allow_none else None
+    if each is None:
+        return None
+
+    def items(value: Any) -> list[Any]:
+        if not isinstance(value, list) or len(value) < min_items or (max_items is not None and len(value) > max_items):
+            raise Refused
+        out = []
+        for item in value:
+            if item is None:
+                raise Refused
+            out.append(each(item))
+        return out
+
+    return items

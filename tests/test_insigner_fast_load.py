@@ -16,8 +16,8 @@ from marshmallow import ValidationError
 
 from mockserver.apis.insigner import views
 from mockserver.apis.insigner.examples import CREATE_REQUEST
-from mockserver.apis.insigner.zod import compile_loader
 from mockserver.errors import ValidationFailed
+from mockserver.loading import compile_loader
 
 SCHEMA = views.CREATE_ARGS
 LOADER = compile_loader(SCHEMA)

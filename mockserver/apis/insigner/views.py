@@ -11,6 +11,7 @@ from ...context import current_caller, current_context
 from ...credentials import Credentials
 from ...dumping import compile_dumper
 from ...errors import Forbidden, Unauthorized, ValidationFailed, flatten_messages
+from ...loading import Loader, compile_loader
 from ...operations import instance
 from ...responses import json_response, no_content
 from ...tenants import KeyRefused
@@ -19,7 +20,6 @@ from ..routing import blueprint_for
 from .backend import BODY_DETAIL, QUERY_DETAIL, InsignerBackend, has_scope, is_well_formed_key
 from .errors import KEY_REFUSED
 from .operations import OPERATIONS
-from .zod import Loader, compile_loader
 
 if TYPE_CHECKING:
     from ...emulated import AnsweredRequest, AppState, Caller

@@ -13,7 +13,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, missing
+from marshmallow import Schema, ValidationError, fields
+
+from ...loading import Reader, compile_schema, list_reader
 
 # Zod's e-mail pattern (zod 3.22+), which the documented "Invalid email" message comes with.
 ZOD_EMAIL = re.compile(
@@ -155,6 +157,10 @@ class Items(ZodField):
             raise ValidationError(errors)
         return out
 
+    def compiled_reader(self) -> Reader | None:
+        """For a compiled loader (mockserver/loading.py): the items' own readers and this length range."""
+        return list_reader(self.inner, self.min_items, self.max_items)
+
 
 class Obj(ZodField):
     """A JSON object loaded with `schema` (unknown keys dropped, as Zod's default strips them)."""
@@ -173,6 +179,10 @@ class Obj(ZodField):
         if self._loader is None:
             self._loader = self.schema()
         return self._loader.load(value)
+
+    def compiled_reader(self) -> Reader | None:
+        """For a compiled loader (mockserver/loading.py): the object's schema, compiled too."""
+        return compile_schema(self.schema())
 
 
 class QueryInt(ZodField):
@@ -212,81 +222,3 @@ class Choice(ZodField):
             expected = " | ".join(f"'{c}'" for c in self.choices)
             raise ValidationError(f"Invalid enum value. Expected {expected}, received '{value}'")
         return value
-
-
-class _Refused(Exception):
-    """Raised inside a compiled loader: the schema may refuse this data, so its own load decides."""
-
-
-Loader = Callable[[Any], "dict[str, Any] | None"]
-
-
-def compile_loader(schema: Schema) -> Loader:
-    """Return a loader giving `schema.load(data)` for data the schema accepts, and None otherwise.
-
-    A body that a schema of these fields (Text, Items of Obj, Obj) accepts loads as the same dict:
-    the declared fields present in it, in the schema's order, each checked by the field's own
-    `_deserialize`. Anything that may be refused (a missing required field, a null, a wrong type,
-    a length) gives None, and so does any body of a schema with another kind of field: the caller
-    then loads with marshmallow, which words every problem. For the vendor's example,
-    marshmallow's load took 40 us of inSigner's 320 us create in-process; this takes 11 us.
-    """
-    load = _compile(schema)
-
-    def loader(data: Any) -> dict[str, Any] | None:
-        if load is None:
-            return None
-        try:
-            return load(data)
-        except (_Refused, ValidationError):
-            return None
-
-    return loader
-
-
-def _compile(schema: Schema) -> Callable[[Any], dict[str, Any]] | None:
-    """A load of `schema` that raises to refuse, or None if one of its fields has no compiled check."""
-    steps = []
-    for name, field in schema.load_fields.items():
-        plain = field.data_key in (None, name) and field.attribute in (None, name)
-        read = _reader(field) if plain else None
-        if read is None or field.validators or field.allow_none or field.load_default is not missing:
-            return None
-        steps.append((name, field.required, read))
-
-    def load(data: Any) -> dict[str, Any]:
-        if not isinstance(data, dict):
-            raise _Refused
-        out = {}
-        for name, required, read in steps:
-            if name in data:
-                value = data[name]
-                if value is None:
-                    raise _Refused  # Zod's "Expected string, received null": marshmallow says it
-                out[name] = read(value)
-            elif required:
-                raise _Refused
-        return out
-
-    return load
-
-
-def _reader(field: fields.Field[Any]) -> Callable[[Any], Any] | None:
-    """The check and value of one field for a compiled loader (raising to refuse), or None if it has none."""
-    if isinstance(field, Text):
-        return lambda value: field._deserialize(value, None, None)
-    if isinstance(field, Obj):
-        return _compile(field.schema())
-    if isinstance(field, Items):
-        each = _reader(field.inner)
-        if each is None:
-            return None
-        low, high = field.min_items, field.max_items
-
-        def items(value: Any) -> list[Any]:
-            if not isinstance(value, list) or len(value) < low or (high is not None and len(value) > high):
-                raise _Refused
-            return [each(item) for item in value]
-
-        return items
-    return None
