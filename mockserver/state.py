@@ -23,6 +23,8 @@ Never a lock across a call out: a delivery attempt in flight holds no lock of th
 sender thread takes the deliveries' lock only to pick it up and to record its outcome, then
 reports that outcome to the API, taking the store's transaction, with nothing else held); an
 advance or a settle waits on the deliveries' condition, which lets the lock go while it waits.
+A reset, a snapshot's restore or an eviction, which hold the store's transaction, close the
+sockets of attempts in flight after letting the deliveries' lock go: a close waits on no peer.
 A delivery's name lookup (webhooks/transport.py) takes one of 8 slots of a semaphore, which
 guards no state: the lookup thread holds its slot across `getaddrinfo` by design (that is the
 bound), and the sender waits for a slot and for the lookup no longer than its attempt's

@@ -798,7 +798,13 @@ class Deliveries:
 
 
 def _close(attempts: list[Attempt]) -> None:
-    """Close the connections of attempts that were in flight (called with no lock held: closing calls out)."""
+    """Close the connections of attempts that were in flight, after the deliveries' lock is let go.
+
+    A reset, a restore or an eviction calls this inside the store's transaction: closing a socket
+    sends nothing the mock waits for (no linger), so it never waits on a receiver; the sender
+    thread blocked on that socket wakes with an error, and its attempt, no longer among those
+    being sent, is dropped with its report.
+    """
     for attempt in attempts:
         if attempt.connection is not None:
             attempt.connection.close()
