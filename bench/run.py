@@ -59,7 +59,12 @@ JSON in --out, default bench/results.json):
   by --fill-budget seconds of filling per store (default 240 s, quick 15 s: the file store fsyncs each
   add, ~600 a second on a shared 2-core machine); a
   level not reached in time is reported as not reached;
-* RSS of the memory-store server idle and at 100k entities.
+* RSS of the memory-store server idle and at 100k entities;
+* the machine's cost of one thread waking another (``benchlib.wake_up_us``), with the two
+  threads held on two cores and on one: every request crosses threads several times (wrk to
+  the server, granian's runtime to the Python side, back), so this cost, which a virtual
+  machine whose idle cores halt makes ten times dearer across cores, is part of every figure
+  and of the floor's alike.
 
 Targets printed beside values: startup <= 0.2 s; reset <= 1 ms (median, fresh
 and after load); ``GET /__mock/health`` >= 0.8x the floor at 1 and 16 connections;
@@ -522,6 +527,17 @@ def main(argv=None):
     rep.add(f"startup to healthy (median of {cfg['starts']})", startup, "s", "<= 0.2 s", le(startup, 0.2))
     rss_idle = bl.median(st["idle_rss_mb"])
     rep.add("RSS idle (fresh server)", rss_idle, "MB", "<= 100 MB", le(rss_idle, 100))
+
+    # What the machine charges for each hand-over between threads, which every request below makes
+    # several of (docs/explanation/speed.md counts them per request, for the server and the floor).
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    wake = {
+        "cross_core_us": bl.wake_up_us((cpus[0], cpus[1])) if len(cpus) > 1 else None,
+        "same_core_us": bl.wake_up_us((cpus[0], cpus[0])) if cpus else None,
+    }
+    details["wake_up"] = wake
+    rep.add("machine: a thread's wake-up from another core", wake["cross_core_us"], "us")
+    rep.add("machine: a thread's wake-up from its own core", wake["same_core_us"], "us")
 
     # 2-4. one server for reset, wrk, bulk
     srv = bl.start_mockserver(cmd)
