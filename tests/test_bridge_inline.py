@@ -253,3 +253,162 @@ def answer_status(port: int, path: str) -> int:
         return conn.getresponse().status
     finally:
         conn.close()
+
+
+# -- answered where granian hands the request over ------------------------------------------------
+
+
+class CallbackWatcherHTTP:
+    """Stands for granian's watcher of a request (HandOverLoop knows it by this name)."""
+
+    def __init__(self, path: str, headers: dict[str, str] | None = None) -> None:
+        self.scope = scope(path)
+        self.scope.headers = headers or {}
+        self.proto = Proto()
+        self.finished: list[object] = []
+
+    def done(self) -> None:
+        self.finished.append("done")
+
+    def err(self, exc: BaseException) -> None:
+        self.finished.append(exc)
+
+
+def test_answer_at_once__a_quick_request_with_no_body_is_answered_on_the_calling_thread():
+    bridge = WsgiBridge(Recorder(), threads=1, max_body=1024, never_waits=lambda path, headers: path == "/quick")
+    try:
+        proto = Proto()
+        assert bridge.answer_at_once(scope("/quick"), proto)
+        assert proto.answer == (200, LOOP_THREAD.encode())
+        assert bridge.answered_at_once == 1
+        for path, headers in [
+            ("/other", {}),  # the app's word: it may wait
+            ("/quick", {"content-length": "2"}),  # a body is read on the loop
+            ("/quick", {"transfer-encoding": "chunked"}),
+        ]:
+            request = scope(path)
+            request.headers = headers
+            untouched = Proto()
+            assert not bridge.answer_at_once(request, untouched)
+            assert untouched.answer is None
+        empty = scope("/quick")
+        empty.headers = {"content-length": "0"}
+        assert bridge.answer_at_once(empty, Proto())
+        assert bridge.answered_at_once == 2
+    finally:
+        bridge.close()
+
+
+def test_answer_at_once__not_while_a_view_thread_is_busy_nor_while_work_runs_beside():
+    app = Recorder()
+    bridge = WsgiBridge(app, threads=2, max_body=1024, never_waits=lambda path, headers: path == "/quick")
+    release, started = threading.Event(), threading.Event()
+    try:
+
+        async def slow_in_a_thread():
+            slow = Proto()
+            task = asyncio.ensure_future(bridge.__rsgi__(scope("/slow"), slow))
+            await asyncio.sleep(0)  # /slow now holds a view thread, waiting for a /quick to run
+            assert not bridge.answer_at_once(scope("/quick"), Proto())
+            assert await asyncio.wait_for(bridge.__rsgi__(scope("/quick"), Proto()), 10) is None
+            await asyncio.wait_for(task, 10)
+
+        asyncio.run(slow_in_a_thread())
+        bridge.run_beside(lambda: (started.set(), release.wait(5)), "test-beside")
+        assert started.wait(5)
+        assert not bridge.answer_at_once(scope("/quick"), Proto())
+        release.set()
+    finally:
+        bridge.close()
+
+
+def test_hand_over_loop__answers_at_once_or_schedules_as_before():
+    from mockserver.serving.server import new_event_loop
+
+    bridge = WsgiBridge(Recorder(), threads=1, max_body=1024, never_waits=lambda path, headers: path == "/quick")
+    loop = new_event_loop(bridge)
+    ran: list[str] = []
+
+    async def never_started():
+        ran.append("coroutine")
+
+    try:
+        # A quick request: answered during the call, its coroutine closed unstarted, nothing scheduled.
+        watcher = CallbackWatcherHTTP("/quick")
+        coroutine = never_started()
+        handle = loop.call_soon_threadsafe(lambda *args: ran.append("scheduled"), coroutine, watcher)
+        assert handle.cancelled()
+        assert watcher.proto.answer[0] == 200 and watcher.finished == ["done"]
+        assert coroutine.cr_frame is None  # closed: no "never awaited" warning either
+        # Anything else goes to the loop as before: a request that may wait, or another callback.
+        other = CallbackWatcherHTTP("/other")
+        loop.call_soon_threadsafe(lambda coro, w: (coro.close(), ran.append("request")), never_started(), other)
+        loop.call_soon_threadsafe(ran.append, "callback")
+        loop.call_soon_threadsafe(loop.stop)
+        loop.run_forever()
+        assert ran == ["request", "callback"]
+        assert other.proto.answer is None and other.finished == []
+    finally:
+        loop.close()
+        bridge.close()
+
+
+def test_hand_over_loop__an_error_in_the_bridge_goes_to_granian_and_the_loop_lives_on():
+    from mockserver.serving.server import new_event_loop
+
+    def broken(environ, start_response):
+        raise RuntimeError("broken bridge")
+
+    bridge = WsgiBridge(broken, threads=1, max_body=1024, never_waits=lambda path, headers: True)
+    loop = new_event_loop(bridge)
+
+    async def never_started():
+        pass
+
+    try:
+        watcher = CallbackWatcherHTTP("/quick")
+        coroutine = never_started()
+        assert loop.call_soon_threadsafe(lambda *args: None, coroutine, watcher).cancelled()
+        assert len(watcher.finished) == 1 and isinstance(watcher.finished[0], RuntimeError)
+        assert coroutine.cr_frame is None
+        loop.call_soon_threadsafe(loop.stop)
+        loop.run_forever()
+    finally:
+        loop.close()
+        bridge.close()
+
+
+def test_server__body_less_quick_requests_are_answered_at_once_and_the_rest_as_before():
+    import http.client
+    import json
+
+    from helpers import COLLECT_KEY, basic
+
+    from mockserver.testing.server import start_server
+
+    server = start_server({"store": "memory", "seed": 42})
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        before = server.bridge.answered_at_once
+        conn.request("GET", "/__mock/health")
+        assert conn.getresponse().read() and before < server.bridge.answered_at_once
+        at_once = server.bridge.answered_at_once
+        conn.request("POST", "/__mock/reset")
+        response = conn.getresponse()
+        assert response.status == 200 and json.loads(response.read())["seed"] == 42
+        assert server.bridge.answered_at_once == at_once + 1
+        # A body is read on the event loop first: the call is answered there, as before.
+        body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
+        conn.request(
+            "POST", "/v1/requests", body=body, headers={**basic(COLLECT_KEY), "Content-Type": "application/json"}
+        )
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        assert json.loads(response.read())
+        # A call that may wait (a Prefer delay) takes a view thread.
+        conn.request("GET", "/__mock/health", headers={"Prefer": "delay=1"})
+        assert conn.getresponse().read()
+        assert server.bridge.answered_at_once == at_once + 1
+    finally:
+        conn.close()
+        server.stop()

@@ -57,6 +57,10 @@ class WsgiBridge:
         self._after_next_lock = threading.Lock()
         # Requests handed to view threads and not yet settled, counted on the event loop only.
         self._in_threads = 0
+        # Requests being answered by answer_at_once, on granian's thread (read under the GIL).
+        self._at_once = 0
+        # How many requests answer_at_once has answered (the tests check that the path is taken).
+        self.answered_at_once = 0
         # Work of the app running beside the requests (the warm-up): while any, every request
         # takes a view thread, since that work may hold a lock a request needs.
         self._beside = 0
@@ -83,8 +87,10 @@ class WsgiBridge:
             return
         except Exception:  # noqa: BLE001 - the client went away mid-body: nobody to answer
             return
-        if self._in_threads == 0 and self._beside == 0 and self.never_waits(scope.path, scope.headers):
-            # Nothing else runs (no view thread is busy, and the loop runs nothing else meanwhile),
+        busy = self._in_threads or self._beside or self._at_once
+        if not busy and self.never_waits(scope.path, scope.headers):
+            # Nothing else runs (no view thread is busy, no request is answered at once on granian's
+            # thread, and the loop runs nothing else meanwhile),
             # so this request meets no held lock, and it never sleeps nor does I/O: answered here,
             # it saves the hand-over to a thread and back (a third of a fast request's time).
             status, headers, data = self.call(wsgi_environ(scope, body))
@@ -104,6 +110,31 @@ class WsgiBridge:
             # keep-alive client sends its next call into a closed socket.
             headers = [*(h for h in headers if h[0].lower() != "connection"), ("Connection", "close")]
         answer(proto, status, headers, data)
+
+    def answer_at_once(self, scope: Any, proto: Any) -> bool:
+        """Answer a request on the thread granian hands it over from, if it has no body and never waits.
+
+        Return False, having done nothing, for any other request: it goes to the event loop as
+        usual. The same conditions as answering on the loop's turn hold (no view thread busy, no
+        work beside, no other request answered so), and with no body there is nothing to await:
+        so the hand-over to the loop and its task are saved (see HandOverLoop in server.py).
+        """
+        if scope.proto != "http" or self._in_threads or self._beside or self._at_once:
+            return False
+        headers = scope.headers
+        if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
+            return False
+        if not self.never_waits(scope.path, headers):
+            return False
+        self._at_once += 1
+        try:
+            status, answer_headers, data = self.call(wsgi_environ(scope, b""))
+        finally:
+            self._at_once -= 1
+        answer(proto, status, answer_headers, data)
+        self.answered_at_once += 1
+        self._answered()
+        return True
 
     async def read_body(self, headers: Any, proto: Any, max_body: int) -> bytes:
         """Return the body; past `max_body` bytes, none or only its start (the app answers 413 then).

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Flask
 
 from ..pipeline import never_waits
+from ..serving.bridge import WsgiBridge
 from ..serving.server import check_bindable, embedded_server, new_event_loop, url_for, wait_healthy
 from ..state import mock_state
 
@@ -35,11 +36,16 @@ class ServerThread:
         self._thread = threading.Thread(target=self._run, name="mockserver", daemon=True)
 
     @property
+    def bridge(self) -> WsgiBridge:
+        """The bridge the server serves the app through (its counts tell which path a request took)."""
+        return self._bridge
+
+    @property
     def url(self) -> str:
         return url_for(self.host, self.port)
 
     def _run(self) -> None:
-        loop = new_event_loop()
+        loop = new_event_loop(self._bridge)
         self._loop = loop
         self._ready.set()
         try:
