@@ -139,7 +139,7 @@ def wake_up_us(cores: tuple[int, int], n: int = 4000) -> float | None:
     has no eventfd or thread affinity (not Linux) or cannot give the threads those cores.
 
     A request's way through a server is a chain of such wake-ups (client -> server thread -> ...
-    -> client); on a virtual machine whose idle cores halt, one across cores can cost ten times
+    -> client); on a virtual machine whose idle cores halt, one across cores can cost eight times
     one within a core, and that decides a server's latency at one connection more than its code.
     """
     if not (hasattr(os, "eventfd") and hasattr(os, "sched_setaffinity")):

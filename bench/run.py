@@ -63,7 +63,7 @@ JSON in --out, default bench/results.json):
 * the machine's cost of one thread waking another (``benchlib.wake_up_us``), with the two
   threads held on two cores and on one: every request crosses threads several times (wrk to
   the server, granian's runtime to the Python side, back), so this cost, which a virtual
-  machine whose idle cores halt makes ten times dearer across cores, is part of every figure
+  machine whose idle cores halt makes about eight times dearer across cores, is part of every figure
   and of the floor's alike.
 
 Targets printed beside values: startup <= 0.2 s; reset <= 1 ms (median, fresh

@@ -32,9 +32,13 @@ deadline, holding no lock of the mock. A scenario's all-or-nothing apply (entiti
 holds the store's transaction, as a reset does, while it takes the registry's and the leaf locks
 below it.
 
-The event loop's thread (serving/bridge.py) takes these locks only for a request it answers
-itself, and only while no view thread is busy and no work runs beside the requests, so it never
-waits for one: every other thread that takes them is a view thread or that work. The bridge's own
+The event loop's thread and granian's thread that hands requests over (serving/bridge.py) take
+these locks only for a request they answer themselves (granian's only for one with no body), one
+such request at a time, and only while no view thread is busy and no work runs beside the
+requests, so neither waits for one: every other thread that takes them is a view thread, that
+work, or a delivery's sender. Should both pass their checks at the same moment (each reads the
+other's count under the GIL, not under a lock), one waits for the other's lock for the length of
+that request's own work; neither waits on anything else while it holds one. The bridge's own
 two locks (the hook run after the next answer, the count of work beside the requests) are leaves
 below all of these: each is held for a swap or a count, and the hook is called after it is let go.
 """

@@ -1,4 +1,5 @@
-"""The bridge answers a request that can never wait on its event loop, and everything else on a view thread.
+"""The bridge answers a request that can never wait on its event loop (or, with no body, on granian's
+thread as it is handed over), and everything else on a view thread.
 
 A request is answered on the loop's turn only when the app says it never sleeps nor does I/O
 (pipeline.never_waits: an API call or a quick control call, memory store, small body, no
@@ -240,6 +241,8 @@ def test_storm__loop_and_view_threads_mixed__no_hang_and_no_5xx():
         assert not any(thread.is_alive() for thread in threads), "a client hung"
         assert failures == []
         assert answer_status(server.port, "/__mock/health") == 200
+        # The storm took all three ways: at once on granian's thread, the loop's turn, view threads.
+        assert server.bridge.answered_at_once > 0
     finally:
         server.stop()
 

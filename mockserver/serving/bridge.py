@@ -57,7 +57,8 @@ class WsgiBridge:
         self._after_next_lock = threading.Lock()
         # Requests handed to view threads and not yet settled, counted on the event loop only.
         self._in_threads = 0
-        # Requests being answered by answer_at_once, on granian's thread (read under the GIL).
+        # Requests being answered outside the view threads: on the loop's turn, or by answer_at_once
+        # on granian's thread (changed and read under the GIL).
         self._at_once = 0
         # How many requests answer_at_once has answered (the tests check that the path is taken).
         self.answered_at_once = 0
@@ -89,11 +90,15 @@ class WsgiBridge:
             return
         busy = self._in_threads or self._beside or self._at_once
         if not busy and self.never_waits(scope.path, scope.headers):
-            # Nothing else runs (no view thread is busy, no request is answered at once on granian's
-            # thread, and the loop runs nothing else meanwhile),
+            # Nothing else runs (no view thread is busy, no request is being answered at once on
+            # granian's thread, and the loop runs nothing else meanwhile),
             # so this request meets no held lock, and it never sleeps nor does I/O: answered here,
             # it saves the hand-over to a thread and back (a third of a fast request's time).
-            status, headers, data = self.call(wsgi_environ(scope, body))
+            self._at_once += 1
+            try:
+                status, headers, data = self.call(wsgi_environ(scope, body))
+            finally:
+                self._at_once -= 1
             self._answered()
         else:
             loop = asyncio.get_running_loop()
@@ -120,7 +125,7 @@ class WsgiBridge:
         so the hand-over to the loop and its task are saved (see HandOverLoop in server.py).
         """
         if scope.proto != "http" or self._in_threads or self._beside or self._at_once:
-            return False
+            return False  # (the loop's turn may be answering one: then this request goes there after it)
         headers = scope.headers
         if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
             return False
