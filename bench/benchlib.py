@@ -176,6 +176,15 @@ def wake_up_us(cores: tuple[int, int], n: int = 4000) -> float | None:
     return best
 
 
+def wake_up_costs() -> dict[str, float | None]:
+    """`wake_up_us` across the first two cores this process may use, and within the first."""
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    return {
+        "cross_core_us": wake_up_us((cpus[0], cpus[1])) if len(cpus) > 1 else None,
+        "same_core_us": wake_up_us((cpus[0], cpus[0])) if cpus else None,
+    }
+
+
 def percentile(values, p: float):
     """Nearest-rank percentile (p in 0..100); None for an empty list."""
     if not values:

@@ -530,11 +530,7 @@ def main(argv=None):
 
     # What the machine charges for each hand-over between threads, which every request below makes
     # several of (docs/explanation/speed.md counts them per request, for the server and the floor).
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    wake = {
-        "cross_core_us": bl.wake_up_us((cpus[0], cpus[1])) if len(cpus) > 1 else None,
-        "same_core_us": bl.wake_up_us((cpus[0], cpus[0])) if cpus else None,
-    }
+    wake = bl.wake_up_costs()
     details["wake_up"] = wake
     rep.add("machine: a thread's wake-up from another core", wake["cross_core_us"], "us")
     rep.add("machine: a thread's wake-up from its own core", wake["same_core_us"], "us")

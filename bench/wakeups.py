@@ -15,7 +15,6 @@ their number times their cost is a floor under its latency that no code of the s
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -23,6 +22,7 @@ import sys
 import tempfile
 
 import benchlib as bl
+import requests
 
 
 def wakeups(url: str, lua: str, duration: float) -> tuple[int, float]:
@@ -49,14 +49,10 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("perf not found (Debian: apt-get install -y linux-perf)")
     bl.ensure_wrk()
     bl.compile_bytecode()
-    cpus = sorted(os.sched_getaffinity(0))
-    cross = bl.wake_up_us((cpus[0], cpus[1])) if len(cpus) > 1 else None
-    same = bl.wake_up_us((cpus[0], cpus[0]))
+    wake = bl.wake_up_costs()
     cmd = bl.default_server_cmd()
     rows = []
     with bl.start_mockserver(cmd) as srv, bl.start_floor(cmd) as floor, tempfile.TemporaryDirectory() as d:
-        import requests
-
         session = requests.Session()
         for call in [bl.FLOOR_CALL, *bl.CALLS]:
             lua = bl.write_lua(call, d)
@@ -66,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
             bl.mock_prepare(session, srv.url)
             answered, per = wakeups(srv.url + call["path"], lua, args.duration)
             rows.append(["mockserver " + call["name"], f"{answered:,}", f"{per:.2f}"])
-    print(f"a thread's wake-up: {bl.fmt_num(cross, 'us')} from another core, {bl.fmt_num(same, 'us')} on its own")
+    cross, same = bl.fmt_num(wake["cross_core_us"], "us"), bl.fmt_num(wake["same_core_us"], "us")
+    print(f"a thread's wake-up: {cross} from another core, {same} on its own")
     bl.print_table(["wrk -t1 -c1", "requests", "wake-ups per request"], rows)
     return 0
 

@@ -88,18 +88,10 @@ class WsgiBridge:
             return
         except Exception:  # noqa: BLE001 - the client went away mid-body: nobody to answer
             return
-        busy = self._in_threads or self._beside or self._at_once
-        if not busy and self.never_waits(scope.path, scope.headers):
-            # Nothing else runs (no view thread is busy, no request is being answered at once on
-            # granian's thread, and the loop runs nothing else meanwhile),
-            # so this request meets no held lock, and it never sleeps nor does I/O: answered here,
-            # it saves the hand-over to a thread and back (a third of a fast request's time).
-            self._at_once += 1
-            try:
-                status, headers, data = self.call(wsgi_environ(scope, body))
-            finally:
-                self._at_once -= 1
-            self._answered()
+        if not self._busy() and self.never_waits(scope.path, scope.headers):
+            # Answered here, it saves the hand-over to a thread and back (a third of a fast
+            # request's time); see _answer_here.
+            status, headers, data = self._answer_here(scope, body)
         else:
             loop = asyncio.get_running_loop()
             done = loop.create_future()
@@ -124,34 +116,43 @@ class WsgiBridge:
         work beside, no other request answered so), and with no body there is nothing to await:
         so the hand-over to the loop and its task are saved (see HandOverLoop in server.py).
         """
-        if scope.proto != "http" or self._in_threads or self._beside or self._at_once:
+        if scope.proto != "http" or self._busy():
             return False  # (the loop's turn may be answering one: then this request goes there after it)
-        headers = scope.headers
-        if "transfer-encoding" in headers or headers.get("content-length", "0") != "0":
+        if not has_no_body(scope.headers) or not self.never_waits(scope.path, scope.headers):
             return False
-        if not self.never_waits(scope.path, headers):
-            return False
+        answer(proto, *self._answer_here(scope, b""))
+        self.answered_at_once += 1
+        return True
+
+    def _busy(self) -> bool:
+        """Whether a view thread is busy, work runs beside the requests, or a request is answered outside a thread."""
+        return bool(self._in_threads or self._beside or self._at_once)
+
+    def _answer_here(self, scope: Any, body: bytes) -> Answer:
+        """Run the app on this thread for a request that never waits, while nothing else runs.
+
+        No view thread is busy, no work runs beside, and no other request is being answered
+        outside a view thread (on the loop's turn or at once on granian's thread): so this request
+        meets no held lock, and it never sleeps nor does I/O.
+        """
         self._at_once += 1
         try:
-            status, answer_headers, data = self.call(wsgi_environ(scope, b""))
+            result = self.call(wsgi_environ(scope, body))
         finally:
             self._at_once -= 1
-        answer(proto, status, answer_headers, data)
-        self.answered_at_once += 1
         self._answered()
-        return True
+        return result
 
     async def read_body(self, headers: Any, proto: Any, max_body: int) -> bytes:
         """Return the body; past `max_body` bytes, none or only its start (the app answers 413 then).
 
         Raise TimeoutError if it has not arrived within `body_timeout` seconds.
         """
-        length = headers.get("content-length")
-        chunked = "transfer-encoding" in headers
-        if not chunked and (length is None or length == "0"):
+        if has_no_body(headers):
             return b""
+        length = headers.get("content-length")
         async with asyncio.timeout(self.body_timeout):
-            if not chunked:
+            if "transfer-encoding" not in headers:
                 # The app answers 413 from Content-Length alone; a body within it is read in one go.
                 return await proto() if length.isdigit() and int(length) <= max_body else b""
             chunks, size = [], 0
@@ -235,6 +236,11 @@ class WsgiBridge:
 
 def _always_waits(path: str, headers: Any) -> bool:
     return False
+
+
+def has_no_body(headers: Any) -> bool:
+    """Whether a request's headers say it has no body: not chunked, and no or a zero Content-Length."""
+    return "transfer-encoding" not in headers and headers.get("content-length", "0") == "0"
 
 
 def unread_body(headers: Any, read: int, limit: int) -> bool:

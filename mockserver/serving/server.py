@@ -112,7 +112,7 @@ def new_event_loop(bridge: WsgiBridge | None = None) -> asyncio.AbstractEventLoo
         the watcher giving the request's scope and protocol. That is granian's own working, not
         its documented API: anything else handed over (its futures' results, our view threads'
         answers) goes to the loop as before, and so would every request if granian changed it
-        (tests/test_serving.py checks that the path is taken). The loop's wake-up and the task
+        (tests/test_bridge_inline.py checks that the path is taken). The loop's wake-up and the task
         saved: measured with wrk, alternating, GET /__mock/health 5,055 -> 6,783 req/s at one
         connection and 11,942 -> 13,121 at 16; POST /__mock/reset 3,097 -> 3,877 at one.
         """
