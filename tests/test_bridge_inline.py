@@ -23,6 +23,7 @@ from mockserver.serving.bridge import WsgiBridge
 from mockserver.state import mock_state
 
 LOOP_THREAD = threading.current_thread().name
+JSON = {"Content-Type": "application/json"}
 
 
 @pytest.fixture(scope="module")
@@ -381,7 +382,7 @@ def test_hand_over_loop__an_error_in_the_bridge_goes_to_granian_and_the_loop_liv
         bridge.close()
 
 
-def test_server__body_less_quick_requests_are_answered_at_once_and_the_rest_as_before():
+def test_server__quick_requests_are_answered_at_once_and_the_rest_as_before():
     import http.client
     import json
 
@@ -400,7 +401,7 @@ def test_server__body_less_quick_requests_are_answered_at_once_and_the_rest_as_b
         response = conn.getresponse()
         assert response.status == 200 and json.loads(response.read())["seed"] == 42
         assert server.bridge.answered_at_once == at_once + 1
-        # A body is read on the event loop first: the call is answered there, as before.
+        # A body is read with no coroutine waiting, and the call answered where the read settles.
         body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
         conn.request(
             "POST", "/v1/requests", body=body, headers={**basic(COLLECT_KEY), "Content-Type": "application/json"}
@@ -408,10 +409,252 @@ def test_server__body_less_quick_requests_are_answered_at_once_and_the_rest_as_b
         response = conn.getresponse()
         assert response.status == 200, response.read()
         assert json.loads(response.read())
-        # A call that may wait (a Prefer delay) takes a view thread.
+        assert server.bridge.answered_at_once == at_once + 2
+        # A call that may wait (a Prefer delay, a verification) takes a view thread, with or without a body.
         conn.request("GET", "/__mock/health", headers={"Prefer": "delay=1"})
         assert conn.getresponse().read()
-        assert server.bridge.answered_at_once == at_once + 1
+        conn.request("POST", "/__mock/verify", body=json.dumps({"path": "/v1/requests"}), headers=JSON)
+        response = conn.getresponse()
+        assert response.status == 200 and json.loads(response.read())["count"] == 1
+        # A chunked body is read on the loop, as before.
+        conn.request("PUT", "/__mock/rate-limits", body=iter([b'{"collect":', b'{"enabled":false}}']), headers=JSON)
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        response.read()
+        assert server.bridge.answered_at_once == at_once + 2
     finally:
         conn.close()
+        server.stop()
+
+
+# -- bodies read with no coroutine waiting ----------------------------------------------------------
+
+
+class Read:
+    """Stands for granian's read of a body: a future its thread settles, telling its done callback."""
+
+    def __init__(self) -> None:
+        self.callback = None
+        self.state = "pending"
+        self.body = b""
+
+    def add_done_callback(self, callback, context=None) -> None:
+        self.callback = callback
+
+    def settle(self, body: bytes) -> None:
+        """The body is in: granian's thread calls the callback (through HandOverLoop, at once)."""
+        self.state, self.body = "done", body
+        self.callback(self)
+
+    def fail(self) -> None:
+        self.state = "failed"
+        self.callback(self)
+
+    def cancel(self) -> bool:
+        if self.state != "pending":
+            return False
+        self.state = "cancelled"
+        self.callback(self)  # granian calls it on the loop (the canceller's thread)
+        return True
+
+    def cancelled(self) -> bool:
+        return self.state == "cancelled"
+
+    def result(self) -> bytes:
+        if self.state == "failed":
+            raise RuntimeError("the client went away")  # granian's RSGIProtocolError
+        return self.body
+
+
+class BodyProto(Proto):
+    """An RSGI protocol whose body is read through a Read."""
+
+    def __init__(self) -> None:
+        self.reads: list[Read] = []
+
+    def __call__(self):
+        self.reads.append(Read())
+        return self.reads[-1]
+
+
+class Echo(Recorder):
+    """A WSGI app answering with the thread it ran on and the body it read."""
+
+    def __call__(self, environ, start_response):
+        body = environ["wsgi.input"].read()
+        name = super().__call__(environ, lambda *args: None)[0]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [name + b" " + body]
+
+
+def body_watcher(path: str, headers: dict[str, str]) -> CallbackWatcherHTTP:
+    watcher = CallbackWatcherHTTP(path, headers)
+    watcher.proto = BodyProto()
+    return watcher
+
+
+def attached(bridge: WsgiBridge) -> asyncio.AbstractEventLoop:
+    loop = asyncio.new_event_loop()
+    bridge.attach(loop)
+    return loop
+
+
+def test_read_at_once__a_quick_request_is_answered_where_its_body_settles():
+    bridge = WsgiBridge(Echo(), threads=1, max_body=1024, never_waits=lambda path, headers: path == "/quick")
+    loop = attached(bridge)
+    resumed: list[object] = []
+    try:
+        watcher = body_watcher("/quick", {"content-length": "5"})
+        assert bridge.read_at_once(watcher, resumed.append)
+        assert watcher.proto.answer is None and watcher.finished == []  # the body is not in yet
+        watcher.proto.reads[0].settle(b"hello")
+        assert watcher.proto.answer == (200, LOOP_THREAD.encode() + b" hello")
+        assert watcher.finished == ["done"] and resumed == []
+        assert bridge.answered_at_once == 1
+    finally:
+        loop.close()
+        bridge.close()
+
+
+def test_read_at_once__left_to_the_loop_unless_a_content_length_within_the_limit():
+    bridge = WsgiBridge(Echo(), threads=1, max_body=1024, never_waits=lambda path, headers: True)
+    try:
+        watcher = body_watcher("/quick", {"content-length": "5"})
+        assert not bridge.read_at_once(watcher, print)  # no loop attached: nobody would watch its deadline
+        loop = attached(bridge)
+        for headers in [
+            {"transfer-encoding": "chunked"},
+            {"content-length": "1025"},  # the app answers 413 from the Content-Length, on the loop
+            {"content-length": "12x"},
+            {},
+        ]:
+            watcher = body_watcher("/quick", headers)
+            assert not bridge.read_at_once(watcher, print)
+            assert watcher.proto.reads == [] and watcher.finished == []
+        loop.close()
+    finally:
+        bridge.close()
+
+
+def test_read_at_once__one_that_may_wait_or_meets_a_busy_bridge_is_resumed_on_the_loop_with_its_body():
+    app = Echo()
+    bridge = WsgiBridge(app, threads=2, max_body=1024, never_waits=lambda path, headers: path == "/quick")
+    loop = attached(bridge)
+    resumed: list[object] = []
+    try:
+        other = body_watcher("/other", {"content-length": "2"})
+        assert bridge.read_at_once(other, resumed.append)
+        other.proto.reads[0].settle(b"hi")
+        assert other.proto.answer is None and other.finished == [] and len(resumed) == 1
+        app.quick_ran.set()
+        loop.run_until_complete(resumed.pop())  # as granian runs a request's coroutine
+        assert other.proto.answer[1].startswith(b"mockserver-view-") and other.proto.answer[1].endswith(b" hi")
+        assert other.finished == ["done"]
+        release, started = threading.Event(), threading.Event()
+        bridge.run_beside(lambda: (started.set(), release.wait(5)), "test-beside")  # work beside: busy
+        assert started.wait(5)
+        quick = body_watcher("/quick", {"content-length": "2"})
+        assert bridge.read_at_once(quick, resumed.append)
+        quick.proto.reads[0].settle(b"ok")
+        assert quick.proto.answer is None and len(resumed) == 1
+        loop.run_until_complete(resumed.pop())
+        release.set()
+        assert quick.proto.answer[1].startswith(b"mockserver-view-") and quick.finished == ["done"]
+        assert bridge.answered_at_once == 0
+    finally:
+        loop.close()
+        bridge.close()
+
+
+def test_read_at_once__a_body_past_its_deadline_gets_408_and_one_whose_client_left_no_answer():
+    bridge = WsgiBridge(Echo(), threads=1, max_body=1024, body_timeout=60, never_waits=lambda path, headers: True)
+    loop = attached(bridge)
+    try:
+        stalled = body_watcher("/quick", {"content-length": "5"})
+        assert bridge.read_at_once(stalled, print)
+        bridge.watch_deadlines(loop)  # not yet past its deadline: left alone
+        assert stalled.proto.reads[0].state == "pending"
+        bridge.body_timeout = 0  # every body read from now on is past its deadline at once
+        late = body_watcher("/quick", {"content-length": "5"})
+        assert bridge.read_at_once(late, print)
+        bridge.watch_deadlines(loop)  # deadlines are kept in the order reads began: the first stops the look
+        assert late.proto.reads[0].state == "pending"
+        stalled.proto.reads[0].settle(b"hello")
+        bridge.watch_deadlines(loop)
+        assert late.proto.answer[0] == 408 and late.finished == ["done"]
+        assert stalled.proto.answer[0] == 200
+        gone = body_watcher("/quick", {"content-length": "5"})
+        assert bridge.read_at_once(gone, print)
+        gone.proto.reads[0].fail()
+        assert gone.proto.answer is None and gone.finished == ["done"]  # granian answers nobody
+        bridge.watch_deadlines(loop)  # a settled read is no longer watched
+        assert gone.proto.reads[0].state == "failed"
+    finally:
+        loop.close()
+        bridge.close()
+
+
+def test_read_at_once__an_error_of_the_app_goes_to_granian():
+    def broken(environ, start_response):
+        raise RuntimeError("broken app")
+
+    bridge = WsgiBridge(broken, threads=1, max_body=1024, never_waits=lambda path, headers: True)
+    loop = attached(bridge)
+    try:
+        watcher = body_watcher("/quick", {"content-length": "2"})
+        assert bridge.read_at_once(watcher, print)
+        watcher.proto.reads[0].settle(b"{}")
+        assert len(watcher.finished) == 1 and isinstance(watcher.finished[0], RuntimeError)
+    finally:
+        loop.close()
+        bridge.close()
+
+
+def test_hand_over_loop__a_body_read_at_once_is_settled_on_the_calling_thread():
+    from mockserver.serving.server import new_event_loop
+
+    bridge = WsgiBridge(Echo(), threads=1, max_body=1024, never_waits=lambda path, headers: True)
+    loop = new_event_loop(bridge)
+    ran: list[str] = []
+
+    async def never_started():
+        ran.append("coroutine")
+
+    try:
+        watcher = body_watcher("/quick", {"content-length": "5"})
+        coroutine = never_started()
+        assert loop.call_soon_threadsafe(lambda *args: ran.append("scheduled"), coroutine, watcher).cancelled()
+        assert coroutine.cr_frame is None and watcher.finished == []
+        read = watcher.proto.reads[0]
+        read.state, read.body = "done", b"hello"
+        # granian's thread tells the read's done callback through the loop: it runs during the call.
+        assert loop.call_soon_threadsafe(read.callback, read).cancelled()
+        assert watcher.proto.answer == (200, LOOP_THREAD.encode() + b" hello") and watcher.finished == ["done"]
+        loop.call_soon_threadsafe(loop.stop)
+        loop.run_forever()  # the deadlines' watch runs, and nothing else
+        assert ran == []
+    finally:
+        loop.close()
+        bridge.close()
+
+
+@pytest.mark.slow
+def test_server__a_stalled_body_gets_408_after_its_deadline_and_others_are_answered_meanwhile():
+    import socket
+
+    from mockserver.testing.server import start_server
+
+    server = start_server({"store": "memory", "seed": 42})
+    server.bridge.body_timeout = 0.2  # the watch looks again within its next second
+    try:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as stalled:
+            stalled.sendall(
+                b"PUT /__mock/rate-limits HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n"
+                b'Content-Length: 100\r\n\r\n{"collect":'
+            )
+            assert answer_status(server.port, "/__mock/health") == 200
+            head = stalled.recv(4096)
+        assert head.startswith(b"HTTP/1.1 408") and b"connection: close" in head.lower()
+        assert answer_status(server.port, "/__mock/health") == 200
+    finally:
         server.stop()

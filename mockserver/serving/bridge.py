@@ -14,7 +14,8 @@ import io
 import queue
 import sys
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Coroutine
 from functools import partial
 from typing import Any
 
@@ -62,6 +63,10 @@ class WsgiBridge:
         self._at_once = 0
         # How many requests answer_at_once has answered (the tests check that the path is taken).
         self.answered_at_once = 0
+        # Bodies read at once, not yet settled, in the order they began (see read_at_once); their
+        # deadlines are watched once attach has been given the loop granian serves on.
+        self._reading: dict[BodyArrival, None] = {}
+        self._watching = False
         # Work of the app running beside the requests (the warm-up): while any, every request
         # takes a view thread, since that work may hold a lock a request needs.
         self._beside = 0
@@ -79,15 +84,14 @@ class WsgiBridge:
         try:
             body = await self.read_body(scope.headers, proto, limit)
         except TimeoutError:
-            answer(
-                proto,
-                408,
-                [("Content-Type", "text/plain"), ("Connection", "close")],
-                b"The request body did not arrive in time.\n",
-            )
+            answer_late(proto)
             return
         except Exception:  # noqa: BLE001 - the client went away mid-body: nobody to answer
             return
+        await self._respond(scope, proto, body, limit)
+
+    async def _respond(self, scope: Any, proto: Any, body: bytes, limit: int) -> None:
+        """Answer a request whose body has been read: on this loop's turn if it never waits, else on a view thread."""
         if not self._busy() and self.never_waits(scope.path, scope.headers):
             # Answered here, it saves the hand-over to a thread and back (a third of a fast
             # request's time); see _answer_here.
@@ -123,6 +127,78 @@ class WsgiBridge:
         answer(proto, *self._answer_here(scope, b""))
         self.answered_at_once += 1
         return True
+
+    def read_at_once(self, watcher: Any, resume: Callable[[Coroutine[Any, Any, None]], object]) -> bool:
+        """Begin reading a body on the thread granian hands its request over from, if its length is within the limit.
+
+        Return False, having done nothing, for any other request (chunked, or one the app answers
+        413 from its Content-Length): it goes to the event loop as usual. No coroutine waits for
+        the body: granian settles the read on its thread (HandOverLoop hands the settling to the
+        BodyArrival there), and the request is answered then if it never waits and nothing runs,
+        or else `resume`d on the loop with its body read. A body that has not arrived by its
+        deadline is cancelled by watch_deadlines, and answered 408 on the loop.
+        """
+        scope = watcher.scope
+        if scope.proto != "http" or not self._watching:
+            return False
+        headers = scope.headers
+        length = headers.get("content-length")
+        if length is None or "transfer-encoding" in headers or not length.isdigit():
+            return False
+        limit = self.limits.get(scope.path, self.max_body)
+        if int(length) > limit:
+            return False
+        arrival = BodyArrival(self, watcher, resume, limit, time.monotonic() + self.body_timeout)
+        arrival.read = watcher.proto()
+        # Settled on granian's thread, which is this one: it cannot settle before the callback is on.
+        arrival.read.add_done_callback(arrival)
+        self._reading[arrival] = None  # only now may watch_deadlines cancel it
+        return True
+
+    def arrived(self, arrival: BodyArrival, read: Any) -> None:
+        """Answer a request whose body read at once has settled (see read_at_once), and tell granian."""
+        self._reading.pop(arrival, None)
+        watcher = arrival.watcher
+        try:
+            if self._answer_arrived(arrival, read):
+                return  # resumed on the loop, whose coroutine tells granian
+        except BaseException as exc:  # noqa: BLE001 - granian logs it and answers 500
+            watcher.err(exc)
+            return
+        watcher.done()
+
+    def _answer_arrived(self, arrival: BodyArrival, read: Any) -> bool:
+        """Answer here, or resume the request on the loop (True); a body past its deadline gets 408."""
+        scope, proto = arrival.watcher.scope, arrival.watcher.proto
+        if read.cancelled():  # past its deadline (watch_deadlines)
+            answer_late(proto)
+            return False
+        try:
+            body = read.result()
+        except Exception:  # noqa: BLE001 - the client went away mid-body: nobody to answer
+            return False
+        if self._busy() or not self.never_waits(scope.path, scope.headers):
+            arrival.resume(_watched(self._respond(scope, proto, body, arrival.limit), arrival.watcher))
+            return True
+        answer(proto, *self._answer_here(scope, body))
+        self.answered_at_once += 1
+        return False
+
+    def attach(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Watch the deadlines of bodies read at once on `loop` (the loop granian serves on)."""
+        self._watching = True
+        loop.call_soon(self.watch_deadlines, loop)
+
+    def watch_deadlines(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel the body reads past their deadline (their arrivals answer 408), then look again later."""
+        now = time.monotonic()
+        for arrival in list(self._reading):  # in the order they began, so by deadline
+            if arrival.deadline > now:
+                break
+            self._reading.pop(arrival, None)
+            arrival.read.cancel()  # granian then calls the arrival on this loop, unless it has settled
+        # So a body past its deadline is answered 408 within an eighth of the deadline, a second at most.
+        loop.call_later(min(1.0, max(self.body_timeout / 8, 0.01)), self.watch_deadlines, loop)
 
     def _busy(self) -> bool:
         """Whether a view thread is busy, work runs beside the requests, or a request is answered outside a thread."""
@@ -232,6 +308,45 @@ class WsgiBridge:
         """Let the view threads end once the requests already queued are answered."""
         for _ in self._threads:
             self._jobs.put(None)
+
+
+class BodyArrival:
+    """A request whose body is read with no coroutine waiting (WsgiBridge.read_at_once), called as the read settles."""
+
+    __slots__ = ("bridge", "deadline", "limit", "read", "resume", "watcher")
+
+    def __init__(
+        self, bridge: WsgiBridge, watcher: Any, resume: Callable[..., object], limit: int, deadline: float
+    ) -> None:
+        self.bridge = bridge
+        self.watcher = watcher
+        self.resume = resume
+        self.limit = limit
+        self.deadline = deadline
+        self.read: Any = None
+
+    def __call__(self, read: Any) -> None:
+        self.bridge.arrived(self, read)
+
+
+async def _watched(respond: Coroutine[Any, Any, None], watcher: Any) -> None:
+    """Run `respond` on the loop as granian runs a request's coroutine: its watcher is told how it ended."""
+    try:
+        await respond
+    except BaseException as exc:  # noqa: BLE001 - granian logs it and answers 500
+        watcher.err(exc)
+        return
+    watcher.done()
+
+
+def answer_late(proto: Any) -> None:
+    """Answer 408 to a request whose body did not arrive by its deadline; its connection closes."""
+    answer(
+        proto,
+        408,
+        [("Content-Type", "text/plain"), ("Connection", "close")],
+        b"The request body did not arrive in time.\n",
+    )
 
 
 def _always_waits(path: str, headers: Any) -> bool:

@@ -28,7 +28,7 @@ from flask import Flask
 from ..config import Settings
 from ..verification.model import MAX_WAITS
 from . import logs
-from .bridge import WsgiBridge
+from .bridge import BodyArrival, WsgiBridge
 
 if TYPE_CHECKING:
     from granian.server.embed import Server
@@ -94,50 +94,71 @@ def new_event_loop(bridge: WsgiBridge | None = None) -> asyncio.AbstractEventLoo
     granian hands every request over on the loop, and a view thread hands its answer back with
     call_soon_threadsafe. Measured with wrk on GET /__mock/health, alternating: 2,420 -> 2,810
     req/s at one connection and 6,730 -> 7,610 at 16 with uvloop in place of asyncio's own loop.
-    With `bridge`, a request with no body that never waits is answered where it is handed over
-    (HandOverLoop).
+    With `bridge`, a request is taken over where granian hands it over (HandOverLoop).
     """
     import uvloop
 
     if bridge is None:
         return uvloop.new_event_loop()
 
-    answer_at_once = bridge.answer_at_once
+    answer_at_once, read_at_once = bridge.answer_at_once, bridge.read_at_once
 
     class HandOverLoop(uvloop.Loop):
-        """A uvloop loop that lets the bridge answer a request at the moment granian hands it over.
+        """A uvloop loop that lets the bridge take a request over at the moment granian hands it over.
 
         granian's embedded server (2.x, granian/_futures.py) hands each request from its one
         thread that holds the GIL to the loop as call_soon_threadsafe(run, coroutine, watcher),
-        the watcher giving the request's scope and protocol. That is granian's own working, not
-        its documented API: anything else handed over (its futures' results, our view threads'
-        answers) goes to the loop as before, and so would every request if granian changed it
-        (tests/test_bridge_inline.py checks that the path is taken). The loop's wake-up and the task
-        saved: measured with wrk, alternating, GET /__mock/health 5,055 -> 6,783 req/s at one
-        connection and 11,942 -> 13,121 at 16; POST /__mock/reset 3,097 -> 3,877 at one.
+        the watcher giving the request's scope and protocol. There, a request with no body that
+        never waits is answered at once (WsgiBridge.answer_at_once), and one with a body has its
+        read begun (WsgiBridge.read_at_once). granian settles a read on that same thread and
+        tells the read's done callback through call_soon_threadsafe too: a BodyArrival is called
+        right there, so the request is answered, or resumed on the loop, with no wake-up of the
+        loop in between. That is granian's own working, not its documented API: anything else
+        handed over (its futures' results, our view threads' answers) goes to the loop as before,
+        and so would every request if granian changed it (tests/test_bridge_inline.py checks that
+        the paths are taken).
+
+        Measured with wrk, alternating. No body: GET /__mock/health 5,055 -> 6,783 req/s at one
+        connection and 11,942 -> 13,121 at 16; POST /__mock/reset 3,097 -> 3,877 at one. A body
+        (wake-ups a request 7.52 -> 5.32, bench/wakeups.py): PUT /__mock/rate-limits 2,543 ->
+        3,323 and Collect's send 1,778 -> 2,058 at one connection.
         """
 
         def call_soon_threadsafe(  # type: ignore[override]  # typeshed ties the arguments to the callback
             self, callback: Callable[..., object], *args: Any, context: contextvars.Context | None = None
         ) -> asyncio.Handle:
+            if type(callback) is BodyArrival:
+                callback(*args)  # granian settles a body read at once, on its thread: answered here
+                return self._never_run(callback, args, context)
             if len(args) == 2 and type(args[1]).__name__ == "CallbackWatcherHTTP":
                 coroutine, watcher = args
                 try:
-                    answered = answer_at_once(watcher.scope, watcher.proto)
-                except BaseException as exc:  # noqa: BLE001 - granian logs it and answers 500
-                    answered = True
-                    watcher.err(exc)
-                else:
-                    if answered:
+                    if answer_at_once(watcher.scope, watcher.proto):
                         watcher.done()
-                if answered:
-                    coroutine.close()  # never started: the request it would have served is answered
-                    handle = asyncio.Handle(callback, args, self, context)  # what the caller is owed, never run
-                    handle.cancel()
-                    return handle
+                    elif not read_at_once(watcher, partial(self._resume, callback, watcher, context)):
+                        return super().call_soon_threadsafe(callback, *args, context=context)
+                except BaseException as exc:  # noqa: BLE001 - granian logs it and answers 500
+                    watcher.err(exc)
+                coroutine.close()  # never started: the request it would have served is taken over
+                return self._never_run(callback, args, context)
             return super().call_soon_threadsafe(callback, *args, context=context)
 
-    return HandOverLoop()
+        def _resume(
+            self, run: Callable[..., object], watcher: Any, context: contextvars.Context | None, coroutine: Any
+        ) -> None:
+            """Hand a request taken over back to the loop, as granian would have, with `coroutine` to run."""
+            super().call_soon_threadsafe(run, coroutine, watcher, context=context)
+
+        def _never_run(
+            self, callback: Callable[..., object], args: tuple[Any, ...], context: contextvars.Context | None
+        ) -> asyncio.Handle:
+            handle = asyncio.Handle(callback, args, self, context)  # what the caller is owed, never run
+            handle.cancel()
+            return handle
+
+    loop = HandOverLoop()
+    bridge.attach(loop)
+    return loop
 
 
 def embedded_server(
