@@ -36,11 +36,12 @@ The event loop's thread and granian's thread that hands requests over (serving/b
 these locks only for a request they answer themselves (granian's as it hands one with no body
 over, or as it settles the read of a body), one such request at a time, and only while no view
 thread is busy and no work runs beside the requests, so neither waits for one: every other
-thread that takes them is a view thread, that work, or a delivery's sender. Should both pass their checks at the same moment (each reads the
-other's count under the GIL, not under a lock), one waits for the other's lock for the length of
-that request's own work; neither waits on anything else while it holds one. The bridge's own
-two locks (the hook run after the next answer, the count of work beside the requests) are leaves
-below all of these: each is held for a swap or a count, and the hook is called after it is let go.
+thread that takes them is a view thread, that work, or a delivery's sender. Should both pass
+their checks at the same moment (each reads the other's count under the GIL, not under a lock),
+one waits for the other's lock for the length of that request's own work; neither waits on
+anything else while it holds one. The bridge's own two locks (the hook run after the next
+answer, the count of work beside the requests) are leaves below all of these: each is held for a
+swap or a count, and the hook is called after it is let go.
 """
 
 from __future__ import annotations
