@@ -259,6 +259,11 @@ def answer_status(port: int, path: str) -> int:
         conn.close()
 
 
+def broken(environ, start_response):
+    """A WSGI app that raises, as a bug of the app's would."""
+    raise RuntimeError("broken app")
+
+
 # -- answered where granian hands the request over ------------------------------------------------
 
 
@@ -359,9 +364,6 @@ def test_hand_over_loop__answers_at_once_or_schedules_as_before():
 
 def test_hand_over_loop__an_error_in_the_bridge_goes_to_granian_and_the_loop_lives_on():
     from mockserver.serving.server import new_event_loop
-
-    def broken(environ, start_response):
-        raise RuntimeError("broken bridge")
 
     bridge = WsgiBridge(broken, threads=1, max_body=1024, never_waits=lambda path, headers: True)
     loop = new_event_loop(bridge)
@@ -595,9 +597,6 @@ def test_read_at_once__a_body_past_its_deadline_gets_408_and_one_whose_client_le
 
 
 def test_read_at_once__an_error_of_the_app_goes_to_granian():
-    def broken(environ, start_response):
-        raise RuntimeError("broken app")
-
     bridge = WsgiBridge(broken, threads=1, max_body=1024, never_waits=lambda path, headers: True)
     loop = attached(bridge)
     try:

@@ -141,15 +141,10 @@ class WsgiBridge:
         scope = watcher.scope
         if scope.proto != "http" or not self._watching:
             return False
-        headers = scope.headers
-        length = headers.get("content-length")
-        if length is None or "transfer-encoding" in headers or not length.isdigit():
-            return False
         limit = self.limits.get(scope.path, self.max_body)
-        if int(length) > limit:
+        if not length_within(scope.headers, limit):
             return False
-        arrival = BodyArrival(self, watcher, resume, limit, time.monotonic() + self.body_timeout)
-        arrival.read = watcher.proto()
+        arrival = BodyArrival(self, watcher, watcher.proto(), resume, limit, time.monotonic() + self.body_timeout)
         # Settled on granian's thread, which is this one: it cannot settle before the callback is on.
         arrival.read.add_done_callback(arrival)
         self._reading[arrival] = None  # only now may watch_deadlines cancel it
@@ -226,11 +221,10 @@ class WsgiBridge:
         """
         if has_no_body(headers):
             return b""
-        length = headers.get("content-length")
         async with asyncio.timeout(self.body_timeout):
             if "transfer-encoding" not in headers:
                 # The app answers 413 from Content-Length alone; a body within it is read in one go.
-                return await proto() if length.isdigit() and int(length) <= max_body else b""
+                return await proto() if length_within(headers, max_body) else b""
             chunks, size = [], 0
             async for chunk in proto:
                 chunks.append(chunk)
@@ -316,14 +310,14 @@ class BodyArrival:
     __slots__ = ("bridge", "deadline", "limit", "read", "resume", "watcher")
 
     def __init__(
-        self, bridge: WsgiBridge, watcher: Any, resume: Callable[..., object], limit: int, deadline: float
+        self, bridge: WsgiBridge, watcher: Any, read: Any, resume: Callable[..., object], limit: int, deadline: float
     ) -> None:
         self.bridge = bridge
         self.watcher = watcher
+        self.read = read  # granian's read of the body
         self.resume = resume
         self.limit = limit
         self.deadline = deadline
-        self.read: Any = None
 
     def __call__(self, read: Any) -> None:
         self.bridge.arrived(self, read)
@@ -356,6 +350,12 @@ def _always_waits(path: str, headers: Any) -> bool:
 def has_no_body(headers: Any) -> bool:
     """Whether a request's headers say it has no body: not chunked, and no or a zero Content-Length."""
     return "transfer-encoding" not in headers and headers.get("content-length", "0") == "0"
+
+
+def length_within(headers: Any, limit: int) -> bool:
+    """Whether a request's body is not chunked and has a Content-Length of at most `limit` bytes."""
+    length = headers.get("content-length")
+    return "transfer-encoding" not in headers and length is not None and length.isdigit() and int(length) <= limit
 
 
 def unread_body(headers: Any, read: int, limit: int) -> bool:
