@@ -150,9 +150,17 @@ class WsgiBridge:
         self._reading[arrival] = None  # only now may watch_deadlines cancel it
         return True
 
+    @property
+    def reads_in_flight(self) -> int:
+        """How many bodies read at once have not yet settled (their deadlines are being watched)."""
+        return len(self._reading)
+
     def arrived(self, arrival: BodyArrival, read: Any) -> None:
         """Answer a request whose body read at once has settled (see read_at_once), and tell granian."""
         self._reading.pop(arrival, None)
+        # granian's read holds its callback, this arrival, and cannot tell the cyclic collector so:
+        # the cycle through arrival.read, left alone, kept every request's scope and protocol forever.
+        arrival.read = None
         watcher = arrival.watcher
         try:
             if self._answer_arrived(arrival, read):
