@@ -10,6 +10,7 @@ the app runs beside the requests (the warm-up). Then no lock it needs can be hel
 from __future__ import annotations
 
 import asyncio
+import json
 import threading
 from types import SimpleNamespace
 
@@ -24,6 +25,8 @@ from mockserver.state import mock_state
 
 LOOP_THREAD = threading.current_thread().name
 JSON = {"Content-Type": "application/json"}
+# Collect's send of the vendor's example campaign to one contact.
+COLLECT_SEND = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +203,7 @@ def test_storm__loop_and_view_threads_mixed__no_hang_and_no_5xx():
 
     from mockserver.testing.server import start_server
 
-    body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
+    body = COLLECT_SEND
     json_type = {"Content-Type": "application/json"}
     calls = [
         ("POST", "/v1/requests", body, {**basic(COLLECT_KEY), **json_type}),
@@ -404,7 +407,7 @@ def test_server__quick_requests_are_answered_at_once_and_the_rest_as_before():
         assert response.status == 200 and json.loads(response.read())["seed"] == 42
         assert server.bridge.answered_at_once == at_once + 1
         # A body is read with no coroutine waiting, and the call answered where the read settles.
-        body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
+        body = COLLECT_SEND
         conn.request(
             "POST", "/v1/requests", body=body, headers={**basic(COLLECT_KEY), "Content-Type": "application/json"}
         )
@@ -662,7 +665,6 @@ def test_server__a_stalled_body_gets_408_after_its_deadline_and_others_are_answe
 def test_server__a_body_read_at_once_leaves_nothing_behind_once_answered():
     import gc
     import http.client
-    import json
 
     from helpers import COLLECT_KEY, basic
 
@@ -670,7 +672,7 @@ def test_server__a_body_read_at_once_leaves_nothing_behind_once_answered():
 
     server = start_server({"store": "memory", "seed": 42})
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    body = json.dumps({"campaignId": "xvr69EYLKXvTkfYuk", "contacts": ["WmTjsFknzHdmfs3Ra"]})
+    body = COLLECT_SEND
     try:
         before = server.bridge.answered_at_once
         for _ in range(50):

@@ -63,9 +63,12 @@ class WsgiBridge:
         self._at_once = 0
         # How many requests answer_at_once has answered (the tests check that the path is taken).
         self.answered_at_once = 0
-        # Bodies read at once, not yet settled, in the order they began (see read_at_once); their
-        # deadlines are watched once attach has been given the loop granian serves on.
-        self._reading: dict[BodyArrival, None] = {}
+        # Bodies read at once, not yet settled, in the order they began, each with granian's read
+        # (see read_at_once); their deadlines are watched once attach has been given the loop
+        # granian serves on. The read is held here only: granian's read holds its callback (the
+        # arrival) without telling the cyclic collector, so an arrival holding its read made a cycle
+        # never collected, which kept every request's scope and protocol for the server's life.
+        self._reading: dict[BodyArrival, Any] = {}
         self._watching = False
         # Work of the app running beside the requests (the warm-up): while any, every request
         # takes a view thread, since that work may hold a lock a request needs.
@@ -144,10 +147,11 @@ class WsgiBridge:
         limit = self.limits.get(scope.path, self.max_body)
         if not length_within(scope.headers, limit):
             return False
-        arrival = BodyArrival(self, watcher, watcher.proto(), resume, limit, time.monotonic() + self.body_timeout)
+        arrival = BodyArrival(self, watcher, resume, limit, time.monotonic() + self.body_timeout)
+        read = watcher.proto()
         # Settled on granian's thread, which is this one: it cannot settle before the callback is on.
-        arrival.read.add_done_callback(arrival)
-        self._reading[arrival] = None  # only now may watch_deadlines cancel it
+        read.add_done_callback(arrival)
+        self._reading[arrival] = read  # only now may watch_deadlines cancel it
         return True
 
     @property
@@ -158,9 +162,6 @@ class WsgiBridge:
     def arrived(self, arrival: BodyArrival, read: Any) -> None:
         """Answer a request whose body read at once has settled (see read_at_once), and tell granian."""
         self._reading.pop(arrival, None)
-        # granian's read holds its callback, this arrival, and cannot tell the cyclic collector so:
-        # the cycle through arrival.read, left alone, kept every request's scope and protocol forever.
-        arrival.read = None
         watcher = arrival.watcher
         try:
             if self._answer_arrived(arrival, read):
@@ -195,11 +196,11 @@ class WsgiBridge:
     def watch_deadlines(self, loop: asyncio.AbstractEventLoop) -> None:
         """Cancel the body reads past their deadline (their arrivals answer 408), then look again later."""
         now = time.monotonic()
-        for arrival in list(self._reading):  # in the order they began, so by deadline
+        for arrival, read in list(self._reading.items()):  # in the order they began, so by deadline
             if arrival.deadline > now:
                 break
             self._reading.pop(arrival, None)
-            arrival.read.cancel()  # granian then calls the arrival on this loop, unless it has settled
+            read.cancel()  # granian then calls the arrival on this loop, unless it has settled
         # So a body past its deadline is answered 408 within an eighth of the deadline, a second at most.
         loop.call_later(min(1.0, max(self.body_timeout / 8, 0.01)), self.watch_deadlines, loop)
 
@@ -315,14 +316,14 @@ class WsgiBridge:
 class BodyArrival:
     """A request whose body is read with no coroutine waiting (WsgiBridge.read_at_once), called as the read settles."""
 
-    __slots__ = ("bridge", "deadline", "limit", "read", "resume", "watcher")
+    __slots__ = ("bridge", "deadline", "limit", "resume", "watcher")
 
     def __init__(
-        self, bridge: WsgiBridge, watcher: Any, read: Any, resume: Callable[..., object], limit: int, deadline: float
+        self, bridge: WsgiBridge, watcher: Any, resume: Callable[..., object], limit: int, deadline: float
     ) -> None:
         self.bridge = bridge
         self.watcher = watcher
-        self.read = read  # granian's read of the body
+        # Not its read, which holds this arrival: the bridge holds the read while it is in flight.
         self.resume = resume
         self.limit = limit
         self.deadline = deadline
