@@ -234,7 +234,8 @@ def non_2xx(statuses: collections.Counter) -> int:
 URL_RE = re.compile(r"http://[^\s\"'<>]+")
 
 
-def _descendants(pid: int) -> list[int]:
+def descendants(pid: int) -> list[int]:
+    """`pid` and every process below it (a server's workers)."""
     children = collections.defaultdict(list)
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -257,7 +258,7 @@ def _descendants(pid: int) -> list[int]:
 def rss_mb(pid: int) -> float | None:
     """VmRSS of pid plus its descendants, in MiB (from /proc/<pid>/status)."""
     total_kb, found = 0, False
-    for p in _descendants(pid):
+    for p in descendants(pid):
         try:
             with open(f"/proc/{p}/status") as f:
                 for line in f:
