@@ -12,7 +12,7 @@ import requests
 from helpers import INSIGNER_KEY, bearer, start_serve
 
 from mockserver.app import create_app
-from mockserver.seeding import FixtureError
+from mockserver.seeding import SEED_PROVIDERS, FixtureError
 from mockserver.serving.bridge import WsgiBridge
 from mockserver.state import mock_state
 
@@ -46,6 +46,22 @@ def test_seed_data__built_by_many_threads_at_once_is_that_of_one_build():
         thread.join()
 
     assert {name: t.snapshot.collections for name, t in state.tenants.items()} == expected
+
+
+@pytest.mark.parametrize(("seed", "count"), [(42, 20), (7, 300)])
+def test_seed_data__made_by_the_seed_providers_alone_is_that_of_a_faker_with_every_provider(monkeypatch, seed, count):
+    from faker import Faker
+
+    settings = {"seed": seed, "seed_count": count}
+    lean = mock_state(create_app(settings))
+    made = {name: t.snapshot.collections for name, t in lean.tenants.items()}
+    monkeypatch.setattr("mockserver.state.new_faker", lambda: Faker("en_US"))
+    full = mock_state(create_app(settings))
+
+    assert {name: t.snapshot.collections for name, t in full.tenants.items()} == made
+    # Only the seed providers were loaded (each with its en_US version); the other Faker had all 26.
+    assert sorted(type(p).__module__ for p in lean.faker.providers) == sorted(f"{n}.en_US" for n in SEED_PROVIDERS)
+    assert len(full.faker.providers) > 2 * len(SEED_PROVIDERS)
 
 
 def test_fixture_errors__still_stop_the_start_up(tmp_path):
