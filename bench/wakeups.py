@@ -33,19 +33,30 @@ import benchlib as bl
 import requests
 
 
+def wrk_c1(url: str, lua: str, duration: float) -> list[str]:
+    """The command of every measured run: wrk with one thread and one connection."""
+    return ["wrk", "-t1", "-c1", f"-d{max(1, round(duration))}s", "-s", lua, url]
+
+
+def answered_in(wrk_output: str) -> tuple[int, float]:
+    """The requests a wrk run answered, and the seconds it took."""
+    found = re.search(r"(\d+) requests in ([\d.]+)s", wrk_output)
+    if not found:
+        raise SystemExit(f"cannot read the run:\n{wrk_output}")
+    return int(found.group(1)), float(found.group(2))
+
+
 def wakeups(url: str, lua: str, duration: float) -> tuple[int, float]:
     """Requests answered in one wrk run, and the machine's wake-ups per request meanwhile."""
     with tempfile.NamedTemporaryFile("r", suffix=".perf") as out:
         cmd = ["perf", "stat", "-a", "-x,", "-e", "sched:sched_wakeup", "-o", out.name, "--"]
-        cmd += ["wrk", "-t1", "-c1", f"-d{max(1, round(duration))}s", "-s", lua, url]
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+        run = subprocess.run(cmd + wrk_c1(url, lua, duration), capture_output=True, text=True, timeout=duration + 60)
         if run.returncode != 0:
             raise SystemExit(f"perf stat failed ({run.returncode}): {run.stderr.strip()}")
         counted = next((line for line in out.read().splitlines() if "sched_wakeup" in line), "")
-    requests = re.search(r"(\d+) requests in", run.stdout)
-    if not requests or not counted.split(",")[0].isdigit():
-        raise SystemExit(f"cannot read the run:\n{run.stdout}\n{counted}")
-    answered = int(requests.group(1))
+    answered, _ = answered_in(run.stdout)
+    if not counted.split(",")[0].isdigit():
+        raise SystemExit(f"cannot read perf's count: {counted!r}")
     return answered, int(counted.split(",")[0]) / answered
 
 
@@ -61,16 +72,12 @@ def cpu_split(url: str, lua: str, duration: float, pid: int) -> tuple[int, float
         data = f"{d}/perf.data"
         pids = ",".join(str(p) for p in bl.descendants(pid))
         cmd = ["perf", "record", "-q", "-e", "task-clock", "-c", str(SAMPLE_NS), "-p", pids, "-o", data, "--"]
-        cmd += ["wrk", "-t1", "-c1", f"-d{max(1, round(duration))}s", "-s", lua, url]
-        run = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60)
+        run = subprocess.run(cmd + wrk_c1(url, lua, duration), capture_output=True, text=True, timeout=duration + 60)
         report_cmd = ["perf", "report", "-i", data, "--sort", "dso", "-n", "--stdio"]
         report = subprocess.run(report_cmd, capture_output=True, text=True, timeout=120)
     if run.returncode != 0 or report.returncode != 0:
         raise SystemExit(f"perf record failed ({run.returncode}): {run.stderr.strip()} {report.stderr.strip()}")
-    requests = re.search(r"(\d+) requests in ([\d.]+)s", run.stdout)
-    if not requests:
-        raise SystemExit(f"cannot read the run:\n{run.stdout}")
-    answered, seconds = int(requests.group(1)), float(requests.group(2))
+    answered, seconds = answered_in(run.stdout)
     split: dict[str, float] = {}
     for line in report.stdout.splitlines():
         fields = line.split()
@@ -98,15 +105,17 @@ def main(argv: list[str] | None = None) -> int:
             lua = bl.write_lua(call, d)
             servers = [("floor: bare Flask ", floor)] if call is bl.FLOOR_CALL else []
             for who, server in [*servers, ("mockserver ", srv)]:
-                if server is srv:
+                url, name = server.url + call["path"], who + call["name"]
+                fresh = server is srv  # every run of mockserver's starts from a reset, rate limits off
+                if fresh:
                     bl.mock_prepare(session, srv.url)
-                answered, per = wakeups(server.url + call["path"], lua, args.duration)
-                rows.append([who + call["name"], f"{answered:,}", f"{per:.2f}"])
-                if server is srv:
+                answered, per = wakeups(url, lua, args.duration)
+                rows.append([name, f"{answered:,}", f"{per:.2f}"])
+                if fresh:
                     bl.mock_prepare(session, srv.url)
-                answered, wall, split = cpu_split(server.url + call["path"], lua, args.duration, server.pid)
+                answered, wall, split = cpu_split(url, lua, args.duration, server.pid)
                 places = [f"{split.get(place, 0.0):.0f}" for place in ("Python", "granian", "kernel", "other")]
-                cpu_rows.append([who + call["name"], f"{wall:.0f}", f"{sum(split.values()):.0f}", *places])
+                cpu_rows.append([name, f"{wall:.0f}", f"{sum(split.values()):.0f}", *places])
     cross, same = bl.fmt_num(wake["cross_core_us"], "us"), bl.fmt_num(wake["same_core_us"], "us")
     print(f"a thread's wake-up: {cross} from another core, {same} on its own")
     bl.print_table(["wrk -t1 -c1", "requests", "wake-ups per request"], rows)

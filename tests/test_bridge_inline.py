@@ -203,19 +203,17 @@ def test_storm__loop_and_view_threads_mixed__no_hang_and_no_5xx():
 
     from mockserver.testing.server import start_server
 
-    body = COLLECT_SEND
-    json_type = {"Content-Type": "application/json"}
     calls = [
-        ("POST", "/v1/requests", body, {**basic(COLLECT_KEY), **json_type}),
+        ("POST", "/v1/requests", COLLECT_SEND, {**basic(COLLECT_KEY), **JSON}),
         ("GET", "/api/v1/bulk-sends/bs_abc123", None, bearer(INSIGNER_KEY)),
         ("GET", "/api/v1/bulk-sends", None, {**bearer(INSIGNER_KEY), "Prefer": "delay=5"}),
         ("GET", "/__mock/health", None, {}),
         ("POST", "/__mock/reset", None, {}),
-        ("PUT", "/__mock/rate-limits", json.dumps({"collect": {"enabled": False}}), json_type),
-        ("POST", "/__mock/clock", json.dumps({"advance": 1}), json_type),
-        ("POST", "/__mock/verify", json.dumps({"path": "/v1/none", "withinMs": 20}), json_type),
+        ("PUT", "/__mock/rate-limits", json.dumps({"collect": {"enabled": False}}), JSON),
+        ("POST", "/__mock/clock", json.dumps({"advance": 1}), JSON),
+        ("POST", "/__mock/verify", json.dumps({"path": "/v1/none", "withinMs": 20}), JSON),
         ("GET", "/__mock/requests?limit=5", None, {}),
-        ("POST", "/__mock/faults", json.dumps({"kind": "delay", "delayMs": 5, "times": 3}), json_type),
+        ("POST", "/__mock/faults", json.dumps({"kind": "delay", "delayMs": 5, "times": 3}), JSON),
         ("DELETE", "/__mock/faults", None, {}),
     ]
     server = start_server({"store": "memory", "seed": 42})
@@ -407,10 +405,7 @@ def test_server__quick_requests_are_answered_at_once_and_the_rest_as_before():
         assert response.status == 200 and json.loads(response.read())["seed"] == 42
         assert server.bridge.answered_at_once == at_once + 1
         # A body is read with no coroutine waiting, and the call answered where the read settles.
-        body = COLLECT_SEND
-        conn.request(
-            "POST", "/v1/requests", body=body, headers={**basic(COLLECT_KEY), "Content-Type": "application/json"}
-        )
+        conn.request("POST", "/v1/requests", body=COLLECT_SEND, headers={**basic(COLLECT_KEY), **JSON})
         response = conn.getresponse()
         assert response.status == 200, response.read()
         assert json.loads(response.read())
@@ -672,13 +667,10 @@ def test_server__a_body_read_at_once_leaves_nothing_behind_once_answered():
 
     server = start_server({"store": "memory", "seed": 42})
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    body = COLLECT_SEND
     try:
         before = server.bridge.answered_at_once
         for _ in range(50):
-            conn.request(
-                "POST", "/v1/requests", body=body, headers={**basic(COLLECT_KEY), "Content-Type": "application/json"}
-            )
+            conn.request("POST", "/v1/requests", body=COLLECT_SEND, headers={**basic(COLLECT_KEY), **JSON})
             response = conn.getresponse()
             assert response.status == 200, response.read()
             response.read()
